@@ -1,0 +1,63 @@
+import { relations, sql } from 'drizzle-orm';
+import { bigint, check, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { apiKeys } from './api-keys.ts';
+import { timestamptz } from './columns.ts';
+import { spans } from './spans.ts';
+
+/** Lifecycle of an agent run. */
+export const runStatuses = ['running', 'succeeded', 'failed', 'paused'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+/** Longest run id a client may choose. */
+export const maxRunIdLength = 128;
+
+/**
+ * Agent runs: the gateway's unit of work. Rows are created on first sight of a run id (insert-ignore)
+ * and their totals are maintained by the recorder. No foreign keys: see spans.ts.
+ */
+export const runs = pgTable(
+  'runs',
+  {
+    /** Client-chosen id, at most 128 characters. */
+    id: text('id').primaryKey(),
+    /** The run that spawned this one; null for a root run. */
+    parentRunId: text('parent_run_id'),
+    /** The root of this run's tree (its own id for a root run). */
+    rootRunId: text('root_run_id').notNull(),
+    /** The API key that first reported the run. */
+    apiKeyId: text('api_key_id'),
+    name: text('name'),
+    status: text('status').$type<RunStatus>().notNull().default('running'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    endedAt: timestamptz('ended_at'),
+    lastActivityAt: timestamptz('last_activity_at').notNull().defaultNow(),
+    /** Total spend in micro-dollars (1 USD = 1 000 000). */
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    /** Number of client-visible LLM calls (not upstream attempts). */
+    llmCalls: integer('llm_calls').notNull().default(0),
+    toolCalls: integer('tool_calls').notNull().default(0),
+  },
+  (table) => [
+    index('runs_root_run_id_idx').on(table.rootRunId),
+    index('runs_parent_run_id_idx').on(table.parentRunId),
+    index('runs_api_key_id_started_at_idx').on(table.apiKeyId, table.startedAt),
+    check('runs_id_length_check', sql`char_length(${table.id}) <= ${sql.raw(String(maxRunIdLength))}`),
+  ],
+);
+
+export const runsRelations = relations(runs, ({ one, many }) => ({
+  parentRun: one(runs, {
+    fields: [runs.parentRunId],
+    references: [runs.id],
+    relationName: 'run_children',
+  }),
+  childRuns: many(runs, { relationName: 'run_children' }),
+  apiKey: one(apiKeys, { fields: [runs.apiKeyId], references: [apiKeys.id] }),
+  spans: many(spans),
+}));
+
+export type Run = typeof runs.$inferSelect;
+export type NewRun = typeof runs.$inferInsert;
