@@ -1,0 +1,45 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { GatewayServices } from './gateway-services.ts';
+import authPlugin from './plugins/auth-plugin.ts';
+import errorHandlerPlugin from './plugins/error-handler-plugin.ts';
+import servicesPlugin from './plugins/services-plugin.ts';
+import adminKeysRoutes from './routes/admin-keys-routes.ts';
+import chatCompletionsRoute from './routes/chat-completions-route.ts';
+import embeddingsRoute from './routes/embeddings-route.ts';
+import healthRoutes from './routes/health-routes.ts';
+import modelsRoute from './routes/models-route.ts';
+
+export interface BuildAppOptions {
+  /** Fastify logger: true, false, or pino options. */
+  logger?: boolean | Record<string, unknown>;
+}
+
+/**
+ * The whole HTTP surface, registered explicitly in tiers so the order is visible in one place:
+ * external concerns (errors), then the app (services, auth), then routes.
+ */
+export async function buildApp(services: GatewayServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: services.config.bodyLimit,
+    // Upstream calls can take minutes; never time out a request the provider is still answering.
+    requestTimeout: 0,
+    keepAliveTimeout: 65_000,
+    // One log line per request costs more than the rest of the hot path; spans record every call.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  // Tier 1: external
+  await app.register(errorHandlerPlugin, { bodyLimit: services.config.bodyLimit });
+  // Tier 2: app
+  await app.register(servicesPlugin, { services });
+  await app.register(authPlugin);
+  // Tier 3: routes
+  await app.register(healthRoutes);
+  await app.register(modelsRoute);
+  await app.register(chatCompletionsRoute);
+  await app.register(embeddingsRoute);
+  await app.register(adminKeysRoutes);
+  return app;
+}

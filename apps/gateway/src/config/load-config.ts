@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { formatIssuePath } from '@gantry/formats';
+import { DEFAULT_BASE_URLS, type ModelPrice, type ProviderConfig } from '@gantry/providers';
+import type { ModelAlias } from '@gantry/router';
+import { configSchema, type ConfigFile } from './config-schema.ts';
+import { ConfigError, interpolateEnv } from './interpolate-env.ts';
+
+/** Everything the gateway needs to start, resolved from gantry.yaml and the environment. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Postgres URL; when absent, embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  masterKey: string | undefined;
+  providers: ProviderConfig[];
+  aliases: Record<string, ModelAlias>;
+  /** Prices by `provider/model`, USD per million tokens. */
+  pricing: Record<string, ModelPrice>;
+  recording: { storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
+  /** Where the config came from, for the start banner. */
+  source: string;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** An already-parsed config object (tests); skips reading a file. */
+  file?: unknown;
+}
+
+/** Providers from well-known environment variables, used when no config file exists. */
+function providersFromEnvironment(env: NodeJS.ProcessEnv): ConfigFile['providers'] {
+  const providers: NonNullable<ConfigFile['providers']> = {};
+  if (env.OPENAI_API_KEY) providers.openai = { type: 'openai', api_key: env.OPENAI_API_KEY };
+  return providers;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let raw: unknown = options.file;
+  let source = 'inline';
+  if (raw === undefined) {
+    const path = resolve(cwd, env.GANTRY_CONFIG ?? 'gantry.yaml');
+    if (existsSync(path)) {
+      source = path;
+      try {
+        raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+      } catch (error) {
+        throw new ConfigError(`${path}: not valid YAML: ${(error as Error).message}`);
+      }
+    } else if (env.GANTRY_CONFIG) {
+      throw new ConfigError(`GANTRY_CONFIG points to ${path}, which does not exist`);
+    } else {
+      source = 'environment (no gantry.yaml)';
+      raw = { providers: providersFromEnvironment(env) };
+    }
+  }
+
+  const parsed = configSchema.safeParse(interpolateEnv(raw, env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${formatIssuePath(issue.path) || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid config (${source}):\n${lines.join('\n')}`);
+  }
+  const file = parsed.data;
+
+  const providers: ProviderConfig[] = [];
+  for (const [name, provider] of Object.entries(file.providers ?? {})) {
+    const baseUrl = provider.base_url ?? DEFAULT_BASE_URLS[provider.type];
+    if (baseUrl === undefined) throw new ConfigError(`providers.${name}.base_url: required for type ${provider.type}`);
+    providers.push({
+      name,
+      type: provider.type,
+      baseUrl,
+      ...(provider.api_key === undefined ? {} : { apiKey: provider.api_key }),
+      ...(provider.headers === undefined ? {} : { headers: provider.headers }),
+      ...(provider.max_connections === undefined ? {} : { maxConnections: provider.max_connections }),
+      ...(provider.timeout_ms === undefined ? {} : { timeoutMs: provider.timeout_ms }),
+    });
+  }
+
+  const providerNames = new Set(providers.map((provider) => provider.name));
+  const aliases: Record<string, ModelAlias> = {};
+  for (const [alias, model] of Object.entries(file.models ?? {})) {
+    model.targets.forEach((target, index) => {
+      const slash = target.indexOf('/');
+      const name = slash < 0 ? target : target.slice(0, slash);
+      if (slash <= 0 || slash === target.length - 1) {
+        throw new ConfigError(`models.${alias}.targets[${index}]: '${target}' must be provider/model`);
+      }
+      if (!providerNames.has(name)) {
+        throw new ConfigError(`models.${alias}.targets[${index}]: unknown provider '${name}'; configured providers: ${[...providerNames].join(', ') || 'none'}`);
+      }
+    });
+    aliases[alias] = { targets: model.targets };
+  }
+
+  const pricing: Record<string, ModelPrice> = {};
+  for (const [key, price] of Object.entries(file.pricing ?? {})) {
+    pricing[key] = {
+      input: price.input,
+      output: price.output,
+      ...(price.cached_input === undefined ? {} : { cachedInput: price.cached_input }),
+      ...(price.cache_write === undefined ? {} : { cacheWrite: price.cache_write }),
+    };
+  }
+
+  const port = env.GANTRY_PORT !== undefined ? Number(env.GANTRY_PORT) : (file.server?.port ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`GANTRY_PORT: must be a port number 0-65535, got '${env.GANTRY_PORT}'`);
+  const bodyLimit = env.GANTRY_BODY_LIMIT !== undefined ? Number(env.GANTRY_BODY_LIMIT) : (file.server?.body_limit ?? 10 * 1024 * 1024);
+  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError(`GANTRY_BODY_LIMIT: must be a positive number of bytes, got '${env.GANTRY_BODY_LIMIT}'`);
+
+  return {
+    host: env.GANTRY_HOST ?? file.server?.host ?? '127.0.0.1',
+    port,
+    bodyLimit,
+    databaseUrl: env.DATABASE_URL || file.database?.url || undefined,
+    dataDir: resolve(cwd, env.GANTRY_DATA_DIR ?? file.database?.data_dir ?? '.gantry'),
+    masterKey: env.GANTRY_MASTER_KEY || undefined,
+    providers,
+    aliases,
+    pricing,
+    recording: {
+      storeRaw: file.recording?.store_raw ?? true,
+      maxBufferedSpans: file.recording?.max_buffered_spans ?? 10_000,
+      flushIntervalMs: file.recording?.flush_interval_ms ?? 200,
+    },
+    source,
+  };
+}

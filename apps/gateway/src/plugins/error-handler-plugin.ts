@@ -1,0 +1,43 @@
+import fastifyPlugin from 'fastify-plugin';
+import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import { encodeOpenAIError } from '@gantry/formats';
+import { GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError, toGatewayError } from '@gantry/spec';
+
+/** Turns fastify's own client errors (body parsing, limits) into GatewayErrors that say what to do. */
+function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new RequestTooLargeError(`request body is larger than the limit of ${bodyLimit} bytes; send less, or raise server.body_limit in gantry.yaml (GANTRY_BODY_LIMIT)`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new InvalidRequestError('request body is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new InvalidRequestError(`unsupported Content-Type; send the body as JSON with "Content-Type: application/json"`, { status: 415 });
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new InvalidRequestError('request body length does not match its Content-Length header');
+  }
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new InvalidRequestError(`request body is not valid JSON: ${error.message}`);
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new InvalidRequestError(error.message, { status: error.statusCode });
+  }
+  return undefined;
+}
+
+/**
+ * The one place errors become HTTP responses: every error a route throws leaves in OpenAI's error
+ * shape, with the status and headers (e.g. `retry-after`) the GatewayError carries.
+ */
+const errorHandlerPlugin: FastifyPluginAsync<{ bodyLimit: number }> = async (app, options) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const gatewayError = error instanceof GatewayError ? error : (fromFastifyError(error, options.bodyLimit) ?? toGatewayError(error));
+    if (gatewayError.status >= 500 && !(error instanceof GatewayError)) request.log.error({ err: error }, 'unhandled error');
+    return reply.code(gatewayError.status).headers(gatewayError.headers).send(encodeOpenAIError(gatewayError));
+  });
+  app.setNotFoundHandler(async (request, reply) => {
+    const error = new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}; see GET /v1/models, POST /v1/chat/completions, POST /v1/embeddings`);
+    return reply.code(404).send(encodeOpenAIError(error));
+  });
+};
+
+export default fastifyPlugin(errorHandlerPlugin, { name: 'gantry-error-handler', fastify: '5.x' });

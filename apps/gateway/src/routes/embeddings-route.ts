@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { decodeOpenAIEmbeddingRequest, encodeOpenAIEmbeddingResponse } from '@gantry/formats';
+import { callWithFallback, type Attempt, type Target } from '@gantry/router';
+import { buildCallRows, newSpanId } from '@gantry/runs';
+import { ClientClosedError, toGatewayError, type EmbeddingResult, type GatewayError } from '@gantry/spec';
+import { callCost } from '../proxy/call-cost.ts';
+import { abortOnClientClose } from '../proxy/client-abort.ts';
+
+/** `POST /v1/embeddings`, recorded like every other call. */
+const embeddingsRoute: FastifyPluginAsync = async (app) => {
+  app.post('/v1/embeddings', { config: { auth: 'proxy' } }, async (request, reply) => {
+    const embedding = decodeOpenAIEmbeddingRequest(request.body);
+    const targets = app.gantry.resolver.resolve(embedding.model);
+    const runId = newSpanId();
+    const spanId = newSpanId();
+    const startedAt = Date.now();
+    const signal = abortOnClientClose(reply).signal;
+    const attempts: Attempt[] = [];
+    reply.header('x-gantry-run-id', runId).header('x-gantry-span-id', spanId);
+
+    let target: Target | undefined;
+    let result: EmbeddingResult | undefined;
+    let raw: unknown;
+    let failure: GatewayError | undefined;
+    try {
+      const outcome = await callWithFallback(targets, signal, (next) => next.provider.embed(embedding, { model: next.model, signal }), attempts);
+      target = outcome.target;
+      result = outcome.value.result;
+      raw = outcome.value.raw;
+    } catch (error) {
+      failure = signal.aborted ? new ClientClosedError({ cause: error }) : toGatewayError(error);
+    }
+    const usage = result === undefined ? undefined : { inputTokens: result.usage.inputTokens, outputTokens: 0 };
+    const rows = buildCallRows({
+      spanId,
+      runId,
+      apiKeyId: request.principal.kind === 'key' ? request.principal.keyId : null,
+      operation: 'embeddings',
+      requestedModel: embedding.model,
+      request: embedding,
+      // Vectors are large and reproducible: the span keeps the request and the usage, not the floats.
+      result: result === undefined ? undefined : { model: result.model, count: result.embeddings.length, usage: result.usage },
+      costMicros: callCost(app.gantry.prices, target, usage),
+      startedAt,
+      endedAt: Date.now(),
+      attempts: attempts.map((attempt) => ({
+        provider: attempt.target.provider.name,
+        model: attempt.target.model,
+        startedAt: attempt.startedAt,
+        endedAt: attempt.endedAt,
+        ...(attempt.error === undefined ? {} : { error: attempt.error }),
+      })),
+      stream: false,
+      ...(target === undefined ? {} : { provider: target.provider.name }),
+      ...(result === undefined ? {} : { upstreamModel: result.model }),
+      ...(usage === undefined ? {} : { usage }),
+      ...(failure === undefined ? {} : { error: failure }),
+      ...(raw !== undefined && app.gantry.config.recording.storeRaw ? { raw: { ...(raw as object), responseBody: undefined } } : {}),
+    });
+    app.gantry.recorder.record(rows.run, rows.spans);
+    if (failure !== undefined) throw failure;
+    reply.header('x-gantry-target', target!.id);
+    return encodeOpenAIEmbeddingResponse(result!);
+  });
+};
+
+export default embeddingsRoute;

@@ -1,0 +1,69 @@
+import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
+import { ProviderHttpError, ProviderTimeoutError, ProviderUnreachableError, type GatewayError } from '@gantry/spec';
+
+export interface UpstreamPoolOptions {
+  maxConnections?: number;
+  timeoutMs?: number;
+}
+
+/** A keep-alive connection pool to one provider origin. */
+export function createUpstreamPool(origin: string, options: UpstreamPoolOptions = {}): Pool {
+  const timeout = options.timeoutMs ?? 600_000;
+  return new Pool(origin, {
+    connections: options.maxConnections ?? 256,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
+}
+
+/** Headers a client should see when a provider refuses with 429. */
+const FORWARDED_ERROR_HEADERS = ['retry-after', 'retry-after-ms'];
+
+function pickHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of FORWARDED_ERROR_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string') picked[name] = value;
+  }
+  return picked;
+}
+
+function errorMessageOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null) {
+    const message = (error as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  }
+  const message = (body as { message?: unknown }).message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+/** Reads a non-2xx response into a ProviderHttpError that names the provider. */
+export async function toProviderHttpError(provider: string, response: Dispatcher.ResponseData): Promise<ProviderHttpError> {
+  const text = await response.body.text().catch(() => '');
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's HTML page, say): keep the text.
+  }
+  const detail = errorMessageOf(body) ?? (text.slice(0, 300) || 'no body');
+  return new ProviderHttpError(provider, response.statusCode, `provider ${provider} returned HTTP ${response.statusCode}: ${detail}`, body, {
+    headers: pickHeaders(response.headers),
+  });
+}
+
+/** Classifies a transport failure. Aborts by our own signal are rethrown unchanged. */
+export function toTransportError(provider: string, error: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return error;
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return new ProviderTimeoutError(provider, `provider ${provider} timed out: ${error.message}`, { cause: error });
+  }
+  if (error instanceof Error && 'retryable' in error) return error as GatewayError;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderUnreachableError(provider, `provider ${provider} is unreachable: ${message}`, { cause: error });
+}

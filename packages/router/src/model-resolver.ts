@@ -1,0 +1,99 @@
+import { InvalidRequestError, NotFoundError } from '@gantry/spec';
+import { BUILT_IN_PRICES, type Provider } from '@gantry/providers';
+import type { Target } from './target.ts';
+
+export interface ModelAlias {
+  /** `provider/model` references, in order of preference. */
+  targets: string[];
+}
+
+/** Provider types whose built-in model names clients may use bare (`gpt-4o-mini`), for drop-in compatibility. */
+const FAMILY_TYPES: Record<keyof typeof BUILT_IN_PRICES, string[]> = {
+  openai: ['openai', 'azure-openai'],
+  anthropic: ['anthropic'],
+  gemini: ['gemini'],
+};
+
+/**
+ * Maps what a client addresses to targets: an alias (`fast`), `provider/model` (`local/llama3`;
+ * the model part may itself contain slashes), or a bare model name a configured provider's family
+ * is known to serve (`gpt-4o-mini` → the `openai` provider), so apps switch by base URL alone.
+ */
+export class ModelResolver {
+  private readonly cache = new Map<string, Target[]>();
+
+  constructor(
+    private readonly providers: ReadonlyMap<string, Provider>,
+    private readonly aliases: Readonly<Record<string, ModelAlias>>,
+  ) {}
+
+  resolve(model: string): Target[] {
+    let targets = this.cache.get(model);
+    if (targets === undefined) {
+      targets = this.resolveUncached(model);
+      if (this.cache.size < 10_000) this.cache.set(model, targets);
+    }
+    return targets;
+  }
+
+  /** Every addressable name: aliases, then `provider/model` for models that appear in alias targets. */
+  listModels(): { id: string; ownedBy: string }[] {
+    const seen = new Set<string>();
+    const out: { id: string; ownedBy: string }[] = [];
+    for (const alias of Object.keys(this.aliases)) {
+      seen.add(alias);
+      out.push({ id: alias, ownedBy: 'gantry' });
+    }
+    for (const alias of Object.values(this.aliases)) {
+      for (const reference of alias.targets) {
+        if (seen.has(reference)) continue;
+        seen.add(reference);
+        out.push({ id: reference, ownedBy: reference.slice(0, reference.indexOf('/')) });
+      }
+    }
+    return out;
+  }
+
+  private resolveUncached(model: string): Target[] {
+    const alias = this.aliases[model];
+    if (alias !== undefined) return alias.targets.map((reference) => this.direct(reference, model));
+    if (model.includes('/')) return [this.direct(model, model)];
+    const bare = this.bare(model);
+    if (bare !== undefined) return [bare];
+    const providers = [...this.providers.keys()];
+    const aliases = Object.keys(this.aliases);
+    throw new NotFoundError(
+      `unknown model '${model}': address a model as provider/model` +
+        (providers.length > 0 ? ` (configured providers: ${providers.join(', ')})` : ' (no providers are configured)') +
+        (aliases.length > 0 ? ` or use an alias (${aliases.join(', ')})` : ''),
+    );
+  }
+
+  private direct(reference: string, asked: string): Target {
+    const slash = reference.indexOf('/');
+    const providerName = slash < 0 ? reference : reference.slice(0, slash);
+    const providerModel = slash < 0 ? '' : reference.slice(slash + 1);
+    const provider = this.providers.get(providerName);
+    if (provider === undefined) {
+      throw new InvalidRequestError(
+        `unknown provider '${providerName}' in model '${asked}'; configured providers: ${[...this.providers.keys()].join(', ') || 'none'}`,
+        { param: 'model' },
+      );
+    }
+    if (providerModel === '') {
+      throw new InvalidRequestError(`model '${asked}' names no model after '${providerName}/'; use ${providerName}/<model>`, { param: 'model' });
+    }
+    return { provider, model: providerModel, id: `${providerName}/${providerModel}` };
+  }
+
+  private bare(model: string): Target | undefined {
+    for (const [family, table] of Object.entries(BUILT_IN_PRICES) as [keyof typeof BUILT_IN_PRICES, Record<string, unknown>][]) {
+      const known = Object.keys(table).some((name) => model === name || model.startsWith(`${name}-`));
+      if (!known) continue;
+      for (const provider of this.providers.values()) {
+        if (FAMILY_TYPES[family].includes(provider.type)) return { provider, model, id: `${provider.name}/${model}` };
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,105 @@
+import { insertRunsIgnoreExisting, insertSpans, type GantryDb, type NewRun, type NewSpan } from '@gantry/db';
+
+export interface SpanRecorderOptions {
+  /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */
+  maxBufferedSpans?: number;
+  /** How often buffered spans are written. */
+  flushIntervalMs?: number;
+  /** Spans per write; a full batch is written at once rather than waiting for the timer. */
+  batchSize?: number;
+  /** Called when a write fails or spans are dropped; never throws into the request path. */
+  onError?: (error: unknown, context: { dropped: number; buffered: number }) => void;
+}
+
+export interface SpanRecorderStats {
+  written: number;
+  dropped: number;
+  buffered: number;
+  failedWrites: number;
+}
+
+/**
+ * Batches run and span writes off the request path. `record()` is synchronous and O(1): it only
+ * appends to a bounded buffer. A timer (or a full batch) writes everything buffered in one
+ * multi-row insert per table. When the database is unreachable the buffer is kept and retried;
+ * once it is full, further spans are dropped and counted — memory stays bounded and requests
+ * never wait on the database.
+ */
+export class SpanRecorder {
+  private runs: NewRun[] = [];
+  private spans: NewSpan[] = [];
+  private readonly maxBuffered: number;
+  private readonly batchSize: number;
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private readonly stats: SpanRecorderStats = { written: 0, dropped: 0, buffered: 0, failedWrites: 0 };
+
+  constructor(
+    private readonly db: GantryDb,
+    private readonly options: SpanRecorderOptions = {},
+  ) {
+    this.maxBuffered = options.maxBufferedSpans ?? 10_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 200);
+    this.timer.unref();
+  }
+
+  /** Buffers a run (inserted if new) and its spans. Spans past the buffer bound are dropped. */
+  record(run: NewRun | undefined, spans: readonly NewSpan[]): void {
+    if (this.spans.length + spans.length > this.maxBuffered) {
+      this.stats.dropped += spans.length;
+      this.options.onError?.(new Error('span buffer full'), { dropped: this.stats.dropped, buffered: this.spans.length });
+      return;
+    }
+    if (run !== undefined) this.runs.push(run);
+    for (const span of spans) this.spans.push(span);
+    if (this.spans.length >= this.batchSize && this.flushing === undefined) void this.flush();
+  }
+
+  getStats(): SpanRecorderStats {
+    return { ...this.stats, buffered: this.spans.length };
+  }
+
+  /** Writes everything buffered now. Concurrent calls share one write. */
+  flush(): Promise<void> {
+    if (this.flushing !== undefined) return this.flushing;
+    if (this.spans.length === 0 && this.runs.length === 0) return Promise.resolve();
+    this.flushing = this.writeBuffered().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Stops the timer and writes what is left, retrying a few times (SIGTERM path). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    for (let tries = 0; tries < 5 && (this.spans.length > 0 || this.runs.length > 0 || this.flushing); tries++) {
+      await this.flush();
+      if (this.spans.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * (tries + 1)));
+    }
+  }
+
+  private async writeBuffered(): Promise<void> {
+    const runs = this.runs;
+    const spans = this.spans;
+    this.runs = [];
+    this.spans = [];
+    try {
+      if (runs.length > 0) await insertRunsIgnoreExisting(this.db, runs);
+      if (spans.length > 0) await insertSpans(this.db, spans);
+      this.stats.written += spans.length;
+    } catch (error) {
+      this.stats.failedWrites += 1;
+      // Put the batch back in front of what arrived meanwhile, within the bound.
+      const room = Math.max(0, this.maxBuffered - this.spans.length);
+      const kept = spans.slice(0, room);
+      this.stats.dropped += spans.length - kept.length;
+      this.spans = [...kept, ...this.spans];
+      this.runs = [...runs, ...this.runs];
+      this.options.onError?.(error, { dropped: this.stats.dropped, buffered: this.spans.length });
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+
+/** ../shared/wire-fixtures/openai-schemas, wherever the repository is checked out (CI keeps shared/ beside it). */
+const SCHEMA_DIR = fileURLToPath(new URL('../../../shared/wire-fixtures/openai-schemas/', import.meta.url));
+
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+const cache = new Map<string, ValidateFunction>();
+
+export type OpenAISchemaName = 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ErrorResponse' | 'ListModelsResponse';
+
+/** Validates against OpenAI's published schema (the `.validator` variant, nullable rewritten). */
+export function openaiSchemaErrors(name: OpenAISchemaName, value: unknown): string[] {
+  let validate = cache.get(name);
+  if (validate === undefined) {
+    validate = ajv.compile(JSON.parse(readFileSync(`${SCHEMA_DIR}${name}.validator.schema.json`, 'utf8')) as object);
+    cache.set(name, validate);
+  }
+  return validate(value) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''}`);
+}
