@@ -1,11 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { schema, type GantryDb } from './gantry-db.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
@@ -48,6 +47,41 @@ const migrationLockKey = 0x67616e747279;
 
 async function createPostgresDatabase(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url });
+  return poolDatabase(pool, 'postgres', () => pool.end());
+}
+
+/**
+ * Embedded PGlite, run in a worker thread that serves the Postgres wire protocol on a unix
+ * socket. The gateway talks to it through the same `pg` pool as to a real server: one driver,
+ * one code path, and PGlite's WASM work never blocks the thread that serves requests.
+ */
+async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+  const socketDir = await mkdtemp(join(tmpdir(), 'gantry-pglite-'));
+  const port = 5432;
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+    workerData: { dataDir, socketPath: join(socketDir, `.s.PGSQL.${port}`) },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { type: string; message?: string }) => {
+      if (message.type === 'ready') resolve();
+      else reject(new Error(`embedded database failed to start${dataDir ? ` in ${dataDir}` : ''}: ${message.message}`));
+    });
+  });
+  // PGlite is one Postgres session shared by every socket connection: a single pooled connection
+  // keeps transactions and session state from interleaving.
+  const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1 });
+  return poolDatabase(pool, 'pglite', async () => {
+    await pool.end();
+    const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+    worker.postMessage('close');
+    await closed;
+    await worker.terminate();
+    await rm(socketDir, { recursive: true, force: true });
+  });
+}
+
+async function poolDatabase(pool: pg.Pool, kind: Database['kind'], close: () => Promise<void>): Promise<Database> {
   // An idle client losing its connection emits 'error' on the pool, which would otherwise crash
   // the process; the next query that needs a connection reports the failure instead.
   pool.on('error', () => {});
@@ -75,34 +109,7 @@ async function createPostgresDatabase(url: string): Promise<Database> {
     return result;
   };
 
-  return assembleDatabase({
-    db,
-    kind: 'postgres',
-    runMigrations,
-    close: () => pool.end(),
-  });
-}
-
-async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-  // A data dir that ever used vector must always be opened with the extension: always load it.
-  const client = await PGlite.create({
-    ...(dataDir === undefined ? {} : { dataDir }),
-    extensions: { vector },
-  });
-  const pgliteDb = drizzlePglite({ client, schema });
-  // PGlite is a single session owned by this process: the in-process queue in migrate() is all the
-  // serialization it needs (an advisory lock would be re-entrant within the one session anyway).
-  const runMigrations: MigrationRunner = (work) =>
-    work({ db: pgliteDb, applyMigrations: (config) => migratePglite(pgliteDb, config) });
-  const db: GantryDb = pgliteDb;
-
-  return assembleDatabase({
-    db,
-    kind: 'pglite',
-    runMigrations,
-    close: () => client.close(),
-  });
+  return assembleDatabase({ db, kind, runMigrations, close });
 }
 
 function assembleDatabase(parts: {

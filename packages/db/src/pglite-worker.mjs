@@ -1,0 +1,26 @@
+// Runs embedded PGlite (Postgres in WASM) on its own thread and serves it over the Postgres wire
+// protocol on a unix socket, so the gateway's event loop never executes a query itself.
+// Plain JavaScript on purpose: a worker must load without the TypeScript loader, in any runner.
+import { mkdir } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+const { dataDir, socketPath } = workerData;
+try {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  // A data dir that ever used vector must always be opened with the extension: always load it.
+  const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 4 });
+  await server.start();
+  parentPort.on('message', async (message) => {
+    if (message !== 'close') return;
+    await server.stop();
+    await db.close();
+    parentPort.postMessage({ type: 'closed' });
+  });
+  parentPort.postMessage({ type: 'ready' });
+} catch (error) {
+  parentPort.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+}

@@ -1,0 +1,60 @@
+import { Pool } from 'undici';
+
+export interface LoadResult {
+  /** Milliseconds per request: whole response (non-stream) or time to first body byte (stream). */
+  latencies: number[];
+  requestsPerSecond: number;
+  errors: number;
+}
+
+/**
+ * A closed-loop load: `concurrency` workers each send the next request as soon as the previous one
+ * finished, until `durationMs` has passed. Bounded in time; talks only to the given loopback URL.
+ */
+export async function runLoad(options: {
+  url: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  concurrency: number;
+  durationMs: number;
+  stream: boolean;
+}): Promise<LoadResult> {
+  const pool = new Pool(options.url, { connections: options.concurrency, keepAliveTimeout: 30_000, pipelining: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+
+  async function worker(): Promise<void> {
+    while (performance.now() < deadline) {
+      const begin = performance.now();
+      try {
+        const response = await pool.request({ method: 'POST', path: options.path, headers: options.headers, body: options.body });
+        let firstByte: number | undefined;
+        for await (const chunk of response.body) {
+          if (firstByte === undefined && (chunk as Buffer).length > 0) firstByte = performance.now();
+        }
+        if (response.statusCode !== 200) {
+          errors++;
+          continue;
+        }
+        latencies.push((options.stream ? (firstByte ?? performance.now()) : performance.now()) - begin);
+      } catch {
+        errors++;
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const elapsed = performance.now() - started;
+  await pool.close();
+  return { latencies, requestsPerSecond: (latencies.length / elapsed) * 1000, errors };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { percentile, runLoad, type LoadResult } from './load.ts';
+import { answers, spawnServer, type Server } from './spawn-server.ts';
+
+/**
+ * `pnpm bench`: the same load against the mock directly, through a bare Node pass-through (the
+ * floor), and through Gantry with recording on. Reports what each hop adds over the direct call.
+ * Everything runs on 127.0.0.1; every load is bounded in time.
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const MOCK_PORT = 4610;
+const PROXY_PORT = 4620;
+const GANTRY_PORT = 4630;
+const MASTER_KEY = 'gk-master-bench';
+
+const body = (stream: boolean, model: string) =>
+  JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 32, ...(stream ? { stream: true } : {}) });
+
+interface Scenario {
+  name: string;
+  url: string;
+  model: string;
+}
+
+async function main(): Promise<void> {
+  const servers: Server[] = [];
+  try {
+    const mock = await spawnServer(join(root, 'test/mock-provider/main.ts'), {
+      cwd: root,
+      env: { MOCK_PORT: String(MOCK_PORT) },
+      ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`),
+    });
+    servers.push(mock);
+    const proxy = await spawnServer(join(root, 'test/bench/passthrough-proxy.ts'), {
+      cwd: root,
+      env: { PROXY_PORT: String(PROXY_PORT), UPSTREAM_URL: `http://127.0.0.1:${MOCK_PORT}` },
+      ready: () => answers(`http://127.0.0.1:${PROXY_PORT}/v1/models`, { method: 'POST', body: '{}' }),
+    });
+    servers.push(proxy);
+    const work = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+    writeFileSync(
+      join(work, 'gantry.yaml'),
+      `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\n`,
+    );
+    const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
+    if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
+    const gantry = await spawnServer(join(root, 'apps/gateway/src/main.ts'), {
+      cwd: work,
+      env,
+      ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`),
+    });
+    servers.push(gantry);
+
+    const scenarios: Scenario[] = [
+      { name: 'direct', url: `http://127.0.0.1:${MOCK_PORT}`, model: 'bench-model' },
+      { name: 'floor', url: `http://127.0.0.1:${PROXY_PORT}`, model: 'bench-model' },
+      { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model' },
+    ];
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` };
+    console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on\n`);
+
+    const rows: string[] = [];
+    for (const stream of [false, true]) {
+      for (const concurrency of CONCURRENCIES) {
+        const results = new Map<string, LoadResult>();
+        for (const scenario of scenarios) {
+          const load = { url: scenario.url, path: '/v1/chat/completions', headers, body: body(stream, scenario.model), concurrency, stream };
+          await runLoad({ ...load, durationMs: Math.min(1000, DURATION_MS / 2) }); // warm-up: JIT, pools
+          results.set(scenario.name, await runLoad({ ...load, durationMs: DURATION_MS }));
+        }
+        const direct = results.get('direct')!;
+        for (const scenario of scenarios.slice(1)) {
+          const result = results.get(scenario.name)!;
+          const added = (p: number) => (percentile(result.latencies, p) - percentile(direct.latencies, p)).toFixed(3);
+          rows.push(
+            `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | ${scenario.name} | ${added(50)} | ${added(90)} | ${added(99)} | ${result.requestsPerSecond.toFixed(0)} | ${(
+              (100 * result.requestsPerSecond) / results.get('floor')!.requestsPerSecond
+            ).toFixed(0)}% | ${result.errors} |`,
+          );
+        }
+        rows.push(
+          `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | ${direct.errors} |`,
+        );
+      }
+    }
+    console.log('| mode | concurrency | via | added p50 ms | added p90 ms | added p99 ms | req/s | of floor | errors |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const row of rows) console.log(row);
+    console.log(`\nPeak RSS: gantry ${gantry.peakRssMiB().toFixed(0)} MiB, floor ${proxy.peakRssMiB().toFixed(0)} MiB, mock ${mock.peakRssMiB().toFixed(0)} MiB`);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+await main();

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+export interface Server {
+  child: ChildProcess;
+  /** Peak resident set size so far, in MiB (Linux VmHWM). */
+  peakRssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts a TypeScript entry point in its own process and waits until `ready` answers. */
+export async function spawnServer(entry: string, options: { cwd: string; env: Record<string, string>; ready: () => Promise<boolean> }): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', tsxLoader, entry], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);
+    if (await options.ready().catch(() => false)) break;
+    if (Date.now() > deadline) throw new Error(`${entry} did not become ready in 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    child,
+    peakRssMiB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const match = /VmHWM:\s+(\d+) kB/.exec(status);
+      return match ? Number(match[1]) / 1024 : Number.NaN;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function answers(url: string, init?: RequestInit): Promise<boolean> {
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  return response.status < 500;
+}
