@@ -29,6 +29,9 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
+  // The API speaks JSON only: without this, fastify's built-in text/plain parser would hand routes a
+  // string and a text/plain body would get a misleading 400 instead of 415 Unsupported Media Type.
+  app.removeContentTypeParser('text/plain');
 
   // Tier 1: external
   await app.register(errorHandlerPlugin, { bodyLimit: services.config.bodyLimit });

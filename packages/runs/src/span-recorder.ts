@@ -32,6 +32,8 @@ export class SpanRecorder {
   private readonly batchSize: number;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
+  /** The one write queued behind a running one, for what was recorded after it started. */
+  private flushingNext: Promise<void> | undefined;
   private closed = false;
   private readonly stats: SpanRecorderStats = { written: 0, dropped: 0, buffered: 0, failedWrites: 0 };
 
@@ -61,9 +63,18 @@ export class SpanRecorder {
     return { ...this.stats, buffered: this.spans.length };
   }
 
-  /** Writes everything buffered now. Concurrent calls share one write. */
+  /**
+   * Writes everything buffered now. A call made while a write runs waits for it and then writes
+   * what arrived meanwhile; concurrent callers share that one follow-up write.
+   */
   flush(): Promise<void> {
-    if (this.flushing !== undefined) return this.flushing;
+    if (this.flushing !== undefined) {
+      this.flushingNext ??= this.flushing.catch(() => {}).then(() => {
+        this.flushingNext = undefined;
+        return this.flush();
+      });
+      return this.flushingNext;
+    }
     if (this.spans.length === 0 && this.runs.length === 0) return Promise.resolve();
     this.flushing = this.writeBuffered().finally(() => {
       this.flushing = undefined;
@@ -98,7 +109,10 @@ export class SpanRecorder {
       const kept = spans.slice(0, room);
       this.stats.dropped += spans.length - kept.length;
       this.spans = [...kept, ...this.spans];
-      this.runs = [...runs, ...this.runs];
+      // A dropped span takes its run with it (as on a full buffer in record()), so runs stay bounded too.
+      const droppedRunIds = new Set(spans.slice(kept.length).map((span) => span.runId));
+      for (const span of kept) droppedRunIds.delete(span.runId);
+      this.runs = [...runs.filter((run) => !droppedRunIds.has(run.id)), ...this.runs];
       this.options.onError?.(error, { dropped: this.stats.dropped, buffered: this.spans.length });
     }
   }

@@ -46,7 +46,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   let raw: unknown = options.file;
   let source = 'inline';
   if (raw === undefined) {
-    const path = resolve(cwd, env.GANTRY_CONFIG ?? 'gantry.yaml');
+    const path = resolve(cwd, env.GANTRY_CONFIG || 'gantry.yaml');
     if (existsSync(path)) {
       source = path;
       try {
@@ -110,17 +110,18 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     };
   }
 
-  const port = env.GANTRY_PORT !== undefined ? Number(env.GANTRY_PORT) : (file.server?.port ?? 4000);
+  // An empty variable counts as unset, as in ${VAR} interpolation (compose files often pass VAR= ).
+  const port = env.GANTRY_PORT ? Number(env.GANTRY_PORT) : (file.server?.port ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`GANTRY_PORT: must be a port number 0-65535, got '${env.GANTRY_PORT}'`);
-  const bodyLimit = env.GANTRY_BODY_LIMIT !== undefined ? Number(env.GANTRY_BODY_LIMIT) : (file.server?.body_limit ?? 10 * 1024 * 1024);
+  const bodyLimit = env.GANTRY_BODY_LIMIT ? Number(env.GANTRY_BODY_LIMIT) : (file.server?.body_limit ?? 10 * 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError(`GANTRY_BODY_LIMIT: must be a positive number of bytes, got '${env.GANTRY_BODY_LIMIT}'`);
 
   return {
-    host: env.GANTRY_HOST ?? file.server?.host ?? '127.0.0.1',
+    host: env.GANTRY_HOST || file.server?.host || '127.0.0.1',
     port,
     bodyLimit,
     databaseUrl: env.DATABASE_URL || file.database?.url || undefined,
-    dataDir: resolve(cwd, env.GANTRY_DATA_DIR ?? file.database?.data_dir ?? '.gantry'),
+    dataDir: resolve(cwd, env.GANTRY_DATA_DIR || file.database?.data_dir || '.gantry'),
     masterKey: env.GANTRY_MASTER_KEY || undefined,
     providers,
     aliases,

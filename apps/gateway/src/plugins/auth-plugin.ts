@@ -18,7 +18,8 @@ function bearerSecret(request: FastifyRequest): string | undefined {
   if (header !== undefined) {
     const space = header.indexOf(' ');
     if (space > 0 && header.slice(0, space).toLowerCase() === 'bearer') return header.slice(space + 1).trim();
-    return header.trim();
+    // `Authorization: Bearer $KEY` with KEY unset arrives as a bare "Bearer": that is no key, not a wrong one.
+    if (header.trim().toLowerCase() !== 'bearer') return header.trim();
   }
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey : undefined;

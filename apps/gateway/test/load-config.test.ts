@@ -1,0 +1,233 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type LoadConfigOptions } from '../src/index.ts';
+
+const local = { type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1' };
+
+/** The ConfigError loadConfig throws for these options (fails the test when it does not throw). */
+function configError(options: LoadConfigOptions): ConfigError {
+  try {
+    loadConfig(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+const directories: string[] = [];
+function emptyDirectory(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'gantry-config-'));
+  directories.push(directory);
+  return directory;
+}
+
+describe('loadConfig', () => {
+  afterAll(() => {
+    for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  });
+
+  describe('environment interpolation', () => {
+    it('replaces ${VAR} with the variable and ${VAR:-default} with the default when unset', () => {
+      const config = loadConfig({
+        file: {
+          providers: {
+            local: { type: 'openai-compatible', base_url: '${LOCAL_URL}', api_key: '${LOCAL_KEY:-none}', headers: { 'x-team': 'team-${TEAM:-a}' } },
+          },
+        },
+        env: { LOCAL_URL: 'http://10.0.0.5:8000/v1' },
+      });
+      expect(config.providers).toEqual([
+        { name: 'local', type: 'openai-compatible', baseUrl: 'http://10.0.0.5:8000/v1', apiKey: 'none', headers: { 'x-team': 'team-a' } },
+      ]);
+    });
+
+    it('prefers a set variable over the default', () => {
+      const config = loadConfig({ file: { providers: { local: { ...local, api_key: '${LOCAL_KEY:-none}' } } }, env: { LOCAL_KEY: 'sk-set' } });
+      expect(config.providers[0]?.apiKey).toBe('sk-set');
+    });
+
+    it('rejects an unset variable without default, naming the config path and the variable', () => {
+      const error = configError({ file: { providers: { local: { ...local, api_key: '${LOCAL_KEY}' } } }, env: {} });
+      expect(error.message).toContain('providers.local.api_key');
+      expect(error.message).toContain('LOCAL_KEY');
+    });
+
+    it('never lets a variable change the YAML structure', () => {
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'gantry.yaml'), 'providers:\n  local:\n    type: openai-compatible\n    base_url: http://127.0.0.1:9/v1\n    api_key: ${KEY}\n');
+      const config = loadConfig({ cwd, env: { KEY: 'a\n    headers: {x: y}' } });
+      expect(config.providers[0]).toMatchObject({ apiKey: 'a\n    headers: {x: y}' });
+      expect(config.providers[0]?.headers).toBeUndefined();
+    });
+  });
+
+  describe('validation', () => {
+    it('rejects an invalid base_url, naming providers.<name>.base_url', () => {
+      const error = configError({ file: { providers: { local: { type: 'openai-compatible', base_url: 'not a url' } } }, env: {} });
+      expect(error.message).toContain('providers.local.base_url');
+    });
+
+    it('requires a base_url for openai-compatible providers', () => {
+      expect(configError({ file: { providers: { local: { type: 'openai-compatible' } } }, env: {} }).message).toContain('providers.local.base_url');
+    });
+
+    it('rejects an unknown provider type and lists the accepted ones', () => {
+      const error = configError({ file: { providers: { local: { type: 'openia', base_url: 'http://127.0.0.1:9/v1' } } }, env: {} });
+      expect(error.message).toContain('providers.local.type');
+      expect(error.message).toContain('"openia"');
+      expect(error.message).toContain('openai, openai-compatible');
+    });
+
+    it('rejects an alias target on an unknown provider, naming the target', () => {
+      const error = configError({ file: { providers: { local }, models: { fast: { targets: ['local/llama3', 'remote/llama3'] } } }, env: {} });
+      expect(error.message).toContain('models.fast.targets[1]: unknown provider');
+      expect(error.message).toContain('remote');
+    });
+
+    it('rejects an alias target that is not provider/model', () => {
+      const error = configError({ file: { providers: { local }, models: { fast: { targets: ['llama3'] } } }, env: {} });
+      expect(error.message).toContain('models.fast.targets[0]');
+      expect(error.message).toContain('provider/model');
+    });
+
+    it('rejects an unknown top-level key, naming it', () => {
+      const error = configError({ file: { providers: { local }, provider: {} }, env: {} });
+      expect(error.message).toContain('"provider"');
+      expect(error.message).toMatch(/unrecognized key/i);
+    });
+
+    it('rejects a bad port in GANTRY_PORT', () => {
+      expect(configError({ file: {}, env: { GANTRY_PORT: 'eighty' } }).message).toContain('GANTRY_PORT');
+    });
+  });
+
+  describe('defaults and the environment', () => {
+    it('without a config file, makes an openai provider from OPENAI_API_KEY with the default base URL', () => {
+      const config = loadConfig({ cwd: emptyDirectory(), env: { OPENAI_API_KEY: 'sk-test' } });
+      expect(config.providers).toEqual([{ name: 'openai', type: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-test' }]);
+      expect(config.source).toContain('no gantry.yaml');
+    });
+
+    it('without a config file or keys, starts with no providers and the defaults', () => {
+      const cwd = emptyDirectory();
+      const config = loadConfig({ cwd, env: {} });
+      expect(config).toMatchObject({
+        providers: [],
+        host: '127.0.0.1',
+        port: 4000,
+        bodyLimit: 10 * 1024 * 1024,
+        databaseUrl: undefined,
+        dataDir: join(cwd, '.gantry'),
+        masterKey: undefined,
+        recording: { storeRaw: true },
+      });
+    });
+
+    it('honours GANTRY_PORT, GANTRY_HOST, GANTRY_DATA_DIR, DATABASE_URL, GANTRY_BODY_LIMIT and GANTRY_MASTER_KEY over the file', () => {
+      const cwd = emptyDirectory();
+      const config = loadConfig({
+        cwd,
+        file: { server: { host: '127.0.0.2', port: 4100, body_limit: 1000 }, database: { url: 'postgres://file/db', data_dir: 'file-data' } },
+        env: {
+          GANTRY_PORT: '0',
+          GANTRY_HOST: '0.0.0.0',
+          GANTRY_DATA_DIR: 'env-data',
+          DATABASE_URL: 'postgres://env/db',
+          GANTRY_BODY_LIMIT: '2048',
+          GANTRY_MASTER_KEY: 'gk-master-env',
+        },
+      });
+      expect(config).toMatchObject({
+        port: 0,
+        host: '0.0.0.0',
+        dataDir: join(cwd, 'env-data'),
+        databaseUrl: 'postgres://env/db',
+        bodyLimit: 2048,
+        masterKey: 'gk-master-env',
+      });
+    });
+
+    it('takes server and database settings from the file when the environment has none', () => {
+      const cwd = emptyDirectory();
+      const config = loadConfig({
+        cwd,
+        file: { server: { host: '127.0.0.2', port: 4100, body_limit: 1000 }, database: { data_dir: 'file-data' } },
+        env: {},
+      });
+      expect(config).toMatchObject({ port: 4100, host: '127.0.0.2', bodyLimit: 1000, dataDir: join(cwd, 'file-data'), databaseUrl: undefined });
+    });
+
+    it('treats empty environment variables as unset, as ${VAR} interpolation does', () => {
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'gantry.yaml'), 'server:\n  port: 4100\n');
+      const config = loadConfig({
+        cwd,
+        env: { GANTRY_CONFIG: '', GANTRY_PORT: '', GANTRY_HOST: '', GANTRY_DATA_DIR: '', GANTRY_BODY_LIMIT: '', DATABASE_URL: '', GANTRY_MASTER_KEY: '' },
+      });
+      expect(config).toMatchObject({
+        source: join(cwd, 'gantry.yaml'),
+        port: 4100,
+        host: '127.0.0.1',
+        dataDir: join(cwd, '.gantry'),
+        bodyLimit: 10 * 1024 * 1024,
+        databaseUrl: undefined,
+        masterKey: undefined,
+      });
+    });
+
+    it('maps pricing and recording settings to their camelCase form', () => {
+      const config = loadConfig({
+        file: {
+          providers: { local },
+          pricing: { 'local/llama3': { input: 0.1, output: 0.2, cached_input: 0.05 } },
+          recording: { store_raw: false, max_buffered_spans: 5, flush_interval_ms: 50 },
+        },
+        env: {},
+      });
+      expect(config.pricing).toEqual({ 'local/llama3': { input: 0.1, output: 0.2, cachedInput: 0.05 } });
+      expect(config.recording).toEqual({ storeRaw: false, maxBufferedSpans: 5, flushIntervalMs: 50 });
+    });
+  });
+
+  describe('the config file', () => {
+    it('reads gantry.yaml from the working directory, interpolating the environment', () => {
+      const cwd = emptyDirectory();
+      const path = join(cwd, 'gantry.yaml');
+      writeFileSync(path, 'providers:\n  local:\n    type: openai-compatible\n    base_url: ${LOCAL_URL}\nmodels:\n  fast:\n    targets: [local/llama3]\n');
+      const config = loadConfig({ cwd, env: { LOCAL_URL: 'http://127.0.0.1:8000/v1' } });
+      expect(config.source).toBe(path);
+      expect(config.providers).toEqual([{ name: 'local', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:8000/v1' }]);
+      expect(config.aliases).toEqual({ fast: { targets: ['local/llama3'] } });
+    });
+
+    it('reads the file GANTRY_CONFIG names, relative to the working directory', () => {
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'other.yaml'), 'server:\n  port: 4321\n');
+      expect(loadConfig({ cwd, env: { GANTRY_CONFIG: 'other.yaml' } }).port).toBe(4321);
+    });
+
+    it('fails when GANTRY_CONFIG points to a missing file', () => {
+      const cwd = emptyDirectory();
+      const error = configError({ cwd, env: { GANTRY_CONFIG: 'missing.yaml' } });
+      expect(error.message).toContain(join(cwd, 'missing.yaml'));
+      expect(error.message).toContain('does not exist');
+    });
+
+    it('reports a file that is not valid YAML with its path', () => {
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'gantry.yaml'), 'providers: [unclosed\n');
+      const error = configError({ cwd, env: {} });
+      expect(error.message).toContain(join(cwd, 'gantry.yaml'));
+      expect(error.message).toContain('not valid YAML');
+    });
+
+    it('accepts an empty file as all defaults', () => {
+      const cwd = emptyDirectory();
+      writeFileSync(join(cwd, 'gantry.yaml'), '');
+      expect(loadConfig({ cwd, env: {} }).providers).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { count, sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { migrate, runs, spans, type Database, type GantryDb, type NewRun, type NewSpan } from '@gantry/db';
+import { databaseTargets, type DatabaseTarget } from '../../db/test/test-databases.ts';
+import { SpanRecorder, type SpanRecorderOptions } from '../src/index.ts';
+
+/** Drizzle's entry points that send a statement. */
+const STATEMENTS = new Set<PropertyKey>(['insert', 'execute', 'select', 'selectDistinct', 'update', 'delete', 'transaction', 'with']);
+/** Of those, the ones a write may be made with. */
+const WRITES = new Set<PropertyKey>(['insert', 'execute']);
+
+/** A drizzle handle that counts writes and can be switched off, as a database that went away. */
+interface FlakyDb {
+  db: GantryDb;
+  writes: number;
+  down: boolean;
+}
+
+function flaky(db: GantryDb): FlakyDb {
+  const control: FlakyDb = { db, writes: 0, down: false };
+  control.db = new Proxy(db, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const bound = (value as (...parameters: unknown[]) => unknown).bind(target);
+      if (!STATEMENTS.has(property)) return bound;
+      return (...parameters: unknown[]) => {
+        if (WRITES.has(property)) control.writes += 1;
+        if (control.down) throw new Error('connection refused');
+        return bound(...parameters);
+      };
+    },
+  });
+  return control;
+}
+
+/** One call's rows: a run of its own and `spanCount` spans in it. */
+function call(spanCount = 1): { run: NewRun; spans: NewSpan[] } {
+  const runId = randomUUID();
+  const startedAt = new Date();
+  return {
+    run: { id: runId, rootRunId: runId, status: 'succeeded', startedAt, endedAt: startedAt, llmCalls: 1 },
+    spans: Array.from({ length: spanCount }, () => ({ id: randomUUID(), runId, kind: 'llm' as const, status: 'ok' as const, startedAt })),
+  };
+}
+
+const NO_TIMER = { flushIntervalMs: 3_600_000 };
+
+describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget) => {
+  let scratch: Awaited<ReturnType<DatabaseTarget['setUp']>>;
+  let database: Database;
+  const recorders: SpanRecorder[] = [];
+
+  beforeAll(async () => {
+    scratch = await target.setUp();
+    database = await scratch.open();
+    await migrate(database);
+  });
+  afterEach(async () => {
+    await Promise.all(recorders.splice(0).map((recorder) => recorder.close()));
+    await database.db.delete(spans);
+    await database.db.delete(runs);
+  });
+  afterAll(async () => {
+    await scratch?.tearDown();
+  });
+
+  function recorder(db: GantryDb, options: SpanRecorderOptions = {}): SpanRecorder {
+    const made = new SpanRecorder(db, { ...NO_TIMER, ...options });
+    recorders.push(made);
+    return made;
+  }
+
+  async function stored(): Promise<{ runs: number; spans: number }> {
+    const [runCount] = await database.db.select({ value: count() }).from(runs);
+    const [spanCount] = await database.db.select({ value: count() }).from(spans);
+    return { runs: runCount?.value ?? -1, spans: spanCount?.value ?? -1 };
+  }
+
+  it('writes recorded runs and spans on flush', async () => {
+    const spanRecorder = recorder(database.db);
+    const rows = call(2);
+    spanRecorder.record(rows.run, rows.spans);
+    expect(await stored()).toEqual({ runs: 0, spans: 0 });
+
+    await spanRecorder.flush();
+    expect(await stored()).toEqual({ runs: 1, spans: 2 });
+    expect(spanRecorder.getStats()).toEqual({ written: 2, dropped: 0, buffered: 0, failedWrites: 0 });
+  });
+
+  it('writes many recorded calls in one insert per table', async () => {
+    const control = flaky(database.db);
+    const spanRecorder = recorder(control.db, { batchSize: 10_000 });
+    for (let index = 0; index < 100; index++) {
+      const rows = call(2);
+      spanRecorder.record(rows.run, rows.spans);
+    }
+    expect(control.writes).toBe(0);
+    await spanRecorder.flush();
+    expect(control.writes).toBe(2);
+    expect(await stored()).toEqual({ runs: 100, spans: 200 });
+  });
+
+  it('writes a full batch without waiting for the timer', async () => {
+    const spanRecorder = recorder(database.db, { batchSize: 10 });
+    for (let index = 0; index < 5; index++) {
+      const rows = call(2);
+      spanRecorder.record(rows.run, rows.spans);
+    }
+    await vi.waitFor(async () => expect((await stored()).spans).toBe(10), { timeout: 5000, interval: 20 });
+  });
+
+  it('writes on its timer', async () => {
+    const spanRecorder = recorder(database.db, { flushIntervalMs: 10 });
+    const rows = call();
+    spanRecorder.record(rows.run, rows.spans);
+    await vi.waitFor(async () => expect(await stored()).toEqual({ runs: 1, spans: 1 }), { timeout: 5000, interval: 20 });
+  });
+
+  it('keeps spans buffered while the database fails and writes them once it works again', async () => {
+    const control = flaky(database.db);
+    const onError = vi.fn();
+    const spanRecorder = recorder(control.db, { onError });
+    control.down = true;
+    const rows = call(2);
+    spanRecorder.record(rows.run, rows.spans);
+
+    await expect(spanRecorder.flush()).resolves.toBeUndefined();
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toEqual({ written: 0, dropped: 0, buffered: 2, failedWrites: 2 });
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'connection refused' }), { dropped: 0, buffered: 2 });
+    expect(await stored()).toEqual({ runs: 0, spans: 0 });
+
+    control.down = false;
+    await spanRecorder.flush();
+    expect(await stored()).toEqual({ runs: 1, spans: 2 });
+    expect(spanRecorder.getStats()).toMatchObject({ written: 2, buffered: 0 });
+  });
+
+  it('retries spans whose run was already written without writing the run twice', async () => {
+    const spanRecorder = recorder(database.db);
+    const rows = call(1);
+    spanRecorder.record(rows.run, rows.spans);
+    // Only the spans table is unavailable: the run gets in, its span does not.
+    await database.db.execute(sql`alter table spans rename to spans_unavailable`);
+    try {
+      await spanRecorder.flush();
+    } finally {
+      await database.db.execute(sql`alter table spans_unavailable rename to spans`);
+    }
+    expect(spanRecorder.getStats()).toMatchObject({ failedWrites: 1, buffered: 1 });
+    expect(await stored()).toEqual({ runs: 1, spans: 0 });
+
+    await spanRecorder.flush();
+    expect(await stored()).toEqual({ runs: 1, spans: 1 });
+    expect(spanRecorder.getStats()).toMatchObject({ written: 1, buffered: 0 });
+  });
+
+  it('drops and counts spans beyond maxBufferedSpans while the database is down', async () => {
+    const control = flaky(database.db);
+    const onError = vi.fn();
+    const spanRecorder = recorder(control.db, { maxBufferedSpans: 10, onError });
+    control.down = true;
+    for (let index = 0; index < 25; index++) {
+      const rows = call();
+      spanRecorder.record(rows.run, rows.spans);
+    }
+    expect(spanRecorder.getStats()).toEqual({ written: 0, dropped: 15, buffered: 10, failedWrites: 0 });
+    expect(onError).toHaveBeenLastCalledWith(expect.any(Error), { dropped: 15, buffered: 10 });
+
+    control.down = false;
+    await spanRecorder.flush();
+    expect(await stored()).toEqual({ runs: 10, spans: 10 });
+  });
+
+  it('stays within its bound, runs included, through failed writes that overlap new calls', async () => {
+    const control = flaky(database.db);
+    const spanRecorder = recorder(control.db, { maxBufferedSpans: 10 });
+    control.down = true;
+    let recorded = 0;
+    for (let cycle = 0; cycle < 5; cycle++) {
+      // A write is under way (its batch taken from the buffer) while calls keep coming.
+      const writing = spanRecorder.flush();
+      for (let index = 0; index < 10; index++) {
+        const rows = call();
+        spanRecorder.record(rows.run, rows.spans);
+        recorded += 1;
+      }
+      await writing;
+      const stats = spanRecorder.getStats();
+      expect(stats.buffered).toBeLessThanOrEqual(10);
+      expect(stats.buffered + stats.dropped).toBe(recorded);
+    }
+
+    control.down = false;
+    await spanRecorder.flush();
+    const { buffered, dropped, written } = spanRecorder.getStats();
+    expect({ buffered, written: written + dropped }).toEqual({ buffered: 0, written: recorded });
+    // A dropped span takes its run with it, as when the buffer is full on record().
+    expect(await stored()).toEqual({ runs: written, spans: written });
+  });
+
+  it('also writes what was recorded while an earlier flush was writing', async () => {
+    const spanRecorder = recorder(database.db);
+    const first = call();
+    spanRecorder.record(first.run, first.spans);
+    const writing = spanRecorder.flush();
+    const second = call();
+    spanRecorder.record(second.run, second.spans);
+
+    await spanRecorder.flush();
+    expect(await stored()).toEqual({ runs: 2, spans: 2 });
+    await writing;
+  });
+
+  it('writes what is buffered on close()', async () => {
+    const spanRecorder = recorder(database.db);
+    const rows = call(3);
+    spanRecorder.record(rows.run, rows.spans);
+    await spanRecorder.close();
+    expect(await stored()).toEqual({ runs: 1, spans: 3 });
+  });
+
+  it('retries a failed write on close()', async () => {
+    const control = flaky(database.db);
+    const spanRecorder = recorder(control.db, {
+      // The database comes back right after the first failure.
+      onError: () => {
+        control.down = false;
+      },
+    });
+    control.down = true;
+    const rows = call();
+    spanRecorder.record(rows.run, rows.spans);
+    await spanRecorder.close();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 1, failedWrites: 1, buffered: 0 });
+    expect(await stored()).toEqual({ runs: 1, spans: 1 });
+  });
+});
