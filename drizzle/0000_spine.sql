@@ -54,9 +54,9 @@ CREATE TABLE "spans" (
 	"cost_micros" bigint DEFAULT 0 NOT NULL,
 	"http_status" integer,
 	"error" jsonb,
-	"request" jsonb,
-	"result" jsonb,
-	"raw" jsonb,
+	"request" json,
+	"result" json,
+	"raw" json,
 	"attributes" jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 --> statement-breakpoint

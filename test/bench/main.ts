@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         const results = new Map<string, LoadResult>();
         for (const scenario of scenarios) {
           const load = { url: scenario.url, path: '/v1/chat/completions', headers, body: body(stream, scenario.model), concurrency, stream };
-          await runLoad({ ...load, durationMs: Math.min(1000, DURATION_MS / 2) }); // warm-up: JIT, pools
+          await runLoad({ ...load, durationMs: Math.min(1500, DURATION_MS / 2) }); // warm-up: JIT, pools
           results.set(scenario.name, await runLoad({ ...load, durationMs: DURATION_MS }));
         }
         const direct = results.get('direct')!;

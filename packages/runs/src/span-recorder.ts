@@ -104,6 +104,12 @@ export class SpanRecorder {
       this.stats.written += spans.length;
     } catch (error) {
       this.stats.failedWrites += 1;
+      if (isDataError(error)) {
+        // Retrying the same batch would fail forever and starve every later span: find the rows
+        // the database refuses, write the others.
+        await this.writeOneByOne(runs, spans, error);
+        return;
+      }
       // Put the batch back in front of what arrived meanwhile, within the bound.
       const room = Math.max(0, this.maxBuffered - this.spans.length);
       const kept = spans.slice(0, room);
@@ -116,4 +122,37 @@ export class SpanRecorder {
       this.options.onError?.(error, { dropped: this.stats.dropped, buffered: this.spans.length });
     }
   }
+
+  private async writeOneByOne(runs: NewRun[], spans: NewSpan[], cause: unknown): Promise<void> {
+    let refused = 0;
+    try {
+      for (const run of runs) await insertRunsIgnoreExisting(this.db, [run]).catch((error: unknown) => {
+        if (!isDataError(error)) throw error;
+      });
+      for (let index = 0; index < spans.length; index++) {
+        try {
+          await insertSpans(this.db, [spans[index]!]);
+          this.stats.written += 1;
+        } catch (error) {
+          if (!isDataError(error)) {
+            this.spans = [...spans.slice(index), ...this.spans];
+            throw error;
+          }
+          refused += 1;
+        }
+      }
+    } catch (error) {
+      this.options.onError?.(error, { dropped: this.stats.dropped, buffered: this.spans.length });
+    }
+    if (refused > 0) {
+      this.stats.dropped += refused;
+      this.options.onError?.(cause, { dropped: this.stats.dropped, buffered: this.spans.length });
+    }
+  }
+}
+
+/** Postgres refused the data itself (SQLSTATE classes 22 and 23): retrying cannot help. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

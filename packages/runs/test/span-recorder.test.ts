@@ -237,4 +237,21 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     expect(spanRecorder.getStats()).toMatchObject({ written: 1, failedWrites: 1, buffered: 0 });
     expect(await stored()).toEqual({ runs: 1, spans: 1 });
   });
+
+  it('writes the rest of a batch the database refuses one row of, and drops only that row', async () => {
+    const spanRecorder = recorder(database.db);
+    const rows = call(3);
+    // Two spans with one id: a unique violation fails the multi-row insert as a whole.
+    const duplicate = { ...rows.spans[0]!, startedAt: new Date() };
+    spanRecorder.record(rows.run, [...rows.spans, duplicate]);
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 3, dropped: 1, buffered: 0 });
+    expect(await stored()).toEqual({ runs: 1, spans: 3 });
+
+    // Nothing is left to poison the next batch.
+    const next = call();
+    spanRecorder.record(next.run, next.spans);
+    await spanRecorder.flush();
+    expect(await stored()).toEqual({ runs: 2, spans: 4 });
+  });
 });

@@ -1,5 +1,5 @@
 import { relations } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, json, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { apiKeys } from './api-keys.ts';
 import { timestamptz } from './columns.ts';
 import { runs } from './runs.ts';
@@ -60,11 +60,11 @@ export const spans = pgTable(
     httpStatus: integer('http_status'),
     error: jsonb('error').$type<SpanError>(),
     /** The canonical request. */
-    request: jsonb('request'),
+    request: json('request'),
     /** The canonical result. */
-    result: jsonb('result'),
+    result: json('result'),
     /** The raw provider exchange, when capture is on. */
-    raw: jsonb('raw'),
+    raw: json('raw'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
   },
   (table) => [
