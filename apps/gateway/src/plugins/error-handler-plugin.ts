@@ -1,7 +1,14 @@
 import fastifyPlugin from 'fastify-plugin';
 import type { FastifyError, FastifyPluginAsync } from 'fastify';
-import { encodeOpenAIError } from '@gantry/formats';
 import { GatewayError, InvalidRequestError, NotFoundError, RequestTooLargeError, toGatewayError } from '@gantry/spec';
+import { openaiWire, type ClientWire } from '../proxy/client-wire.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The wire format the route's clients speak; errors are written in it. Default: OpenAI. */
+    wire?: ClientWire;
+  }
+}
 
 /** Turns fastify's own client errors (body parsing, limits) into GatewayErrors that say what to do. */
 function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError | undefined {
@@ -25,18 +32,20 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError 
 }
 
 /**
- * The one place errors become HTTP responses: every error a route throws leaves in OpenAI's error
- * shape, with the status and headers (e.g. `retry-after`) the GatewayError carries.
+ * The one place errors become HTTP responses: every error a route throws leaves in the error shape
+ * of the route's wire (OpenAI unless the route says otherwise), with the status and headers
+ * (e.g. `retry-after`) the GatewayError carries.
  */
 const errorHandlerPlugin: FastifyPluginAsync<{ bodyLimit: number }> = async (app, options) => {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const gatewayError = error instanceof GatewayError ? error : (fromFastifyError(error, options.bodyLimit) ?? toGatewayError(error));
     if (gatewayError.status >= 500 && !(error instanceof GatewayError)) request.log.error({ err: error }, 'unhandled error');
-    return reply.code(gatewayError.status).headers(gatewayError.headers).send(encodeOpenAIError(gatewayError));
+    const wire = request.routeOptions.config.wire ?? openaiWire;
+    return reply.code(gatewayError.status).headers(gatewayError.headers).send(wire.encodeError(gatewayError));
   });
   app.setNotFoundHandler(async (request, reply) => {
     const error = new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}; see GET /v1/models, POST /v1/chat/completions, POST /v1/embeddings`);
-    return reply.code(404).send(encodeOpenAIError(error));
+    return reply.code(404).send(openaiWire.encodeError(error));
   });
 };
 

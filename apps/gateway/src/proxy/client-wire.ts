@@ -1,0 +1,24 @@
+import { createOpenAIStreamEncoder, encodeOpenAIChatResponse, encodeOpenAIError } from '@gantry/formats';
+import type { ChatRequest, ChatResult, GatewayError, StreamEvent } from '@gantry/spec';
+
+/** Encodes a stream for one client, in its wire format. */
+export interface ClientStreamEncoder {
+  encode(event: StreamEvent): string;
+  end(): string;
+  error(error: GatewayError): string;
+}
+
+/** The wire format a client speaks: how results, streams and errors are written back to it. */
+export interface ClientWire {
+  name: 'openai' | 'anthropic';
+  encodeResult(result: ChatResult, request: ChatRequest): unknown;
+  createStreamEncoder(request: ChatRequest): ClientStreamEncoder;
+  encodeError(error: GatewayError): unknown;
+}
+
+export const openaiWire: ClientWire = {
+  name: 'openai',
+  encodeResult: (result) => encodeOpenAIChatResponse(result),
+  createStreamEncoder: (request) => createOpenAIStreamEncoder({ includeUsage: request.includeUsage }),
+  encodeError: encodeOpenAIError,
+};

@@ -1,0 +1,152 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ChatResultBuilder } from '@gantry/formats';
+import type { ProviderStream } from '@gantry/providers';
+import { callWithFallback, type Attempt, type Target } from '@gantry/router';
+import { buildCallRows, newSpanId, type CallRecord } from '@gantry/runs';
+import { ClientClosedError, toGatewayError, type ChatRequest, type ChatResult, type GatewayError, type StreamEvent } from '@gantry/spec';
+import type { GatewayServices } from '../gateway-services.ts';
+import { callCost } from './call-cost.ts';
+import { abortOnClientClose } from './client-abort.ts';
+import type { ClientWire } from './client-wire.ts';
+import { SSE_HEADERS, writeSse } from './write-sse.ts';
+
+/** Everything about one chat call that its span needs, filled in as the call proceeds. */
+interface ChatCall {
+  services: GatewayServices;
+  request: ChatRequest;
+  wire: ClientWire;
+  apiKeyId: string | null;
+  runId: string;
+  spanId: string;
+  startedAt: number;
+  attempts: Attempt[];
+  signal: AbortSignal;
+}
+
+function failureOf(error: unknown, signal: AbortSignal): GatewayError {
+  return signal.aborted ? new ClientClosedError({ cause: error }) : toGatewayError(error);
+}
+
+function record(call: ChatCall, outcome: { target?: Target; result?: ChatResult; error?: GatewayError; firstTokenAt?: number; raw?: unknown }): void {
+  const { services } = call;
+  const endedAt = Date.now();
+  const usage = outcome.result?.usage;
+  // The winning attempt lasts until the call is over (for streams, until the last byte).
+  const last = call.attempts.at(-1);
+  if (last !== undefined && last.error === undefined) last.endedAt = endedAt;
+  const callRecord: CallRecord = {
+    spanId: call.spanId,
+    runId: call.runId,
+    apiKeyId: call.apiKeyId,
+    operation: 'chat',
+    requestedModel: call.request.model,
+    request: call.request,
+    costMicros: callCost(services.prices, outcome.target, usage),
+    startedAt: call.startedAt,
+    endedAt,
+    attempts: call.attempts.map((attempt) => ({
+      provider: attempt.target.provider.name,
+      model: attempt.target.model,
+      startedAt: attempt.startedAt,
+      endedAt: attempt.endedAt,
+      ...(attempt.error === undefined ? {} : { error: attempt.error }),
+    })),
+    stream: call.request.stream,
+  };
+  if (outcome.target !== undefined) callRecord.provider = outcome.target.provider.name;
+  if (outcome.result !== undefined) {
+    callRecord.result = outcome.result;
+    callRecord.upstreamModel = outcome.result.model;
+  }
+  if (usage !== undefined) callRecord.usage = usage;
+  if (outcome.error !== undefined) callRecord.error = outcome.error;
+  if (outcome.firstTokenAt !== undefined) callRecord.firstTokenAt = outcome.firstTokenAt;
+  if (outcome.raw !== undefined && services.config.recording.storeRaw) callRecord.raw = outcome.raw;
+  const rows = buildCallRows(callRecord);
+  services.recorder.record(rows.run, rows.spans);
+}
+
+function isContent(event: StreamEvent): boolean {
+  return event.type === 'text-delta' || event.type === 'tool-call-start' || event.type === 'reasoning-delta' || event.type === 'refusal-delta';
+}
+
+async function completeChat(call: ChatCall, targets: readonly Target[], reply: FastifyReply): Promise<unknown> {
+  let target: Target | undefined;
+  try {
+    const outcome = await callWithFallback(targets, call.signal, (next) => next.provider.chat(call.request, { model: next.model, signal: call.signal }), call.attempts);
+    target = outcome.target;
+    record(call, { target, result: outcome.value.result, raw: outcome.value.raw });
+    reply.header('x-gantry-target', target.id);
+    return call.wire.encodeResult(outcome.value.result, call.request);
+  } catch (error) {
+    const failure = failureOf(error, call.signal);
+    record(call, { ...(target === undefined ? {} : { target }), error: failure });
+    throw failure;
+  }
+}
+
+/**
+ * Streams a chat completion. Failures before the provider accepts the call become ordinary JSON
+ * errors (and may fall back to the next target); once bytes have reached the client, a failure
+ * ends the stream with the wire's in-stream error, which the official SDKs raise.
+ */
+async function streamChat(call: ChatCall, targets: readonly Target[], reply: FastifyReply): Promise<void> {
+  let opened: { value: ProviderStream; target: Target };
+  try {
+    opened = await callWithFallback(targets, call.signal, (next) => next.provider.chatStream(call.request, { model: next.model, signal: call.signal }), call.attempts);
+  } catch (error) {
+    const failure = failureOf(error, call.signal);
+    record(call, { error: failure });
+    throw failure;
+  }
+  const { value: stream, target } = opened;
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(200, { ...SSE_HEADERS, ...(reply.getHeaders() as Record<string, string>), 'x-gantry-target': target.id });
+  const encoder = call.wire.createStreamEncoder(call.request);
+  const builder = new ChatResultBuilder();
+  let firstTokenAt: number | undefined;
+  let failure: GatewayError | undefined;
+  try {
+    for await (const event of stream) {
+      builder.push(event);
+      if (firstTokenAt === undefined && isContent(event)) firstTokenAt = Date.now();
+      await writeSse(response, encoder.encode(event), call.signal);
+    }
+    await writeSse(response, encoder.end(), call.signal);
+  } catch (error) {
+    failure = failureOf(error, call.signal);
+    if (!call.signal.aborted && !response.destroyed) response.write(encoder.error(failure));
+  } finally {
+    response.end();
+    record(call, {
+      target,
+      result: builder.result(),
+      raw: stream.raw,
+      ...(failure === undefined ? {} : { error: failure }),
+      ...(firstTokenAt === undefined ? {} : { firstTokenAt }),
+    });
+  }
+}
+
+/**
+ * One chat call, whatever wire the client speaks: resolve the model, call (with fallback across
+ * an alias's targets), answer in the client's format, and record the call as a span.
+ */
+export async function runChat(services: GatewayServices, chat: ChatRequest, wire: ClientWire, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const targets = services.resolver.resolve(chat.model);
+  const call: ChatCall = {
+    services,
+    request: chat,
+    wire,
+    apiKeyId: request.principal.kind === 'key' ? request.principal.keyId : null,
+    runId: newSpanId(),
+    spanId: newSpanId(),
+    startedAt: Date.now(),
+    attempts: [],
+    signal: abortOnClientClose(reply).signal,
+  };
+  reply.header('x-gantry-run-id', call.runId).header('x-gantry-span-id', call.spanId);
+  if (chat.stream) return streamChat(call, targets, reply);
+  return completeChat(call, targets, reply);
+}
