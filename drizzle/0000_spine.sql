@@ -18,6 +18,8 @@ CREATE TABLE "runs" (
 	"parent_run_id" text,
 	"root_run_id" text NOT NULL,
 	"api_key_id" text,
+	"team_id" text,
+	"depth" integer DEFAULT 0 NOT NULL,
 	"name" text,
 	"status" text DEFAULT 'running' NOT NULL,
 	"metadata" jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -65,5 +67,7 @@ CREATE INDEX "api_keys_prefix_idx" ON "api_keys" USING btree ("prefix");--> stat
 CREATE INDEX "runs_root_run_id_idx" ON "runs" USING btree ("root_run_id");--> statement-breakpoint
 CREATE INDEX "runs_parent_run_id_idx" ON "runs" USING btree ("parent_run_id");--> statement-breakpoint
 CREATE INDEX "runs_api_key_id_started_at_idx" ON "runs" USING btree ("api_key_id","started_at");--> statement-breakpoint
+CREATE INDEX "runs_started_at_idx" ON "runs" USING btree ("started_at");--> statement-breakpoint
+CREATE INDEX "runs_status_last_activity_at_idx" ON "runs" USING btree ("status","last_activity_at");--> statement-breakpoint
 CREATE INDEX "spans_run_id_started_at_idx" ON "spans" USING btree ("run_id","started_at");--> statement-breakpoint
 CREATE INDEX "spans_started_at_idx" ON "spans" USING btree ("started_at");

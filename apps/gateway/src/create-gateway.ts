@@ -3,7 +3,7 @@ import { createDatabase, migrate, type Database } from '@gantry/db';
 import { KeyAuthenticator } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver } from '@gantry/router';
-import { SpanRecorder } from '@gantry/runs';
+import { RunRegistry, SpanRecorder } from '@gantry/runs';
 import { buildApp, type BuildAppOptions } from './build-app.ts';
 import type { GatewayConfig } from './config/load-config.ts';
 import type { GatewayServices } from './gateway-services.ts';
@@ -28,6 +28,11 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   await migrate(database);
 
   const providers = new Map<string, Provider>(config.providers.map((provider) => [provider.name, createProvider(provider)]));
+  const recorder = new SpanRecorder(database.db, {
+    maxBufferedSpans: config.recording.maxBufferedSpans,
+    flushIntervalMs: config.recording.flushIntervalMs,
+    ...(options.onRecorderError === undefined ? {} : { onError: options.onRecorderError }),
+  });
   const services: GatewayServices = {
     config,
     database,
@@ -35,11 +40,8 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     resolver: new ModelResolver(providers, config.aliases),
     prices: new PriceBook(config.pricing),
     authenticator: new KeyAuthenticator(database.db, { masterKey: config.masterKey }),
-    recorder: new SpanRecorder(database.db, {
-      maxBufferedSpans: config.recording.maxBufferedSpans,
-      flushIntervalMs: config.recording.flushIntervalMs,
-      ...(options.onRecorderError === undefined ? {} : { onError: options.onRecorderError }),
-    }),
+    recorder,
+    runs: new RunRegistry(database.db, recorder),
     startedAt: Math.floor(Date.now() / 1000),
   };
   const app = await buildApp(services, options);

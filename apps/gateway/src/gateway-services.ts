@@ -2,7 +2,7 @@ import type { Database } from '@gantry/db';
 import type { KeyAuthenticator } from '@gantry/policy';
 import type { PriceBook, Provider } from '@gantry/providers';
 import type { ModelResolver } from '@gantry/router';
-import type { SpanRecorder } from '@gantry/runs';
+import type { RunRegistry, SpanRecorder } from '@gantry/runs';
 import type { GatewayConfig } from './config/load-config.ts';
 
 /** The long-lived parts a gateway instance is made of, shared by every route. */
@@ -14,6 +14,7 @@ export interface GatewayServices {
   prices: PriceBook;
   authenticator: KeyAuthenticator;
   recorder: SpanRecorder;
+  runs: RunRegistry;
   /** Unix seconds the instance started; `created` of listed models. */
   startedAt: number;
 }

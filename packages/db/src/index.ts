@@ -22,3 +22,20 @@ export {
   insertSpans,
   listSpansByRun,
 } from './repositories/recording-repository.ts';
+export {
+  agentSpanId,
+  applyRunDeltas,
+  claimRun,
+  closeToolSpans,
+  endRun,
+  getRun,
+  listOpenToolSpans,
+  listRunSubtree,
+  listRuns,
+  listSpansOfRuns,
+  timeOutIdleRuns,
+  toolSpanId,
+  type RunDelta,
+  type RunFilter,
+  type ToolSpanClose,
+} from './repositories/runs-repository.ts';

@@ -1,4 +1,4 @@
-import type { NewRun, NewSpan } from '@gantry/db';
+import { toolSpanId, type NewRun, type NewSpan, type RunDelta } from '@gantry/db';
 import type { GatewayError, Usage } from '@gantry/spec';
 import { newSpanId } from './span-id.ts';
 
@@ -13,13 +13,22 @@ export interface CallAttempt {
   error?: GatewayError;
 }
 
+/** A tool call the model made in this call's response. */
+export interface CalledTool {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 /** Everything known about one client request once it is over, successful or not. */
 export interface CallRecord {
   spanId: string;
   runId: string;
+  /** Set when this call is the run's first sight on a request without a run id: the run is created with it. */
+  implicitRun?: { apiKeyId: string | null; teamId: string | null };
   apiKeyId: string | null;
-  /** `chat` or `embeddings`. */
-  operation: string;
+  /** `chat` or `embeddings`, or the client's `x-gantry-span-name`. */
+  name: string;
   /** What the client asked for (alias or provider/model). */
   requestedModel: string;
   provider?: string;
@@ -39,6 +48,9 @@ export interface CallRecord {
   raw?: unknown;
   attempts: readonly CallAttempt[];
   stream: boolean;
+  /** Tool calls in the response: each opens a `tool` span until a later request carries its result. */
+  toolCalls?: readonly CalledTool[];
+  attributes?: Record<string, unknown>;
 }
 
 function errorOf(error: GatewayError): NonNullable<NewSpan['error']> {
@@ -46,11 +58,11 @@ function errorOf(error: GatewayError): NonNullable<NewSpan['error']> {
 }
 
 /**
- * The rows a call leaves: its single-call run, one `llm` span, and one `attempt` span per upstream
- * try (so retries and fallbacks show). Runs named by clients come with agent runs; until then each
- * request is a run of its own.
+ * The rows a call leaves: one `llm` span, one `attempt` span per upstream try (so retries and
+ * fallbacks show), one open `tool` span per tool call in the response, the run row when the
+ * request named no run, and the additions to its run's totals.
  */
-export function buildCallRows(record: CallRecord): { run: NewRun; spans: NewSpan[] } {
+export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpan[]; delta: RunDelta } {
   const usage = record.usage;
   const startedAt = new Date(record.startedAt);
   const endedAt = new Date(record.endedAt);
@@ -59,7 +71,7 @@ export function buildCallRows(record: CallRecord): { run: NewRun; spans: NewSpan
     id: record.spanId,
     runId: record.runId,
     kind: 'llm',
-    name: record.operation,
+    name: record.name,
     status: failed ? 'error' : 'ok',
     startedAt,
     endedAt,
@@ -79,6 +91,7 @@ export function buildCallRows(record: CallRecord): { run: NewRun; spans: NewSpan
     result: record.result ?? null,
     raw: record.raw ?? null,
     attributes: {
+      ...record.attributes,
       stream: record.stream,
       attempts: record.attempts.length,
       ...(usage === undefined ? { usage_reported: false } : {}),
@@ -104,18 +117,40 @@ export function buildCallRows(record: CallRecord): { run: NewRun; spans: NewSpan
       error: attempt.error === undefined ? null : errorOf(attempt.error),
     });
   }
-  const run: NewRun = {
+  for (const tool of record.toolCalls ?? []) {
+    spans.push({
+      id: toolSpanId(record.runId, tool.id),
+      runId: record.runId,
+      kind: 'tool',
+      name: tool.name,
+      status: 'ok',
+      startedAt: endedAt,
+      toolCallId: tool.id,
+      apiKeyId: record.apiKeyId,
+      request: { name: tool.name, arguments: tool.arguments },
+      attributes: { llm_span_id: record.spanId },
+    });
+  }
+  const delta: RunDelta = {
     id: record.runId,
-    rootRunId: record.runId,
-    apiKeyId: record.apiKeyId,
-    status: failed ? 'failed' : 'succeeded',
-    startedAt,
-    endedAt,
-    lastActivityAt: endedAt,
     costMicros: record.costMicros ?? 0,
     inputTokens: usage?.inputTokens ?? 0,
     outputTokens: usage?.outputTokens ?? 0,
     llmCalls: 1,
+    toolCalls: record.toolCalls?.length ?? 0,
+    lastActivityAt: endedAt,
   };
-  return { run, spans };
+  if (record.implicitRun === undefined) return { spans, delta };
+  // A request that named no run is a run of its own, over when the call is.
+  const run: NewRun = {
+    id: record.runId,
+    rootRunId: record.runId,
+    apiKeyId: record.implicitRun.apiKeyId,
+    teamId: record.implicitRun.teamId,
+    status: failed ? 'failed' : 'succeeded',
+    startedAt,
+    endedAt,
+    lastActivityAt: endedAt,
+  };
+  return { run, spans, delta };
 }

@@ -1,3 +1,5 @@
-export { SpanRecorder, type SpanRecorderOptions, type SpanRecorderStats } from './span-recorder.ts';
+export { SpanRecorder, type RecordedCall, type SpanRecorderOptions, type SpanRecorderStats } from './span-recorder.ts';
 export { newSpanId } from './span-id.ts';
-export { buildCallRows, type CallAttempt, type CallRecord } from './call-rows.ts';
+export { buildCallRows, type CallAttempt, type CallRecord, type CalledTool } from './call-rows.ts';
+export { readRunContext, type RunContext } from './run-context.ts';
+export { RunRegistry, canAccessRun, type ActiveRun, type RunCaller } from './run-registry.ts';

@@ -1,4 +1,14 @@
-import { insertRunsIgnoreExisting, insertSpans, type GantryDb, type NewRun, type NewSpan } from '@gantry/db';
+import {
+  applyRunDeltas,
+  closeToolSpans,
+  insertRunsIgnoreExisting,
+  insertSpans,
+  type GantryDb,
+  type NewRun,
+  type NewSpan,
+  type RunDelta,
+  type ToolSpanClose,
+} from '@gantry/db';
 
 export interface SpanRecorderOptions {
   /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */
@@ -18,16 +28,47 @@ export interface SpanRecorderStats {
   failedWrites: number;
 }
 
+/** What one recorded call adds. */
+export interface RecordedCall {
+  /** A run to create if it does not exist yet. */
+  run?: NewRun;
+  spans: readonly NewSpan[];
+  /** Additions to the run's totals. */
+  delta?: RunDelta;
+}
+
+interface Pending {
+  runs: NewRun[];
+  spans: NewSpan[];
+  deltas: Map<string, RunDelta>;
+  closes: ToolSpanClose[];
+}
+
+const empty = (): Pending => ({ runs: [], spans: [], deltas: new Map(), closes: [] });
+
+function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
+  const current = deltas.get(delta.id);
+  if (current === undefined) {
+    deltas.set(delta.id, { ...delta });
+    return;
+  }
+  current.costMicros += delta.costMicros;
+  current.inputTokens += delta.inputTokens;
+  current.outputTokens += delta.outputTokens;
+  current.llmCalls += delta.llmCalls;
+  current.toolCalls += delta.toolCalls;
+  if (delta.lastActivityAt > current.lastActivityAt) current.lastActivityAt = delta.lastActivityAt;
+}
+
 /**
  * Batches run and span writes off the request path. `record()` is synchronous and O(1): it only
- * appends to a bounded buffer. A timer (or a full batch) writes everything buffered in one
- * multi-row insert per table. When the database is unreachable the buffer is kept and retried;
- * once it is full, further spans are dropped and counted — memory stays bounded and requests
- * never wait on the database.
+ * appends to bounded buffers (run totals aggregate per run). A timer (or a full batch) writes
+ * everything buffered: one statement per table, then the tool-span closes and the run totals.
+ * When the database is unreachable the buffer is kept and retried; once it is full, further spans
+ * are dropped and counted — memory stays bounded and requests never wait on the database.
  */
 export class SpanRecorder {
-  private runs: NewRun[] = [];
-  private spans: NewSpan[] = [];
+  private pending: Pending = empty();
   private readonly maxBuffered: number;
   private readonly batchSize: number;
   private readonly timer: NodeJS.Timeout;
@@ -47,20 +88,31 @@ export class SpanRecorder {
     this.timer.unref();
   }
 
-  /** Buffers a run (inserted if new) and its spans. Spans past the buffer bound are dropped. */
-  record(run: NewRun | undefined, spans: readonly NewSpan[]): void {
-    if (this.spans.length + spans.length > this.maxBuffered) {
-      this.stats.dropped += spans.length;
-      this.options.onError?.(new Error('span buffer full'), { dropped: this.stats.dropped, buffered: this.spans.length });
+  /** Buffers a call's rows. Past the buffer bound the call is dropped, and counted. */
+  record(call: RecordedCall): void {
+    const pending = this.pending;
+    if (pending.spans.length + call.spans.length > this.maxBuffered) {
+      this.stats.dropped += call.spans.length;
+      this.options.onError?.(new Error('span buffer full'), { dropped: this.stats.dropped, buffered: pending.spans.length });
       return;
     }
-    if (run !== undefined) this.runs.push(run);
-    for (const span of spans) this.spans.push(span);
-    if (this.spans.length >= this.batchSize && this.flushing === undefined) void this.flush();
+    if (call.run !== undefined) pending.runs.push(call.run);
+    for (const span of call.spans) pending.spans.push(span);
+    if (call.delta !== undefined) addDelta(pending.deltas, call.delta);
+    if (pending.spans.length >= this.batchSize && this.flushing === undefined) void this.flush();
+  }
+
+  /** Buffers the closing of tool spans whose results a request carried. */
+  closeToolSpans(closes: readonly ToolSpanClose[]): void {
+    if (this.pending.closes.length + closes.length > this.maxBuffered) {
+      this.stats.dropped += closes.length;
+      return;
+    }
+    for (const close of closes) this.pending.closes.push(close);
   }
 
   getStats(): SpanRecorderStats {
-    return { ...this.stats, buffered: this.spans.length };
+    return { ...this.stats, buffered: this.pending.spans.length };
   }
 
   /**
@@ -75,7 +127,8 @@ export class SpanRecorder {
       });
       return this.flushingNext;
     }
-    if (this.spans.length === 0 && this.runs.length === 0) return Promise.resolve();
+    const { runs, spans, deltas, closes } = this.pending;
+    if (spans.length === 0 && runs.length === 0 && deltas.size === 0 && closes.length === 0) return Promise.resolve();
     this.flushing = this.writeBuffered().finally(() => {
       this.flushing = undefined;
     });
@@ -87,72 +140,91 @@ export class SpanRecorder {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    for (let tries = 0; tries < 5 && (this.spans.length > 0 || this.runs.length > 0 || this.flushing); tries++) {
+    for (let tries = 0; tries < 5 && (this.hasPending() || this.flushing); tries++) {
       await this.flush();
-      if (this.spans.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * (tries + 1)));
+      if (this.hasPending()) await new Promise((resolve) => setTimeout(resolve, 100 * (tries + 1)));
     }
   }
 
+  private hasPending(): boolean {
+    const { runs, spans, deltas, closes } = this.pending;
+    return spans.length > 0 || runs.length > 0 || deltas.size > 0 || closes.length > 0;
+  }
+
   private async writeBuffered(): Promise<void> {
-    const runs = this.runs;
-    const spans = this.spans;
-    this.runs = [];
-    this.spans = [];
+    const batch = this.pending;
+    this.pending = empty();
+    let spansWritten = false;
     try {
-      if (runs.length > 0) await insertRunsIgnoreExisting(this.db, runs);
-      if (spans.length > 0) await insertSpans(this.db, spans);
-      this.stats.written += spans.length;
+      if (batch.runs.length > 0) await insertRunsIgnoreExisting(this.db, batch.runs);
+      if (batch.spans.length > 0) await insertSpans(this.db, batch.spans);
+      spansWritten = true;
+      this.stats.written += batch.spans.length;
+      // Closes after inserts: a tool span opened and answered within one batch exists by now.
+      if (batch.closes.length > 0) await closeToolSpans(this.db, batch.closes);
+      if (batch.deltas.size > 0) await applyRunDeltas(this.db, [...batch.deltas.values()]);
     } catch (error) {
       this.stats.failedWrites += 1;
       if (isDataError(error)) {
         // Retrying the same batch would fail forever and starve every later span: find the rows
         // the database refuses, write the others.
-        await this.writeOneByOne(runs, spans, error);
+        await this.writeOneByOne(spansWritten ? { ...batch, runs: [], spans: [] } : batch, error);
         return;
       }
-      // Put the batch back in front of what arrived meanwhile, within the bound.
-      const room = Math.max(0, this.maxBuffered - this.spans.length);
-      const kept = spans.slice(0, room);
-      this.stats.dropped += spans.length - kept.length;
-      this.spans = [...kept, ...this.spans];
-      // A dropped span takes its run with it (as on a full buffer in record()), so runs stay bounded too.
-      const droppedRunIds = new Set(spans.slice(kept.length).map((span) => span.runId));
-      for (const span of kept) droppedRunIds.delete(span.runId);
-      this.runs = [...runs.filter((run) => !droppedRunIds.has(run.id)), ...this.runs];
-      this.options.onError?.(error, { dropped: this.stats.dropped, buffered: this.spans.length });
+      this.requeue(spansWritten ? { ...batch, runs: [], spans: [] } : batch, error);
     }
   }
 
-  private async writeOneByOne(runs: NewRun[], spans: NewSpan[], cause: unknown): Promise<void> {
+  /** Puts a failed batch back in front of what arrived meanwhile, within the bound. */
+  private requeue(batch: Pending, error: unknown): void {
+    const pending = this.pending;
+    const room = Math.max(0, this.maxBuffered - pending.spans.length);
+    const kept = batch.spans.slice(0, room);
+    this.stats.dropped += batch.spans.length - kept.length;
+    // A dropped span takes its run with it (as on a full buffer in record()), so runs stay bounded too.
+    const droppedRunIds = new Set(batch.spans.slice(kept.length).map((span) => span.runId));
+    for (const span of kept) droppedRunIds.delete(span.runId);
+    pending.spans = [...kept, ...pending.spans];
+    pending.runs = [...batch.runs.filter((run) => !droppedRunIds.has(run.id)), ...pending.runs];
+    for (const delta of batch.deltas.values()) if (!droppedRunIds.has(delta.id)) addDelta(pending.deltas, delta);
+    pending.closes = [...batch.closes.slice(0, Math.max(0, this.maxBuffered - pending.closes.length)), ...pending.closes];
+    this.options.onError?.(error, { dropped: this.stats.dropped, buffered: pending.spans.length });
+  }
+
+  private async writeOneByOne(batch: Pending, cause: unknown): Promise<void> {
     let refused = 0;
-    try {
-      for (const run of runs) await insertRunsIgnoreExisting(this.db, [run]).catch((error: unknown) => {
+    const attempt = async (write: () => Promise<unknown>): Promise<boolean> => {
+      try {
+        await write();
+        return true;
+      } catch (error) {
         if (!isDataError(error)) throw error;
-      });
-      for (let index = 0; index < spans.length; index++) {
-        try {
-          await insertSpans(this.db, [spans[index]!]);
-          this.stats.written += 1;
-        } catch (error) {
-          if (!isDataError(error)) {
-            this.spans = [...spans.slice(index), ...this.spans];
-            throw error;
-          }
-          refused += 1;
-        }
+        return false;
       }
+    };
+    let index = 0;
+    try {
+      for (const run of batch.runs) await attempt(() => insertRunsIgnoreExisting(this.db, [run]));
+      for (; index < batch.spans.length; index++) {
+        if (await attempt(() => insertSpans(this.db, [batch.spans[index]!]))) this.stats.written += 1;
+        else refused += 1;
+      }
+      for (const close of batch.closes) await attempt(() => closeToolSpans(this.db, [close]));
+      for (const delta of batch.deltas.values()) await attempt(() => applyRunDeltas(this.db, [delta]));
     } catch (error) {
-      this.options.onError?.(error, { dropped: this.stats.dropped, buffered: this.spans.length });
+      // The database went away meanwhile: what is not written yet waits for the next flush.
+      this.requeue({ ...batch, runs: [], spans: batch.spans.slice(index) }, error);
     }
     if (refused > 0) {
       this.stats.dropped += refused;
-      this.options.onError?.(cause, { dropped: this.stats.dropped, buffered: this.spans.length });
+      this.options.onError?.(cause, { dropped: this.stats.dropped, buffered: this.pending.spans.length });
     }
   }
 }
 
 /** Postgres refused the data itself (SQLSTATE classes 22 and 23): retrying cannot help. */
 function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const candidate = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = candidate?.code ?? candidate?.cause?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

@@ -81,7 +81,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
   it('writes recorded runs and spans on flush', async () => {
     const spanRecorder = recorder(database.db);
     const rows = call(2);
-    spanRecorder.record(rows.run, rows.spans);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
     expect(await stored()).toEqual({ runs: 0, spans: 0 });
 
     await spanRecorder.flush();
@@ -94,7 +94,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     const spanRecorder = recorder(control.db, { batchSize: 10_000 });
     for (let index = 0; index < 100; index++) {
       const rows = call(2);
-      spanRecorder.record(rows.run, rows.spans);
+      spanRecorder.record({ run: rows.run, spans: rows.spans });
     }
     expect(control.writes).toBe(0);
     await spanRecorder.flush();
@@ -106,7 +106,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     const spanRecorder = recorder(database.db, { batchSize: 10 });
     for (let index = 0; index < 5; index++) {
       const rows = call(2);
-      spanRecorder.record(rows.run, rows.spans);
+      spanRecorder.record({ run: rows.run, spans: rows.spans });
     }
     await vi.waitFor(async () => expect((await stored()).spans).toBe(10), { timeout: 5000, interval: 20 });
   });
@@ -114,7 +114,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
   it('writes on its timer', async () => {
     const spanRecorder = recorder(database.db, { flushIntervalMs: 10 });
     const rows = call();
-    spanRecorder.record(rows.run, rows.spans);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
     await vi.waitFor(async () => expect(await stored()).toEqual({ runs: 1, spans: 1 }), { timeout: 5000, interval: 20 });
   });
 
@@ -124,7 +124,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     const spanRecorder = recorder(control.db, { onError });
     control.down = true;
     const rows = call(2);
-    spanRecorder.record(rows.run, rows.spans);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
 
     await expect(spanRecorder.flush()).resolves.toBeUndefined();
     await spanRecorder.flush();
@@ -141,7 +141,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
   it('retries spans whose run was already written without writing the run twice', async () => {
     const spanRecorder = recorder(database.db);
     const rows = call(1);
-    spanRecorder.record(rows.run, rows.spans);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
     // Only the spans table is unavailable: the run gets in, its span does not.
     await database.db.execute(sql`alter table spans rename to spans_unavailable`);
     try {
@@ -164,7 +164,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     control.down = true;
     for (let index = 0; index < 25; index++) {
       const rows = call();
-      spanRecorder.record(rows.run, rows.spans);
+      spanRecorder.record({ run: rows.run, spans: rows.spans });
     }
     expect(spanRecorder.getStats()).toEqual({ written: 0, dropped: 15, buffered: 10, failedWrites: 0 });
     expect(onError).toHaveBeenLastCalledWith(expect.any(Error), { dropped: 15, buffered: 10 });
@@ -184,7 +184,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
       const writing = spanRecorder.flush();
       for (let index = 0; index < 10; index++) {
         const rows = call();
-        spanRecorder.record(rows.run, rows.spans);
+        spanRecorder.record({ run: rows.run, spans: rows.spans });
         recorded += 1;
       }
       await writing;
@@ -204,10 +204,10 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
   it('also writes what was recorded while an earlier flush was writing', async () => {
     const spanRecorder = recorder(database.db);
     const first = call();
-    spanRecorder.record(first.run, first.spans);
+    spanRecorder.record({ run: first.run, spans: first.spans });
     const writing = spanRecorder.flush();
     const second = call();
-    spanRecorder.record(second.run, second.spans);
+    spanRecorder.record({ run: second.run, spans: second.spans });
 
     await spanRecorder.flush();
     expect(await stored()).toEqual({ runs: 2, spans: 2 });
@@ -217,7 +217,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
   it('writes what is buffered on close()', async () => {
     const spanRecorder = recorder(database.db);
     const rows = call(3);
-    spanRecorder.record(rows.run, rows.spans);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
     await spanRecorder.close();
     expect(await stored()).toEqual({ runs: 1, spans: 3 });
   });
@@ -232,7 +232,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     });
     control.down = true;
     const rows = call();
-    spanRecorder.record(rows.run, rows.spans);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
     await spanRecorder.close();
     expect(spanRecorder.getStats()).toMatchObject({ written: 1, failedWrites: 1, buffered: 0 });
     expect(await stored()).toEqual({ runs: 1, spans: 1 });
@@ -243,14 +243,14 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     const rows = call(3);
     // Two spans with one id: a unique violation fails the multi-row insert as a whole.
     const duplicate = { ...rows.spans[0]!, startedAt: new Date() };
-    spanRecorder.record(rows.run, [...rows.spans, duplicate]);
+    spanRecorder.record({ run: rows.run, spans: [...rows.spans, duplicate] });
     await spanRecorder.flush();
     expect(spanRecorder.getStats()).toMatchObject({ written: 3, dropped: 1, buffered: 0 });
     expect(await stored()).toEqual({ runs: 1, spans: 3 });
 
     // Nothing is left to poison the next batch.
     const next = call();
-    spanRecorder.record(next.run, next.spans);
+    spanRecorder.record({ run: next.run, spans: next.spans });
     await spanRecorder.flush();
     expect(await stored()).toEqual({ runs: 2, spans: 4 });
   });

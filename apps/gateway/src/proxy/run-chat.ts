@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ChatResultBuilder } from '@gantry/formats';
 import type { ProviderStream } from '@gantry/providers';
 import { callWithFallback, type Attempt, type Target } from '@gantry/router';
-import { buildCallRows, newSpanId, type CallRecord } from '@gantry/runs';
+import { buildCallRows, newSpanId, readRunContext, type ActiveRun, type CallRecord, type CalledTool } from '@gantry/runs';
 import { ClientClosedError, toGatewayError, type ChatRequest, type ChatResult, type GatewayError, type StreamEvent } from '@gantry/spec';
 import type { GatewayServices } from '../gateway-services.ts';
 import { callCost } from './call-cost.ts';
@@ -15,8 +15,9 @@ interface ChatCall {
   services: GatewayServices;
   request: ChatRequest;
   wire: ClientWire;
-  apiKeyId: string | null;
-  runId: string;
+  caller: ReturnType<typeof callerOf>;
+  run: ActiveRun;
+  spanName: string;
   spanId: string;
   startedAt: number;
   attempts: Attempt[];
@@ -34,11 +35,16 @@ function record(call: ChatCall, outcome: { target?: Target; result?: ChatResult;
   // The winning attempt lasts until the call is over (for streams, until the last byte).
   const last = call.attempts.at(-1);
   if (last !== undefined && last.error === undefined) last.endedAt = endedAt;
+  const toolCalls: CalledTool[] = [];
+  for (const choice of outcome.result?.choices ?? []) {
+    for (const part of choice.content) if (part.type === 'tool-call') toolCalls.push({ id: part.id, name: part.name, arguments: part.arguments });
+  }
   const callRecord: CallRecord = {
     spanId: call.spanId,
-    runId: call.runId,
-    apiKeyId: call.apiKeyId,
-    operation: 'chat',
+    runId: call.run.id,
+    apiKeyId: call.caller.apiKeyId,
+    name: call.spanName,
+    toolCalls,
     requestedModel: call.request.model,
     request: call.request,
     costMicros: callCost(services.prices, outcome.target, usage),
@@ -62,8 +68,17 @@ function record(call: ChatCall, outcome: { target?: Target; result?: ChatResult;
   if (outcome.error !== undefined) callRecord.error = outcome.error;
   if (outcome.firstTokenAt !== undefined) callRecord.firstTokenAt = outcome.firstTokenAt;
   if (outcome.raw !== undefined && services.config.recording.storeRaw) callRecord.raw = outcome.raw;
-  const rows = buildCallRows(callRecord);
-  services.recorder.record(rows.run, rows.spans);
+  if (call.run.implicit) callRecord.implicitRun = { apiKeyId: call.caller.apiKeyId, teamId: call.caller.teamId };
+  services.recorder.record(buildCallRows(callRecord));
+  if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
+}
+
+/** The caller as runs see it. */
+export function callerOf(request: FastifyRequest) {
+  const principal = request.principal;
+  return principal.kind === 'key'
+    ? { apiKeyId: principal.keyId, teamId: principal.teamId, master: false }
+    : { apiKeyId: null, teamId: null, master: true };
 }
 
 function isContent(event: StreamEvent): boolean {
@@ -134,19 +149,25 @@ async function streamChat(call: ChatCall, targets: readonly Target[], reply: Fas
  * an alias's targets), answer in the client's format, and record the call as a span.
  */
 export async function runChat(services: GatewayServices, chat: ChatRequest, wire: ClientWire, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const startedAt = Date.now();
+  const context = readRunContext(request.headers);
   const targets = services.resolver.resolve(chat.model);
+  const caller = callerOf(request);
+  const run = await services.runs.resolve(context, caller);
+  if (!run.implicit) services.runs.closeAnsweredToolCalls(run.id, chat.messages);
   const call: ChatCall = {
     services,
     request: chat,
     wire,
-    apiKeyId: request.principal.kind === 'key' ? request.principal.keyId : null,
-    runId: newSpanId(),
+    caller,
+    run,
+    spanName: context.spanName ?? 'chat',
     spanId: newSpanId(),
-    startedAt: Date.now(),
+    startedAt,
     attempts: [],
     signal: abortOnClientClose(reply).signal,
   };
-  reply.header('x-gantry-run-id', call.runId).header('x-gantry-span-id', call.spanId);
+  reply.header('x-gantry-run-id', run.id).header('x-gantry-span-id', call.spanId);
   if (chat.stream) return streamChat(call, targets, reply);
   return completeChat(call, targets, reply);
 }

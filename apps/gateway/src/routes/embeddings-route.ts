@@ -1,22 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { decodeOpenAIEmbeddingRequest, encodeOpenAIEmbeddingResponse } from '@gantry/formats';
 import { callWithFallback, type Attempt, type Target } from '@gantry/router';
-import { buildCallRows, newSpanId } from '@gantry/runs';
+import { buildCallRows, newSpanId, readRunContext } from '@gantry/runs';
 import { ClientClosedError, toGatewayError, type EmbeddingResult, type GatewayError } from '@gantry/spec';
 import { callCost } from '../proxy/call-cost.ts';
 import { abortOnClientClose } from '../proxy/client-abort.ts';
+import { callerOf } from '../proxy/run-chat.ts';
 
 /** `POST /v1/embeddings`, recorded like every other call. */
 const embeddingsRoute: FastifyPluginAsync = async (app) => {
   app.post('/v1/embeddings', { config: { auth: 'proxy' } }, async (request, reply) => {
-    const embedding = decodeOpenAIEmbeddingRequest(request.body);
-    const targets = app.gantry.resolver.resolve(embedding.model);
-    const runId = newSpanId();
-    const spanId = newSpanId();
     const startedAt = Date.now();
+    const embedding = decodeOpenAIEmbeddingRequest(request.body);
+    const context = readRunContext(request.headers);
+    const targets = app.gantry.resolver.resolve(embedding.model);
+    const caller = callerOf(request);
+    const run = await app.gantry.runs.resolve(context, caller);
+    const spanId = newSpanId();
     const signal = abortOnClientClose(reply).signal;
     const attempts: Attempt[] = [];
-    reply.header('x-gantry-run-id', runId).header('x-gantry-span-id', spanId);
+    reply.header('x-gantry-run-id', run.id).header('x-gantry-span-id', spanId);
 
     let target: Target | undefined;
     let result: EmbeddingResult | undefined;
@@ -33,9 +36,10 @@ const embeddingsRoute: FastifyPluginAsync = async (app) => {
     const usage = result === undefined ? undefined : { inputTokens: result.usage.inputTokens, outputTokens: 0 };
     const rows = buildCallRows({
       spanId,
-      runId,
-      apiKeyId: request.principal.kind === 'key' ? request.principal.keyId : null,
-      operation: 'embeddings',
+      runId: run.id,
+      ...(run.implicit ? { implicitRun: { apiKeyId: caller.apiKeyId, teamId: caller.teamId } } : {}),
+      apiKeyId: caller.apiKeyId,
+      name: context.spanName ?? 'embeddings',
       requestedModel: embedding.model,
       request: embedding,
       // Vectors are large and reproducible: the span keeps the request and the usage, not the floats.
@@ -57,7 +61,7 @@ const embeddingsRoute: FastifyPluginAsync = async (app) => {
       ...(failure === undefined ? {} : { error: failure }),
       ...(raw !== undefined && app.gantry.config.recording.storeRaw ? { raw: { ...(raw as object), responseBody: undefined } } : {}),
     });
-    app.gantry.recorder.record(rows.run, rows.spans);
+    app.gantry.recorder.record(rows);
     if (failure !== undefined) throw failure;
     reply.header('x-gantry-target', target!.id);
     return encodeOpenAIEmbeddingResponse(result!);

@@ -5,7 +5,7 @@ import { timestamptz } from './columns.ts';
 import { spans } from './spans.ts';
 
 /** Lifecycle of an agent run. */
-export const runStatuses = ['running', 'succeeded', 'failed', 'paused'] as const;
+export const runStatuses = ['running', 'succeeded', 'failed', 'paused', 'timed_out'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
 /** Longest run id a client may choose. */
@@ -26,6 +26,10 @@ export const runs = pgTable(
     rootRunId: text('root_run_id').notNull(),
     /** The API key that first reported the run. */
     apiKeyId: text('api_key_id'),
+    /** The team of that key: keys of the same team share the run; other teams cannot see it. */
+    teamId: text('team_id'),
+    /** 0 for a root run, parent's depth + 1 for a sub-agent. */
+    depth: integer('depth').notNull().default(0),
     name: text('name'),
     status: text('status').$type<RunStatus>().notNull().default('running'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
@@ -44,6 +48,8 @@ export const runs = pgTable(
     index('runs_root_run_id_idx').on(table.rootRunId),
     index('runs_parent_run_id_idx').on(table.parentRunId),
     index('runs_api_key_id_started_at_idx').on(table.apiKeyId, table.startedAt),
+    index('runs_started_at_idx').on(table.startedAt),
+    index('runs_status_last_activity_at_idx').on(table.status, table.lastActivityAt),
     check('runs_id_length_check', sql`char_length(${table.id}) <= ${sql.raw(String(maxRunIdLength))}`),
   ],
 );

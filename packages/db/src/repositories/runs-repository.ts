@@ -1,0 +1,180 @@
+import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { GantryDb } from '../gantry-db.ts';
+import { runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
+import { spans, type Span } from '../schema/spans.ts';
+
+/**
+ * Creates the run on first sight, or returns the one another request (or gateway instance) made
+ * first. `created` tells which.
+ */
+export async function claimRun(db: GantryDb, row: NewRun): Promise<{ run: Run; created: boolean }> {
+  const [inserted] = await db.insert(runs).values(row).onConflictDoNothing({ target: runs.id }).returning();
+  if (inserted !== undefined) return { run: inserted, created: true };
+  const [existing] = await db.select().from(runs).where(eq(runs.id, row.id)).limit(1);
+  if (existing === undefined) throw new Error(`run ${row.id} neither inserted nor found`);
+  return { run: existing, created: false };
+}
+
+export async function getRun(db: GantryDb, id: string): Promise<Run | undefined> {
+  const [run] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
+  return run;
+}
+
+/** Per-run additions from recorded calls, applied in one statement per flush. */
+export interface RunDelta {
+  id: string;
+  costMicros: number;
+  inputTokens: number;
+  outputTokens: number;
+  llmCalls: number;
+  toolCalls: number;
+  lastActivityAt: Date;
+}
+
+export async function applyRunDeltas(db: GantryDb, deltas: readonly RunDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  const json = JSON.stringify(
+    deltas.map((delta) => ({
+      id: delta.id,
+      cost_micros: delta.costMicros,
+      input_tokens: delta.inputTokens,
+      output_tokens: delta.outputTokens,
+      llm_calls: delta.llmCalls,
+      tool_calls: delta.toolCalls,
+      last_activity_at: delta.lastActivityAt,
+    })),
+  );
+  await db.execute(sql`
+    update runs set
+      cost_micros = runs.cost_micros + v.cost_micros,
+      input_tokens = runs.input_tokens + v.input_tokens,
+      output_tokens = runs.output_tokens + v.output_tokens,
+      llm_calls = runs.llm_calls + v.llm_calls,
+      tool_calls = runs.tool_calls + v.tool_calls,
+      last_activity_at = greatest(runs.last_activity_at, v.last_activity_at)
+    from json_to_recordset(${json}::json) as v(id text, cost_micros bigint, input_tokens bigint, output_tokens bigint, llm_calls integer, tool_calls integer, last_activity_at timestamptz)
+    where runs.id = v.id`);
+}
+
+/** A tool span closed by the request that carried its result. */
+export interface ToolSpanClose {
+  id: string;
+  endedAt: Date;
+  /** The tool's output as the agent reported it. */
+  output: string;
+}
+
+/** Closes open tool spans (idempotent: a span already closed keeps its first end). */
+export async function closeToolSpans(db: GantryDb, closes: readonly ToolSpanClose[]): Promise<void> {
+  if (closes.length === 0) return;
+  const json = JSON.stringify(closes.map((close) => ({ id: close.id, ended_at: close.endedAt, output: close.output })));
+  await db.execute(sql`
+    update spans set ended_at = v.ended_at, status = 'ok', result = json_build_object('output', v.output)
+    from json_to_recordset(${json}::json) as v(id text, ended_at timestamptz, output text)
+    where spans.id = v.id and spans.ended_at is null`);
+}
+
+/** Open tool spans of a run, oldest first. */
+export async function listOpenToolSpans(db: GantryDb, runId: string): Promise<Pick<Span, 'id' | 'toolCallId'>[]> {
+  return db
+    .select({ id: spans.id, toolCallId: spans.toolCallId })
+    .from(spans)
+    .where(and(eq(spans.runId, runId), eq(spans.kind, 'tool'), isNull(spans.endedAt)))
+    .orderBy(spans.startedAt);
+}
+
+/** The id of the `agent` span that marks a sub-run's place in its parent run. */
+export function agentSpanId(childRunId: string): string {
+  return `agent:${childRunId}`;
+}
+
+/** The id of the `tool` span for a tool call: derived, so any instance can close it without a lookup. */
+export function toolSpanId(runId: string, toolCallId: string): string {
+  return `tool:${runId}:${toolCallId}`;
+}
+
+/**
+ * Ends a run: its status and end time, and the open spans that end with it (tool calls never
+ * answered, its `agent` span in the parent). Returns the run, or undefined if it does not exist.
+ */
+export async function endRun(db: GantryDb, id: string, status: RunStatus, at: Date): Promise<Run | undefined> {
+  const [run] = await db.update(runs).set({ status, endedAt: at }).where(eq(runs.id, id)).returning();
+  if (run === undefined) return undefined;
+  await endOpenSpansOfRuns(db, [id]);
+  return run;
+}
+
+/** Ends every run idle since before `idleBefore` as `timed_out`; returns their ids. */
+export async function timeOutIdleRuns(db: GantryDb, idleBefore: Date): Promise<string[]> {
+  const ended = await db
+    .update(runs)
+    .set({ status: 'timed_out', endedAt: sql`${runs.lastActivityAt}` })
+    .where(and(eq(runs.status, 'running'), lt(runs.lastActivityAt, idleBefore)))
+    .returning({ id: runs.id });
+  const ids = ended.map((run) => run.id);
+  await endOpenSpansOfRuns(db, ids);
+  return ids;
+}
+
+async function endOpenSpansOfRuns(db: GantryDb, runIds: readonly string[]): Promise<void> {
+  if (runIds.length === 0) return;
+  await db.execute(sql`
+    update spans set ended_at = r.ended_at
+    from runs r
+    where r.id in ${sql`(${sql.join(runIds.map((id) => sql`${id}`), sql`, `)})`}
+      and spans.ended_at is null
+      and ((spans.run_id = r.id and spans.kind = 'tool') or spans.id = 'agent:' || r.id)`);
+}
+
+/** A run and every run below it, in creation order. */
+export async function listRunSubtree(db: GantryDb, id: string): Promise<Run[]> {
+  const result = await db.execute<{ id: string }>(sql`
+    with recursive tree as (
+      select id from runs where id = ${id}
+      union all
+      select runs.id from runs join tree on runs.parent_run_id = tree.id
+    ) select id from tree`);
+  const ids = result.rows.map((row) => row.id);
+  if (ids.length === 0) return [];
+  return db.select().from(runs).where(inArray(runs.id, ids)).orderBy(runs.startedAt, runs.id);
+}
+
+export async function listSpansOfRuns(db: GantryDb, runIds: readonly string[]): Promise<Span[]> {
+  if (runIds.length === 0) return [];
+  return db.select().from(spans).where(inArray(spans.runId, [...runIds])).orderBy(spans.startedAt, spans.id);
+}
+
+export interface RunFilter {
+  name?: string;
+  status?: RunStatus;
+  apiKeyId?: string;
+  /** Restrict to runs these keys or this team may see (undefined: all, for the master key). */
+  visibleTo?: { apiKeyId: string; teamId: string | null };
+  from?: Date;
+  to?: Date;
+  /** Continue after this (startedAt, id), newest first. */
+  after?: { startedAt: Date; id: string };
+  limit: number;
+}
+
+export async function listRuns(db: GantryDb, filter: RunFilter): Promise<Run[]> {
+  const conditions: SQL[] = [];
+  if (filter.name !== undefined) conditions.push(eq(runs.name, filter.name));
+  if (filter.status !== undefined) conditions.push(eq(runs.status, filter.status));
+  if (filter.apiKeyId !== undefined) conditions.push(eq(runs.apiKeyId, filter.apiKeyId));
+  if (filter.visibleTo !== undefined) {
+    const own = eq(runs.apiKeyId, filter.visibleTo.apiKeyId);
+    conditions.push(filter.visibleTo.teamId === null ? own : or(own, eq(runs.teamId, filter.visibleTo.teamId))!);
+  }
+  if (filter.from !== undefined) conditions.push(sql`${runs.startedAt} >= ${filter.from}`);
+  if (filter.to !== undefined) conditions.push(sql`${runs.startedAt} < ${filter.to}`);
+  if (filter.after !== undefined) {
+    conditions.push(sql`(${runs.startedAt}, ${runs.id}) < (${filter.after.startedAt}, ${filter.after.id})`);
+  }
+  return db
+    .select()
+    .from(runs)
+    .where(conditions.length === 0 ? undefined : and(...conditions))
+    .orderBy(desc(runs.startedAt), desc(runs.id))
+    .limit(filter.limit);
+}

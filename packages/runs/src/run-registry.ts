@@ -1,0 +1,170 @@
+import { agentSpanId, claimRun, listOpenToolSpans, toolSpanId, type GantryDb, type Run, type ToolSpanClose } from '@gantry/db';
+import { PermissionDeniedError, type Message } from '@gantry/spec';
+import type { RunContext } from './run-context.ts';
+import { newSpanId } from './span-id.ts';
+import type { SpanRecorder } from './span-recorder.ts';
+
+/** Who is calling, as far as runs care. The master key sees and writes every run. */
+export interface RunCaller {
+  apiKeyId: string | null;
+  teamId: string | null;
+  master: boolean;
+}
+
+/** The run a request belongs to. */
+export interface ActiveRun {
+  id: string;
+  rootRunId: string;
+  parentRunId: string | null;
+  depth: number;
+  /** The request named no run: this call is a run of its own, created when it is recorded. */
+  implicit: boolean;
+}
+
+interface KnownRun extends ActiveRun {
+  apiKeyId: string | null;
+  teamId: string | null;
+}
+
+/** Runs and tool calls remembered per instance; bounded, and only ever a shortcut for the database. */
+const MAX_REMEMBERED_RUNS = 50_000;
+
+function toKnown(run: Run): KnownRun {
+  return { id: run.id, rootRunId: run.rootRunId, parentRunId: run.parentRunId, depth: run.depth, implicit: false, apiKeyId: run.apiKeyId, teamId: run.teamId };
+}
+
+export function canAccessRun(run: { apiKeyId: string | null; teamId: string | null }, caller: RunCaller): boolean {
+  return caller.master || (caller.apiKeyId !== null && run.apiKeyId === caller.apiKeyId) || (run.teamId !== null && run.teamId === caller.teamId);
+}
+
+/**
+ * Resolves the run of each request: creates named runs on first sight (bound to the caller's key
+ * and team), nests sub-agents under their parent and places their `agent` span, and turns tool
+ * results carried by a request into closes of the tool spans that the calls opened. A run's first
+ * request on an instance costs one database round trip; the rest are served from memory.
+ */
+export class RunRegistry {
+  private readonly runs = new Map<string, KnownRun>();
+  /** Tool calls answered, per run, already closed from this instance. */
+  private readonly closedToolCalls = new Map<string, Set<string>>();
+  /** Tool calls opened by responses this instance served and not yet answered, per run. */
+  private readonly openToolCalls = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly db: GantryDb,
+    private readonly recorder: SpanRecorder,
+  ) {}
+
+  async resolve(context: RunContext, caller: RunCaller, now = new Date()): Promise<ActiveRun> {
+    if (context.runId === undefined) {
+      const id = newSpanId();
+      return { id, rootRunId: id, parentRunId: null, depth: 0, implicit: true };
+    }
+    return this.named(context.runId, context, caller, now);
+  }
+
+  private async named(id: string, context: RunContext, caller: RunCaller, now: Date): Promise<KnownRun> {
+    const known = this.runs.get(id);
+    if (known !== undefined) return this.checked(known, caller);
+
+    const parent = context.parentRunId === undefined ? undefined : await this.named(context.parentRunId, { ...context, parentRunId: undefined, runName: undefined, metadata: undefined, parentToolCallId: undefined }, caller, now);
+    const { run, created } = await claimRun(this.db, {
+      id,
+      parentRunId: parent?.id ?? null,
+      rootRunId: parent?.rootRunId ?? id,
+      depth: parent === undefined ? 0 : parent.depth + 1,
+      apiKeyId: caller.apiKeyId,
+      teamId: caller.teamId,
+      name: context.runName ?? null,
+      metadata: context.metadata ?? {},
+      status: 'running',
+      startedAt: now,
+      lastActivityAt: now,
+    });
+    const entry = this.checked(toKnown(run), caller);
+    if (this.runs.size >= MAX_REMEMBERED_RUNS) this.runs.clear();
+    this.runs.set(id, entry);
+    if (created && parent !== undefined) await this.placeAgentSpan(entry, parent, context, caller, now);
+    return entry;
+  }
+
+  private checked(run: KnownRun, caller: RunCaller): KnownRun {
+    if (!canAccessRun(run, caller)) {
+      throw new PermissionDeniedError(`run '${run.id}' belongs to another key's team; use a run id of your own (any new id starts a run)`);
+    }
+    return run;
+  }
+
+  /**
+   * A sub-run's place in its parent: under the tool span of `x-gantry-parent-tool-call-id`, else
+   * under the one tool span open in the parent at this moment, else under the parent run itself.
+   */
+  private async placeAgentSpan(run: KnownRun, parent: KnownRun, context: RunContext, caller: RunCaller, now: Date): Promise<void> {
+    let parentToolCallId = context.parentToolCallId;
+    if (parentToolCallId === undefined) {
+      const local = this.openToolCalls.get(parent.id);
+      if (local !== undefined && local.size > 0) {
+        if (local.size === 1) parentToolCallId = [...local][0];
+      } else {
+        const open = await listOpenToolSpans(this.db, parent.id);
+        if (open.length === 1) parentToolCallId = open[0]!.toolCallId ?? undefined;
+      }
+    }
+    this.recorder.record({
+      spans: [
+        {
+          id: agentSpanId(run.id),
+          runId: parent.id,
+          parentSpanId: parentToolCallId === undefined ? null : toolSpanId(parent.id, parentToolCallId),
+          kind: 'agent',
+          name: context.runName ?? run.id,
+          status: 'ok',
+          startedAt: now,
+          apiKeyId: caller.apiKeyId,
+          toolCallId: parentToolCallId ?? null,
+          attributes: { child_run_id: run.id },
+        },
+      ],
+    });
+  }
+
+  /** Remembers the tool calls a response opened, for placing sub-agents spawned by them. */
+  noteToolCallsOpened(runId: string, toolCallIds: readonly string[]): void {
+    if (toolCallIds.length === 0) return;
+    let open = this.openToolCalls.get(runId);
+    if (open === undefined) {
+      if (this.openToolCalls.size >= MAX_REMEMBERED_RUNS) this.openToolCalls.clear();
+      open = new Set();
+      this.openToolCalls.set(runId, open);
+    }
+    for (const id of toolCallIds) open.add(id);
+  }
+
+  /**
+   * Closes the tool spans whose results this request carries for the first time. Agents resend
+   * the whole conversation each turn; only results not yet closed from this instance are sent to
+   * the database, and closing is idempotent there, so other instances cannot double-close.
+   */
+  closeAnsweredToolCalls(runId: string, messages: readonly Message[], now = new Date()): void {
+    let closed = this.closedToolCalls.get(runId);
+    const closes: ToolSpanClose[] = [];
+    for (const message of messages) {
+      if (message.role !== 'tool' || closed?.has(message.toolCallId)) continue;
+      if (closed === undefined) {
+        if (this.closedToolCalls.size >= MAX_REMEMBERED_RUNS) this.closedToolCalls.clear();
+        closed = new Set();
+        this.closedToolCalls.set(runId, closed);
+      }
+      closed.add(message.toolCallId);
+      this.openToolCalls.get(runId)?.delete(message.toolCallId);
+      closes.push({ id: toolSpanId(runId, message.toolCallId), endedAt: now, output: message.content.map((part) => part.text).join('') });
+    }
+    if (closes.length > 0) this.recorder.closeToolSpans(closes);
+  }
+
+  /** Forgets a run's per-instance state once it ended. */
+  forget(runId: string): void {
+    this.openToolCalls.delete(runId);
+    this.closedToolCalls.delete(runId);
+  }
+}
