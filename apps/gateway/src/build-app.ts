@@ -8,6 +8,7 @@ import chatCompletionsRoute from './routes/chat-completions-route.ts';
 import embeddingsRoute from './routes/embeddings-route.ts';
 import healthRoutes from './routes/health-routes.ts';
 import modelsRoute from './routes/models-route.ts';
+import runsRoutes from './routes/runs-routes.ts';
 
 export interface BuildAppOptions {
   /** Fastify logger: true, false, or pino options. */
@@ -43,6 +44,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(modelsRoute);
   await app.register(chatCompletionsRoute);
   await app.register(embeddingsRoute);
+  await app.register(runsRoutes);
   await app.register(adminKeysRoutes);
   return app;
 }

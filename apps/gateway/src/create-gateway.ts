@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createDatabase, migrate, type Database } from '@gantry/db';
+import { createDatabase, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
 import { KeyAuthenticator } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver } from '@gantry/router';
@@ -46,12 +46,26 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   };
   const app = await buildApp(services, options);
 
+  // Every instance sweeps; the update is idempotent, so N instances behave like one.
+  const sweeper = setInterval(() => {
+    timeOutIdleRuns(database.db, new Date(Date.now() - config.runIdleTimeoutMs))
+      .then((ended) => {
+        for (const run of ended) {
+          services.runs.forget(run.id);
+          recorder.runEnded({ id: run.id, status: 'timed_out', endedAt: run.endedAt });
+        }
+      })
+      .catch((error: unknown) => app.log.warn({ err: error }, 'idle run sweep failed; retrying on the next tick'));
+  }, Math.min(60_000, Math.max(1_000, config.runIdleTimeoutMs / 4)));
+  sweeper.unref();
+
   let closing: Promise<void> | undefined;
   return {
     app,
     services,
     close() {
       closing ??= (async () => {
+        clearInterval(sweeper);
         await app.close();
         await services.recorder.close();
         await services.authenticator.close();

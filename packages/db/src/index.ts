@@ -33,6 +33,8 @@ export {
   listRunSubtree,
   listRuns,
   listSpansOfRuns,
+  sumRunTotals,
+  type RunTotals,
   timeOutIdleRuns,
   toolSpanId,
   type RunDelta,

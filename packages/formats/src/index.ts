@@ -1,3 +1,5 @@
 export * from './openai/index.ts';
+export * from './anthropic/index.ts';
+export * from './gemini/index.ts';
 export { ChatResultBuilder } from './fold-stream-events.ts';
 export { toInvalidRequestError, formatIssuePath } from './format-zod-error.ts';

@@ -1,6 +1,9 @@
 export type { Provider, ProviderCallOptions, ProviderStream, RawExchange } from './provider.ts';
-export type { ProviderConfig } from './provider-config.ts';
-export { createProvider, DEFAULT_BASE_URLS, PROVIDER_TYPES } from './create-provider.ts';
+export { PROVIDER_TYPES, type ProviderConfig, type ProviderType } from './provider-config.ts';
+export { createProvider, DEFAULT_BASE_URLS } from './create-provider.ts';
 export { computeCostMicros, type ModelPrice } from './pricing/model-price.ts';
 export { PriceBook } from './pricing/price-book.ts';
 export { BUILT_IN_PRICES } from './pricing/built-in-prices.ts';
+export * from './anthropic/index.ts';
+export * from './gemini/index.ts';
+export * from './azure-openai/index.ts';

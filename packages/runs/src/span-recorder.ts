@@ -37,6 +37,16 @@ export interface RecordedCall {
   delta?: RunDelta;
 }
 
+/**
+ * Observes what is recorded, as it is recorded (before it is written): metrics and trace export
+ * hang off this. Called synchronously on the request path — keep it cheap; exceptions are swallowed.
+ */
+export interface RecorderListener {
+  recorded?(call: RecordedCall): void;
+  toolSpansClosed?(closes: readonly ToolSpanClose[]): void;
+  runEnded?(run: { id: string; status: string; endedAt: Date }): void;
+}
+
 interface Pending {
   runs: NewRun[];
   spans: NewSpan[];
@@ -77,6 +87,7 @@ export class SpanRecorder {
   private flushingNext: Promise<void> | undefined;
   private closed = false;
   private readonly stats: SpanRecorderStats = { written: 0, dropped: 0, buffered: 0, failedWrites: 0 };
+  private readonly listeners: RecorderListener[] = [];
 
   constructor(
     private readonly db: GantryDb,
@@ -88,8 +99,28 @@ export class SpanRecorder {
     this.timer.unref();
   }
 
+  addListener(listener: RecorderListener): void {
+    this.listeners.push(listener);
+  }
+
+  private notify(each: (listener: RecorderListener) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        each(listener);
+      } catch {
+        // An observer's failure must never fail or slow the call it observes.
+      }
+    }
+  }
+
+  /** Tells listeners a run ended (the run row itself is written by the caller). */
+  runEnded(run: { id: string; status: string; endedAt: Date }): void {
+    this.notify((listener) => listener.runEnded?.(run));
+  }
+
   /** Buffers a call's rows. Past the buffer bound the call is dropped, and counted. */
   record(call: RecordedCall): void {
+    if (this.listeners.length > 0) this.notify((listener) => listener.recorded?.(call));
     const pending = this.pending;
     if (pending.spans.length + call.spans.length > this.maxBuffered) {
       this.stats.dropped += call.spans.length;
@@ -104,6 +135,7 @@ export class SpanRecorder {
 
   /** Buffers the closing of tool spans whose results a request carried. */
   closeToolSpans(closes: readonly ToolSpanClose[]): void {
+    if (this.listeners.length > 0) this.notify((listener) => listener.toolSpansClosed?.(closes));
     if (this.pending.closes.length + closes.length > this.maxBuffered) {
       this.stats.dropped += closes.length;
       return;

@@ -22,6 +22,8 @@ export interface GatewayConfig {
   /** Prices by `provider/model`, USD per million tokens. */
   pricing: Record<string, ModelPrice>;
   recording: { storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
+  /** Milliseconds without a call after which a run ends as `timed_out`. */
+  runIdleTimeoutMs: number;
   /** Where the config came from, for the start banner. */
   source: string;
 }
@@ -37,6 +39,8 @@ export interface LoadConfigOptions {
 function providersFromEnvironment(env: NodeJS.ProcessEnv): ConfigFile['providers'] {
   const providers: NonNullable<ConfigFile['providers']> = {};
   if (env.OPENAI_API_KEY) providers.openai = { type: 'openai', api_key: env.OPENAI_API_KEY };
+  if (env.ANTHROPIC_API_KEY) providers.anthropic = { type: 'anthropic', api_key: env.ANTHROPIC_API_KEY };
+  if (env.GEMINI_API_KEY) providers.gemini = { type: 'gemini', api_key: env.GEMINI_API_KEY };
   return providers;
 }
 
@@ -81,6 +85,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       ...(provider.headers === undefined ? {} : { headers: provider.headers }),
       ...(provider.max_connections === undefined ? {} : { maxConnections: provider.max_connections }),
       ...(provider.timeout_ms === undefined ? {} : { timeoutMs: provider.timeout_ms }),
+      ...(provider.api_version === undefined ? {} : { apiVersion: provider.api_version }),
     });
   }
 
@@ -131,6 +136,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       maxBufferedSpans: file.recording?.max_buffered_spans ?? 10_000,
       flushIntervalMs: file.recording?.flush_interval_ms ?? 200,
     },
+    runIdleTimeoutMs: file.runs?.idle_timeout_ms ?? 15 * 60_000,
     source,
   };
 }

@@ -104,16 +104,15 @@ export async function endRun(db: GantryDb, id: string, status: RunStatus, at: Da
   return run;
 }
 
-/** Ends every run idle since before `idleBefore` as `timed_out`; returns their ids. */
-export async function timeOutIdleRuns(db: GantryDb, idleBefore: Date): Promise<string[]> {
+/** Ends every run idle since before `idleBefore` as `timed_out`; returns them with their end. */
+export async function timeOutIdleRuns(db: GantryDb, idleBefore: Date): Promise<{ id: string; endedAt: Date }[]> {
   const ended = await db
     .update(runs)
     .set({ status: 'timed_out', endedAt: sql`${runs.lastActivityAt}` })
     .where(and(eq(runs.status, 'running'), lt(runs.lastActivityAt, idleBefore)))
-    .returning({ id: runs.id });
-  const ids = ended.map((run) => run.id);
-  await endOpenSpansOfRuns(db, ids);
-  return ids;
+    .returning({ id: runs.id, endedAt: runs.lastActivityAt });
+  await endOpenSpansOfRuns(db, ended.map((run) => run.id));
+  return ended;
 }
 
 async function endOpenSpansOfRuns(db: GantryDb, runIds: readonly string[]): Promise<void> {
@@ -177,4 +176,40 @@ export async function listRuns(db: GantryDb, filter: RunFilter): Promise<Run[]> 
     .where(conditions.length === 0 ? undefined : and(...conditions))
     .orderBy(desc(runs.startedAt), desc(runs.id))
     .limit(filter.limit);
+}
+
+/** Totals of a run and every run below it. */
+export interface RunTotals {
+  costMicros: number;
+  inputTokens: number;
+  outputTokens: number;
+  llmCalls: number;
+  toolCalls: number;
+  runs: number;
+}
+
+/** Rolled-up totals (own + all sub-runs, to any depth) for each given run, in one query. */
+export async function sumRunTotals(db: GantryDb, ids: readonly string[]): Promise<Map<string, RunTotals>> {
+  const totals = new Map<string, RunTotals>();
+  if (ids.length === 0) return totals;
+  const result = await db.execute<{ top: string; cost_micros: string; input_tokens: string; output_tokens: string; llm_calls: string; tool_calls: string; runs: string }>(sql`
+    with recursive tree(top, id) as (
+      select id, id from runs where id in ${sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`}
+      union all
+      select tree.top, runs.id from runs join tree on runs.parent_run_id = tree.id
+    )
+    select tree.top, sum(r.cost_micros) as cost_micros, sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens,
+           sum(r.llm_calls) as llm_calls, sum(r.tool_calls) as tool_calls, count(*) as runs
+    from tree join runs r on r.id = tree.id group by tree.top`);
+  for (const row of result.rows) {
+    totals.set(row.top, {
+      costMicros: Number(row.cost_micros),
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      llmCalls: Number(row.llm_calls),
+      toolCalls: Number(row.tool_calls),
+      runs: Number(row.runs),
+    });
+  }
+  return totals;
 }

@@ -1,0 +1,156 @@
+import { InvalidRequestError, type AssistantPart, type Message, type TextPart, type UserPart } from '@gantry/spec';
+
+type Block = Record<string, unknown>;
+
+export interface AnthropicTurn {
+  role: 'user' | 'assistant';
+  content: string | Block[];
+}
+
+export interface AnthropicConversation {
+  /** System and developer text, in order; hoisted because Anthropic takes it top-level. */
+  system: Block[];
+  messages: AnthropicTurn[];
+}
+
+/** Key under which tool-call arguments that are not a JSON object are kept, so nothing is dropped. */
+export const RAW_ARGUMENTS_KEY = '_raw_arguments';
+
+/**
+ * Tool-call arguments → `tool_use.input`, which must be an object. Arguments that are not a JSON
+ * object (a model's truncated or malformed JSON) are wrapped as `{"_raw_arguments": "<text>"}`
+ * rather than dropped; empty arguments become `{}`.
+ * @see https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use
+ */
+export function toToolInput(args: string): Record<string, unknown> {
+  if (args.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(args);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // Falls through to the wrapper.
+  }
+  return { [RAW_ARGUMENTS_KEY]: args };
+}
+
+const DATA_URL = /^data:([^;,]+)((?:;[^;,]+)*);base64,(.*)$/s;
+
+/** @see https://docs.anthropic.com/en/docs/build-with-claude/vision#base64-encoded-image-example */
+function imageBlock(url: string, fail: (why: string) => never): Block {
+  if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
+  const match = DATA_URL.exec(url);
+  if (match) return { type: 'image', source: { type: 'base64', media_type: match[1], data: match[3] } };
+  return fail('the image URL must be http(s) or a base64 data: URL');
+}
+
+/** PDFs only: Anthropic `document` blocks. @see https://docs.anthropic.com/en/docs/build-with-claude/pdf-support */
+function documentBlock(part: Extract<UserPart, { type: 'file' }>, fail: (why: string) => never): Block {
+  const match = part.data === undefined ? null : DATA_URL.exec(part.data);
+  if (match?.[1] !== 'application/pdf') {
+    return fail('files must be PDFs given inline as a data:application/pdf;base64 URL (file ids are not portable to Anthropic)');
+  }
+  const block: Block = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: match[3] } };
+  if (part.filename !== undefined) block.title = part.filename;
+  return block;
+}
+
+function userBlocks(parts: UserPart[], messageIndex: number, provider: string): Block[] {
+  return parts.map((part, partIndex) => {
+    const param = `messages[${messageIndex}].content[${partIndex}]`;
+    const fail = (why: string): never => {
+      throw new InvalidRequestError(`${param}: provider ${provider} cannot take this ${part.type} part: ${why}`, { param });
+    };
+    switch (part.type) {
+      case 'text':
+        return { type: 'text', text: part.text };
+      case 'image':
+        return imageBlock(part.url, fail);
+      case 'file':
+        return documentBlock(part, fail);
+      case 'audio':
+        return fail('Anthropic has no audio input; send a transcript as text, or route this request to a model that takes audio');
+    }
+  });
+}
+
+/**
+ * Reasoning first, as Anthropic requires of an assistant turn. Only signed reasoning can be replayed:
+ * reasoning without a signature or redacted data (from an OpenAI-compatible upstream) is left out,
+ * since Anthropic rejects unsigned thinking blocks.
+ * @see https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#preserving-thinking-blocks
+ */
+function assistantBlocks(parts: AssistantPart[]): Block[] {
+  const thinking: Block[] = [];
+  const rest: Block[] = [];
+  for (const part of parts) {
+    switch (part.type) {
+      case 'reasoning':
+        if (part.signature !== undefined) thinking.push({ type: 'thinking', thinking: part.text, signature: part.signature });
+        if (part.redactedData !== undefined) thinking.push({ type: 'redacted_thinking', data: part.redactedData });
+        break;
+      case 'text':
+      case 'refusal':
+        // Anthropic rejects empty text blocks; OpenAI clients often send `content: ""` beside tool calls.
+        if (part.text !== '') rest.push({ type: 'text', text: part.text });
+        break;
+      case 'tool-call':
+        rest.push({ type: 'tool_use', id: part.id, name: part.name, input: toToolInput(part.arguments) });
+        break;
+    }
+  }
+  return [...thinking, ...rest];
+}
+
+function toolResultContent(parts: TextPart[]): string | Block[] {
+  return parts.length === 1 && parts[0] ? parts[0].text : parts.map((part) => ({ type: 'text', text: part.text }));
+}
+
+/** One text block without extras is sent as a plain string, the form clients write. */
+function compact(blocks: Block[]): string | Block[] {
+  const only = blocks[0];
+  return blocks.length === 1 && only?.type === 'text' && Object.keys(only).length === 2 ? (only.text as string) : blocks;
+}
+
+/**
+ * Canonical messages → Anthropic `system` + alternating turns. Tool messages become user-role
+ * `tool_result` blocks; consecutive same-role turns are merged (Anthropic requires alternation),
+ * and in a merged user turn the tool results come first, as Anthropic requires.
+ * @see https://docs.anthropic.com/en/api/messages#body-messages
+ */
+export function toAnthropicConversation(messages: Message[], provider: string): AnthropicConversation {
+  const system: Block[] = [];
+  const turns: { role: 'user' | 'assistant'; blocks: Block[] }[] = [];
+  const push = (role: 'user' | 'assistant', blocks: Block[]): void => {
+    if (blocks.length === 0) return;
+    const last = turns.at(-1);
+    if (last !== undefined && last.role === role) last.blocks.push(...blocks);
+    else turns.push({ role, blocks: [...blocks] });
+  };
+  messages.forEach((message, index) => {
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        for (const part of message.content) system.push({ type: 'text', text: part.text });
+        return;
+      case 'user':
+        push('user', userBlocks(message.content, index, provider));
+        return;
+      case 'assistant':
+        push('assistant', assistantBlocks(message.content));
+        return;
+      case 'tool': {
+        const block: Block = { type: 'tool_result', tool_use_id: message.toolCallId };
+        if (message.content.length > 0) block.content = toolResultContent(message.content);
+        push('user', [block]);
+        return;
+      }
+    }
+  });
+  return {
+    system,
+    messages: turns.map(({ role, blocks }) => {
+      const ordered = role === 'user' ? [...blocks.filter((b) => b.type === 'tool_result'), ...blocks.filter((b) => b.type !== 'tool_result')] : blocks;
+      return { role, content: compact(ordered) };
+    }),
+  };
+}

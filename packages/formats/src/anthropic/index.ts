@@ -1,0 +1,10 @@
+export { encodeAnthropicRequest, DEFAULT_ANTHROPIC_MAX_TOKENS, type EncodeAnthropicRequestOptions } from './convert-to-anthropic-request.ts';
+export { RAW_ARGUMENTS_KEY } from './convert-to-anthropic-messages.ts';
+export { decodeAnthropicResponse, decodeAnthropicCountTokensResponse } from './convert-anthropic-response.ts';
+export { createAnthropicStreamDecoder, type AnthropicStreamDecoder } from './decode-anthropic-stream.ts';
+export { decodeAnthropicRequest } from './decode-anthropic-request.ts';
+export { encodeAnthropicResponse, type EncodeAnthropicResponseOptions } from './encode-anthropic-response.ts';
+export { createAnthropicStreamEncoder, type AnthropicStreamEncoder, type AnthropicStreamEncoderOptions } from './encode-anthropic-stream.ts';
+export { encodeAnthropicError, anthropicErrorType, type AnthropicErrorBody } from './anthropic-error.ts';
+export { mapAnthropicStopReason, toAnthropicStopReason } from './map-anthropic-stop-reason.ts';
+export { ANTHROPIC_THINKING_BUDGETS, effortForThinkingBudget } from './anthropic-thinking.ts';
