@@ -20,8 +20,11 @@ export interface Stack {
 }
 
 export interface StartStackOptions {
-  /** Extra gantry.yaml content, merged over the default (provider `local` → the mock). */
-  config?: Record<string, unknown>;
+  /**
+   * Extra gantry.yaml content, merged over the default (provider `local` → the mock). A function
+   * gets the mock's URL, for providers of other types pointed at it.
+   */
+  config?: Record<string, unknown> | ((mockUrl: string) => Record<string, unknown>);
   env?: Record<string, string>;
 }
 
@@ -35,7 +38,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     providers: { local: { type: 'openai-compatible', base_url: `${mock.url}/v1` } },
     models: { fast: { targets: ['local/llama3'] } },
     pricing: { 'local/llama3': { input: 0.1, output: 0.2, cached_input: 0.05 } },
-    ...options.config,
+    ...(typeof options.config === 'function' ? options.config(mock.url) : options.config),
   };
   const config = loadConfig({ file, env: { GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_PORT: '0', ...options.env } });
   const databaseUrl = process.env.DATABASE_URL;

@@ -7,6 +7,7 @@ import adminKeysRoutes from './routes/admin-keys-routes.ts';
 import chatCompletionsRoute from './routes/chat-completions-route.ts';
 import embeddingsRoute from './routes/embeddings-route.ts';
 import healthRoutes from './routes/health-routes.ts';
+import messagesRoutes from './routes/messages-routes.ts';
 import modelsRoute from './routes/models-route.ts';
 import runsRoutes from './routes/runs-routes.ts';
 
@@ -43,6 +44,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(healthRoutes);
   await app.register(modelsRoute);
   await app.register(chatCompletionsRoute);
+  await app.register(messagesRoutes);
   await app.register(embeddingsRoute);
   await app.register(runsRoutes);
   await app.register(adminKeysRoutes);

@@ -1,4 +1,11 @@
-import { createOpenAIStreamEncoder, encodeOpenAIChatResponse, encodeOpenAIError } from '@gantry/formats';
+import {
+  createAnthropicStreamEncoder,
+  createOpenAIStreamEncoder,
+  encodeAnthropicError,
+  encodeAnthropicResponse,
+  encodeOpenAIChatResponse,
+  encodeOpenAIError,
+} from '@gantry/formats';
 import type { ChatRequest, ChatResult, GatewayError, StreamEvent } from '@gantry/spec';
 
 /** Encodes a stream for one client, in its wire format. */
@@ -21,4 +28,12 @@ export const openaiWire: ClientWire = {
   encodeResult: (result) => encodeOpenAIChatResponse(result),
   createStreamEncoder: (request) => createOpenAIStreamEncoder({ includeUsage: request.includeUsage }),
   encodeError: encodeOpenAIError,
+};
+
+/** Anthropic Messages clients (`/v1/messages`): the official Anthropic SDKs, Claude Code, … */
+export const anthropicWire: ClientWire = {
+  name: 'anthropic',
+  encodeResult: (result) => encodeAnthropicResponse(result),
+  createStreamEncoder: () => createAnthropicStreamEncoder(),
+  encodeError: encodeAnthropicError,
 };
