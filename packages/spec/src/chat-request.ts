@@ -3,10 +3,17 @@
  * encodes from it. The OpenAI wire format is not the internal model.
  */
 
+/**
+ * Fields with no canonical meaning, per wire family, re-emitted only to that family:
+ * `{ anthropic: { cache_control: { type: 'ephemeral' } } }`.
+ */
+export type ProviderOptions = Record<string, Record<string, unknown>>;
+
 /** Plain text. */
 export interface TextPart {
   type: 'text';
   text: string;
+  providerOptions?: ProviderOptions;
 }
 
 /** An image given by URL: `https://…` or a `data:` URL carrying base64 bytes. */
@@ -15,6 +22,7 @@ export interface ImagePart {
   url: string;
   /** OpenAI's `detail` hint; providers without one ignore it. */
   detail?: 'auto' | 'low' | 'high';
+  providerOptions?: ProviderOptions;
 }
 
 /** Audio input as base64 bytes. */
@@ -30,6 +38,7 @@ export interface FilePart {
   fileId?: string;
   data?: string;
   filename?: string;
+  providerOptions?: ProviderOptions;
 }
 
 /** A tool call the assistant made. `arguments` is JSON text exactly as the model produced it. */
@@ -38,6 +47,7 @@ export interface ToolCallPart {
   id: string;
   name: string;
   arguments: string;
+  providerOptions?: ProviderOptions;
 }
 
 /**
@@ -83,6 +93,9 @@ export interface ToolMessage {
   role: 'tool';
   toolCallId: string;
   content: TextPart[];
+  /** The tool failed and `content` describes the failure (Anthropic `is_error`). */
+  isError?: boolean;
+  providerOptions?: ProviderOptions;
 }
 
 export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
@@ -93,6 +106,7 @@ export interface ToolDefinition {
   /** JSON Schema of the arguments object. */
   parameters?: Record<string, unknown>;
   strict?: boolean;
+  providerOptions?: ProviderOptions;
 }
 
 export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
@@ -138,5 +152,5 @@ export interface ChatRequest {
    * Parameters with no canonical meaning, per wire family, passed through only to targets of that
    * family: `{ openai: { logprobs: true, logit_bias: {…} } }`. Never forwarded to other families.
    */
-  providerOptions?: Record<string, Record<string, unknown>>;
+  providerOptions?: ProviderOptions;
 }

@@ -1,3 +1,4 @@
+import { withAnthropicExtras } from './anthropic-extras.ts';
 import { InvalidRequestError, type AssistantPart, type Message, type TextPart, type UserPart } from '@gantry/spec';
 
 type Block = Record<string, unknown>;
@@ -62,11 +63,11 @@ function userBlocks(parts: UserPart[], messageIndex: number, provider: string): 
     };
     switch (part.type) {
       case 'text':
-        return { type: 'text', text: part.text };
+        return withAnthropicExtras({ type: 'text', text: part.text }, part);
       case 'image':
-        return imageBlock(part.url, fail);
+        return withAnthropicExtras(imageBlock(part.url, fail), part);
       case 'file':
-        return documentBlock(part, fail);
+        return withAnthropicExtras(documentBlock(part, fail), part);
       case 'audio':
         return fail('Anthropic has no audio input; send a transcript as text, or route this request to a model that takes audio');
     }
@@ -91,10 +92,10 @@ function assistantBlocks(parts: AssistantPart[]): Block[] {
       case 'text':
       case 'refusal':
         // Anthropic rejects empty text blocks; OpenAI clients often send `content: ""` beside tool calls.
-        if (part.text !== '') rest.push({ type: 'text', text: part.text });
+        if (part.text !== '') rest.push(part.type === 'text' ? withAnthropicExtras({ type: 'text', text: part.text }, part) : { type: 'text', text: part.text });
         break;
       case 'tool-call':
-        rest.push({ type: 'tool_use', id: part.id, name: part.name, input: toToolInput(part.arguments) });
+        rest.push(withAnthropicExtras({ type: 'tool_use', id: part.id, name: part.name, input: toToolInput(part.arguments) }, part));
         break;
     }
   }
@@ -102,7 +103,8 @@ function assistantBlocks(parts: AssistantPart[]): Block[] {
 }
 
 function toolResultContent(parts: TextPart[]): string | Block[] {
-  return parts.length === 1 && parts[0] ? parts[0].text : parts.map((part) => ({ type: 'text', text: part.text }));
+  const only = parts[0];
+  return parts.length === 1 && only && only.providerOptions === undefined ? only.text : parts.map((part) => withAnthropicExtras({ type: 'text', text: part.text }, part));
 }
 
 /** One text block without extras is sent as a plain string, the form clients write. */
@@ -130,7 +132,7 @@ export function toAnthropicConversation(messages: Message[], provider: string): 
     switch (message.role) {
       case 'system':
       case 'developer':
-        for (const part of message.content) system.push({ type: 'text', text: part.text });
+        for (const part of message.content) system.push(withAnthropicExtras({ type: 'text', text: part.text }, part));
         return;
       case 'user':
         push('user', userBlocks(message.content, index, provider));
@@ -141,7 +143,8 @@ export function toAnthropicConversation(messages: Message[], provider: string): 
       case 'tool': {
         const block: Block = { type: 'tool_result', tool_use_id: message.toolCallId };
         if (message.content.length > 0) block.content = toolResultContent(message.content);
-        push('user', [block]);
+        if (message.isError === true) block.is_error = true;
+        push('user', [withAnthropicExtras(block, message)]);
         return;
       }
     }

@@ -1,3 +1,4 @@
+import { withAnthropicExtras } from './anthropic-extras.ts';
 import { InvalidRequestError, type ChatRequest, type ToolChoice } from '@gantry/spec';
 import { budgetOfThinking, thinkingBudgetForEffort } from './anthropic-thinking.ts';
 import { toAnthropicConversation } from './convert-to-anthropic-messages.ts';
@@ -52,17 +53,24 @@ export function encodeAnthropicRequest(request: ChatRequest, options: EncodeAnth
   const extra = request.providerOptions?.anthropic ?? {};
   const { system, messages } = toAnthropicConversation(request.messages, provider);
   const body: Record<string, unknown> = { model: options.model };
-  if (system.length > 0) body.system = system.length === 1 && system[0] ? system[0].text : system;
+  // A lone plain block is sent as the string clients write; blocks with extras (cache_control) stay blocks.
+  const onlySystem = system[0];
+  if (system.length > 0) body.system = system.length === 1 && onlySystem && Object.keys(onlySystem).length === 2 ? onlySystem.text : system;
   body.messages = messages;
 
   if (request.tools !== undefined) {
     // @see https://docs.anthropic.com/en/api/messages#body-tools
-    body.tools = request.tools.map((tool) => ({
-      name: tool.name,
-      ...(tool.description === undefined ? {} : { description: tool.description }),
-      input_schema: tool.parameters ?? { type: 'object', properties: {} },
-      ...(tool.strict === undefined ? {} : { strict: tool.strict }),
-    }));
+    body.tools = request.tools.map((tool) =>
+      withAnthropicExtras(
+        {
+          name: tool.name,
+          ...(tool.description === undefined ? {} : { description: tool.description }),
+          input_schema: tool.parameters ?? { type: 'object', properties: {} },
+          ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+        },
+        tool,
+      ),
+    );
   }
   const toolChoice = toolChoiceOf(request.toolChoice, request.parallelToolCalls);
   if (toolChoice !== undefined) body.tool_choice = toolChoice;

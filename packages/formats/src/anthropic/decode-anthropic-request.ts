@@ -1,6 +1,7 @@
 import { InvalidRequestError, type AssistantPart, type ChatRequest, type Message, type TextPart, type UserPart } from '@gantry/spec';
 import { toInvalidRequestError } from '../format-zod-error.ts';
 import { ANTHROPIC_CANONICAL_KEYS, anthropicRequestSchema, type AnthropicRequest } from './anthropic-request-schema.ts';
+import { anthropicExtras } from './anthropic-extras.ts';
 import { effortForThinkingBudget } from './anthropic-thinking.ts';
 import { argumentsOfInput } from './convert-anthropic-response.ts';
 
@@ -9,19 +10,20 @@ type UserBlock = Exclude<Extract<WireMessage, { role: 'user' }>['content'], stri
 
 function textParts(content: string | { text: string }[] | undefined): TextPart[] {
   if (content === undefined) return [];
-  return typeof content === 'string' ? [{ type: 'text', text: content }] : content.map((block) => ({ type: 'text', text: block.text }));
+  return typeof content === 'string' ? [{ type: 'text', text: content }] : content.map((block) => ({ type: 'text', text: block.text, ...anthropicExtras(block) }));
 }
 
 function userPart(block: Exclude<UserBlock, { type: 'tool_result' }>): UserPart {
+  const extras = anthropicExtras(block);
   switch (block.type) {
     case 'text':
-      return { type: 'text', text: block.text };
+      return { type: 'text', text: block.text, ...extras };
     case 'image':
       return block.source.type === 'url'
-        ? { type: 'image', url: block.source.url }
-        : { type: 'image', url: `data:${block.source.media_type};base64,${block.source.data}` };
+        ? { type: 'image', url: block.source.url, ...extras }
+        : { type: 'image', url: `data:${block.source.media_type};base64,${block.source.data}`, ...extras };
     case 'document': {
-      const part: UserPart = { type: 'file', data: `data:application/pdf;base64,${block.source.data}` };
+      const part: UserPart = { type: 'file', data: `data:application/pdf;base64,${block.source.data}`, ...extras };
       if (block.title != null) part.filename = block.title;
       return part;
     }
@@ -43,7 +45,13 @@ function decodeUserTurn(content: string | UserBlock[]): Message[] {
   for (const block of content) {
     if (block.type === 'tool_result') {
       flush();
-      out.push({ role: 'tool', toolCallId: block.tool_use_id, content: textParts(block.content) });
+      out.push({
+        role: 'tool',
+        toolCallId: block.tool_use_id,
+        content: textParts(block.content),
+        ...(block.is_error === true ? { isError: true } : {}),
+        ...anthropicExtras(block),
+      });
     } else pending.push(userPart(block));
   }
   flush();
@@ -55,9 +63,9 @@ function decodeAssistantTurn(content: Extract<WireMessage, { role: 'assistant' }
   const parts = content.map((block): AssistantPart => {
     switch (block.type) {
       case 'text':
-        return { type: 'text', text: block.text };
+        return { type: 'text', text: block.text, ...anthropicExtras(block) };
       case 'tool_use':
-        return { type: 'tool-call', id: block.id, name: block.name, arguments: argumentsOfInput(block.input) };
+        return { type: 'tool-call', id: block.id, name: block.name, arguments: argumentsOfInput(block.input), ...anthropicExtras(block) };
       case 'thinking':
         return { type: 'reasoning', text: block.thinking, signature: block.signature };
       case 'redacted_thinking':
@@ -119,6 +127,7 @@ export function decodeAnthropicRequest(body: unknown): ChatRequest {
         ...(tool.description === undefined ? {} : { description: tool.description }),
         parameters: tool.input_schema,
         ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+        ...anthropicExtras(tool),
       };
     });
   }
