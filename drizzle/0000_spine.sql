@@ -23,6 +23,7 @@ CREATE TABLE "runs" (
 	"name" text,
 	"status" text DEFAULT 'running' NOT NULL,
 	"metadata" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"pinned_targets" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"started_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"ended_at" timestamp with time zone,
 	"last_activity_at" timestamp with time zone DEFAULT now() NOT NULL,

@@ -33,6 +33,8 @@ export const runs = pgTable(
     name: text('name'),
     status: text('status').$type<RunStatus>().notNull().default('running'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** `provider/model` the run (and its sub-runs) is pinned to after falling back, per alias: `{ "<alias>": { "target": "...", "at": "<iso>" } }`. */
+    pinnedTargets: jsonb('pinned_targets').$type<Record<string, { target: string; at: string }>>().notNull().default({}),
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     endedAt: timestamptz('ended_at'),
     lastActivityAt: timestamptz('last_activity_at').notNull().defaultNow(),
