@@ -178,4 +178,11 @@ describe('gemini provider reading recorded stream bytes', () => {
     const error = await failure(collect(await provider.chatStream(ask('x', { stream: true }), { model: 'gemini-2.0-flash' })));
     expect(error).toMatchObject({ upstreamStatus: 503, retryable: true });
   });
+
+  it('fails a finished stream that ends in a bare error object cut short', async () => {
+    body = 'data: {"candidates": [{"content": {"parts": [{"text": "done"}],"role": "model"},"finishReason": "STOP"}]}\n\n{\n  "error": {\n    "code": 500,\n';
+    const error = await failure(collect(await provider.chatStream(ask('x', { stream: true }), { model: 'gemini-2.0-flash' })));
+    expect(error).toBeInstanceOf(ProviderUnreachableError);
+    expect((error as Error).message).toContain('malformed stream frame');
+  });
 });

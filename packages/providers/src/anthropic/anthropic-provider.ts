@@ -1,15 +1,14 @@
-import type { Pool } from 'undici';
-import { InvalidRequestError, ProviderUnreachableError, type ChatRequest } from '@gantry/spec';
+import { InvalidRequestError, type ChatRequest } from '@gantry/spec';
 import {
   createAnthropicStreamDecoder,
   decodeAnthropicCountTokensResponse,
   decodeAnthropicResponse,
   encodeAnthropicRequest,
 } from '@gantry/formats';
-import { createUpstreamPool, toProviderHttpError, toTransportError } from '../http/upstream-http.ts';
+import { toProviderStream } from '../http/read-sse-stream.ts';
+import { createUpstreamClient } from '../http/upstream-client.ts';
 import type { Provider, ProviderCallOptions, ProviderStream, RawExchange } from '../provider.ts';
 import type { ProviderConfig } from '../provider-config.ts';
-import { readAnthropicStream } from './read-anthropic-stream.ts';
 
 /** Used when the provider is configured without a base URL. */
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com/v1';
@@ -32,37 +31,14 @@ export interface AnthropicProvider extends Provider {
  * @see https://docs.anthropic.com/en/api/messages
  */
 export function createAnthropicProvider(config: ProviderConfig): AnthropicProvider {
-  const baseUrl = (config.baseUrl || ANTHROPIC_DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const base = new URL(baseUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const pool: Pool = createUpstreamPool(base.origin, config);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': ANTHROPIC_VERSION, ...config.headers };
-  if (config.apiKey) headers['x-api-key'] = config.apiKey;
   const name = config.name;
-
-  async function post(path: string, body: unknown, signal: AbortSignal | undefined) {
-    let response;
-    try {
-      response = await pool.request({ method: 'POST', path: basePath + path, headers, body: JSON.stringify(body), signal });
-    } catch (error) {
-      throw toTransportError(name, error, signal);
-    }
-    if (response.statusCode < 200 || response.statusCode >= 300) throw await toProviderHttpError(name, response);
-    return response;
-  }
-
-  async function postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<{ json: unknown; raw: RawExchange }> {
-    const response = await post(path, body, signal);
-    let json: unknown;
-    try {
-      json = await response.body.json();
-    } catch (error) {
-      const transport = toTransportError(name, error, signal);
-      if (transport !== error || signal?.aborted) throw transport;
-      throw new ProviderUnreachableError(name, `provider ${name} returned a body that is not JSON`, { cause: error });
-    }
-    return { json, raw: { url: baseUrl + path, requestBody: body, status: response.statusCode, responseBody: json } };
-  }
+  const auth: Record<string, string> = config.apiKey ? { 'x-api-key': config.apiKey } : {};
+  const client = createUpstreamClient({
+    name,
+    baseUrl: config.baseUrl || ANTHROPIC_DEFAULT_BASE_URL,
+    headers: { 'anthropic-version': ANTHROPIC_VERSION, ...config.headers, ...auth },
+    pool: config,
+  });
 
   function encode(request: ChatRequest, options: ProviderCallOptions, stream: boolean): Record<string, unknown> {
     return encodeAnthropicRequest(request, { model: options.model, stream, provider: name });
@@ -74,18 +50,22 @@ export function createAnthropicProvider(config: ProviderConfig): AnthropicProvid
 
     async chat(request, options) {
       const body = encode(request, options, false);
-      const { json, raw } = await postJson('/messages', body, options.signal);
+      const { json, raw } = await client.postJson('/messages', body, options.signal);
       return { result: decodeAnthropicResponse(json, name), raw };
     },
 
     async chatStream(request, options): Promise<ProviderStream> {
       const body = encode(request, options, true);
-      const response = await post('/messages', body, options.signal);
-      const raw: RawExchange = { url: `${baseUrl}/messages`, requestBody: body, status: response.statusCode, responseBody: '' };
-      return {
-        raw,
-        [Symbol.asyncIterator]: () => readAnthropicStream(name, response.body, createAnthropicStreamDecoder(name), raw, options.signal),
-      };
+      const response = await client.postStream('/messages', body, options.signal);
+      return toProviderStream(response, () => {
+        const decoder = createAnthropicStreamDecoder(name);
+        return {
+          // The decoder reads the payload's `type`; the `event:` name matters only for an `error` frame.
+          decode: (data, eventName) => decoder.decode(data, eventName),
+          isComplete: () => decoder.done,
+          incompleteMessage: `provider ${name} closed the stream before message_stop`,
+        };
+      });
     },
 
     async embed() {
@@ -95,13 +75,11 @@ export function createAnthropicProvider(config: ProviderConfig): AnthropicProvid
     async countTokens(request, options) {
       const full = encode(request, options, false);
       const body = Object.fromEntries(Object.entries(full).filter(([key]) => COUNT_TOKENS_KEYS.has(key)));
-      const { json, raw } = await postJson('/messages/count_tokens', body, options.signal);
+      const { json, raw } = await client.postJson('/messages/count_tokens', body, options.signal);
       return { inputTokens: decodeAnthropicCountTokensResponse(json, name), raw };
     },
 
-    async close() {
-      await pool.close();
-    },
+    close: () => client.close(),
   };
 }
 

@@ -2,7 +2,9 @@ import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import { ProviderHttpError, ProviderTimeoutError, ProviderUnreachableError, type GatewayError } from '@gantry/spec';
 
 export interface UpstreamPoolOptions {
+  /** Maximum keep-alive connections to the origin; 256 when absent. */
   maxConnections?: number;
+  /** Milliseconds to wait for response headers, and between body chunks; 600 000 when absent. */
   timeoutMs?: number;
 }
 
@@ -21,13 +23,33 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions 
 /** Headers a client should see when a provider refuses with 429. */
 const FORWARDED_ERROR_HEADERS = ['retry-after', 'retry-after-ms'];
 
-function pickHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const name of FORWARDED_ERROR_HEADERS) {
-    const value = headers[name];
-    if (typeof value === 'string') picked[name] = value;
+/** A non-2xx response, read whole. */
+export interface ErrorResponse {
+  text: string;
+  /** The body parsed as JSON; the text when it is not JSON (a proxy's HTML page, say). */
+  body: unknown;
+  /** The forwarded headers the response carried. */
+  headers: Record<string, string>;
+}
+
+/** Reads a non-2xx response's body and the headers named in `forwardedHeaders`. */
+export async function readErrorResponse(
+  response: Dispatcher.ResponseData,
+  forwardedHeaders: readonly string[] = FORWARDED_ERROR_HEADERS,
+): Promise<ErrorResponse> {
+  const text = await response.body.text().catch(() => '');
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
   }
-  return picked;
+  const headers: Record<string, string> = {};
+  for (const name of forwardedHeaders) {
+    const value = response.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return { text, body, headers };
 }
 
 function errorMessageOf(body: unknown): string | undefined {
@@ -44,17 +66,9 @@ function errorMessageOf(body: unknown): string | undefined {
 
 /** Reads a non-2xx response into a ProviderHttpError that names the provider. */
 export async function toProviderHttpError(provider: string, response: Dispatcher.ResponseData): Promise<ProviderHttpError> {
-  const text = await response.body.text().catch(() => '');
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON (a proxy's HTML page, say): keep the text.
-  }
+  const { text, body, headers } = await readErrorResponse(response);
   const detail = errorMessageOf(body) ?? (text.slice(0, 300) || 'no body');
-  return new ProviderHttpError(provider, response.statusCode, `provider ${provider} returned HTTP ${response.statusCode}: ${detail}`, body, {
-    headers: pickHeaders(response.headers),
-  });
+  return new ProviderHttpError(provider, response.statusCode, `provider ${provider} returned HTTP ${response.statusCode}: ${detail}`, body, { headers });
 }
 
 /** Classifies a transport failure. Aborts by our own signal are rethrown unchanged. */

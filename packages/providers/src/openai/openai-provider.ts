@@ -1,6 +1,4 @@
-import { createParser } from 'eventsource-parser';
-import type { Pool } from 'undici';
-import { ProviderUnreachableError, type ChatRequest, type EmbeddingRequest, type StreamEvent } from '@gantry/spec';
+import type { ChatRequest, EmbeddingRequest, StreamEvent } from '@gantry/spec';
 import {
   createOpenAIStreamDecoder,
   decodeOpenAIChatResponse,
@@ -8,117 +6,75 @@ import {
   encodeOpenAIChatRequest,
   encodeOpenAIEmbeddingRequest,
 } from '@gantry/formats';
-import { createUpstreamPool, toProviderHttpError, toTransportError } from '../http/upstream-http.ts';
-import type { Provider, ProviderCallOptions, ProviderStream, RawExchange } from '../provider.ts';
+import { toProviderStream } from '../http/read-sse-stream.ts';
+import { createUpstreamClient } from '../http/upstream-client.ts';
+import type { Provider, ProviderCallOptions, ProviderStream } from '../provider.ts';
 import type { ProviderConfig } from '../provider-config.ts';
 
-/** Streams are stored on spans up to this many characters of SSE text. */
-const RAW_STREAM_CAP = 256 * 1024;
+/** The OpenAI API operations an adapter calls. */
+export type OpenAIOperation = 'chat/completions' | 'embeddings';
+
+/** How a vendor that speaks the OpenAI wire differs from OpenAI (Azure OpenAI, say). */
+export interface OpenAIProviderOptions {
+  /** The path below the base URL, query string included; `/{operation}` when absent. */
+  path?: (operation: OpenAIOperation, model: string) => string;
+  /** Headers that carry the API key; `authorization: Bearer {apiKey}` when absent. */
+  authHeaders?: (apiKey: string) => Record<string, string>;
+  /** True for a stream frame's `data` that is not part of the OpenAI wire and must not be decoded. */
+  skipFrame?: (data: string) => boolean;
+}
+
+const defaultPath = (operation: OpenAIOperation): string => `/${operation}`;
+const bearer = (apiKey: string): Record<string, string> => ({ authorization: `Bearer ${apiKey}` });
 
 /**
- * OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, Groq, Together, …).
+ * OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, Groq, Together, …); with
+ * `options`, vendors whose URLs, auth or stream preamble differ.
  * @see https://platform.openai.com/docs/api-reference/chat
  */
-export function createOpenAIProvider(config: ProviderConfig): Provider {
-  const base = new URL(config.baseUrl);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const pool: Pool = createUpstreamPool(base.origin, config);
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...config.headers };
-  if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
+export function createOpenAIProvider(config: ProviderConfig, options: OpenAIProviderOptions = {}): Provider {
   const name = config.name;
-
-  async function post(path: string, body: unknown, signal: AbortSignal | undefined) {
-    let response;
-    try {
-      response = await pool.request({ method: 'POST', path: basePath + path, headers, body: JSON.stringify(body), signal });
-    } catch (error) {
-      throw toTransportError(name, error, signal);
-    }
-    if (response.statusCode < 200 || response.statusCode >= 300) throw await toProviderHttpError(name, response);
-    return response;
-  }
-
-  async function postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<{ json: unknown; raw: RawExchange }> {
-    const response = await post(path, body, signal);
-    let json: unknown;
-    try {
-      json = await response.body.json();
-    } catch (error) {
-      const transport = toTransportError(name, error, signal);
-      if (transport !== error || signal?.aborted) throw transport;
-      throw new ProviderUnreachableError(name, `provider ${name} returned a body that is not JSON`, { cause: error });
-    }
-    return { json, raw: { url: config.baseUrl + path, requestBody: body, status: response.statusCode, responseBody: json } };
-  }
+  const path = options.path ?? defaultPath;
+  const skipFrame = options.skipFrame ?? (() => false);
+  const auth = config.apiKey ? (options.authHeaders ?? bearer)(config.apiKey) : {};
+  const client = createUpstreamClient({ name, baseUrl: config.baseUrl, headers: { ...config.headers, ...auth }, pool: config });
 
   return {
     name,
     type: config.type,
 
-    async chat(request: ChatRequest, options: ProviderCallOptions) {
-      const body = encodeOpenAIChatRequest(request, { model: options.model, stream: false });
-      const { json, raw } = await postJson('/chat/completions', body, options.signal);
+    async chat(request: ChatRequest, call: ProviderCallOptions) {
+      const body = encodeOpenAIChatRequest(request, { model: call.model, stream: false });
+      const { json, raw } = await client.postJson(path('chat/completions', call.model), body, call.signal);
       return { result: decodeOpenAIChatResponse(json, name), raw };
     },
 
-    async chatStream(request: ChatRequest, options: ProviderCallOptions): Promise<ProviderStream> {
-      const body = encodeOpenAIChatRequest(request, { model: options.model, stream: true });
-      const response = await post('/chat/completions', body, options.signal);
-      const raw: RawExchange = { url: config.baseUrl + '/chat/completions', requestBody: body, status: response.statusCode, responseBody: '' };
-      return {
-        raw,
-        async *[Symbol.asyncIterator](): AsyncGenerator<StreamEvent> {
-          const decoder = createOpenAIStreamDecoder(name);
-          const queue: StreamEvent[] = [];
-          let failure: unknown;
-          let finished = false;
-          let text = '';
-          const parser = createParser({
-            onEvent(event) {
-              if (failure !== undefined) return;
-              try {
-                for (const decoded of decoder.decode(event.data)) {
-                  if (decoded.type === 'finish') finished = true;
-                  queue.push(decoded);
-                }
-              } catch (error) {
-                failure = error;
-              }
-            },
-          });
-          const utf8 = new TextDecoder();
-          try {
-            for await (const chunk of response.body) {
-              const piece = utf8.decode(chunk as Buffer, { stream: true });
-              if (text.length < RAW_STREAM_CAP) text += piece;
-              parser.feed(piece);
-              while (queue.length > 0) yield queue.shift()!;
-              // Keep reading to the body's end after [DONE] so the connection returns to the pool.
-              if (failure !== undefined) throw failure;
-            }
-          } catch (error) {
-            throw toTransportError(name, error, options.signal);
-          } finally {
-            raw.responseBody = text.length > RAW_STREAM_CAP ? text.slice(0, RAW_STREAM_CAP) : text;
-            if (text.length >= RAW_STREAM_CAP) raw.truncated = true;
-            if (!response.body.destroyed) response.body.destroy();
-          }
-          // A stream is complete at [DONE]; servers that omit [DONE] still end with a finish_reason.
-          if (!decoder.done && !finished) {
-            throw new ProviderUnreachableError(name, `provider ${name} closed the stream before it finished`);
-          }
-        },
-      };
+    async chatStream(request: ChatRequest, call: ProviderCallOptions): Promise<ProviderStream> {
+      const body = encodeOpenAIChatRequest(request, { model: call.model, stream: true });
+      const response = await client.postStream(path('chat/completions', call.model), body, call.signal);
+      return toProviderStream(response, () => {
+        const decoder = createOpenAIStreamDecoder(name);
+        let finished = false;
+        return {
+          decode(data: string): StreamEvent[] {
+            if (skipFrame(data)) return [];
+            const events = decoder.decode(data);
+            if (events.some((event) => event.type === 'finish')) finished = true;
+            return events;
+          },
+          // Complete at [DONE]; servers that omit [DONE] still end with a finish_reason.
+          isComplete: () => decoder.done || finished,
+          incompleteMessage: `provider ${name} closed the stream before it finished`,
+        };
+      });
     },
 
-    async embed(request: EmbeddingRequest, options: ProviderCallOptions) {
-      const body = encodeOpenAIEmbeddingRequest(request, options.model);
-      const { json, raw } = await postJson('/embeddings', body, options.signal);
+    async embed(request: EmbeddingRequest, call: ProviderCallOptions) {
+      const body = encodeOpenAIEmbeddingRequest(request, call.model);
+      const { json, raw } = await client.postJson(path('embeddings', call.model), body, call.signal);
       return { result: decodeOpenAIEmbeddingResponse(json, name), raw };
     },
 
-    async close() {
-      await pool.close();
-    },
+    close: () => client.close(),
   };
 }

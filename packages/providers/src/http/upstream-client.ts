@@ -1,0 +1,81 @@
+import type { Dispatcher } from 'undici';
+import { ProviderUnreachableError, type GatewayError } from '@gantry/spec';
+import type { RawExchange } from '../provider.ts';
+import type { SseResponse } from './read-sse-stream.ts';
+import { createUpstreamPool, toProviderHttpError, toTransportError, type UpstreamPoolOptions } from './upstream-http.ts';
+
+export interface UpstreamClientOptions {
+  /** The provider's configured name, used in every error message. */
+  name: string;
+  /** Base URL up to and including the API version path; trailing slashes are dropped. */
+  baseUrl: string;
+  /** Headers sent on every request (auth, version pins, configured extras) after `content-type: application/json`. */
+  headers: Record<string, string>;
+  /** Connection limit and timeouts; a `ProviderConfig` carries both. */
+  pool?: UpstreamPoolOptions;
+  /** Turns a non-2xx response into the error to throw; `toProviderHttpError` when absent. */
+  readError?: (name: string, response: Dispatcher.ResponseData) => Promise<GatewayError>;
+}
+
+/** JSON POSTs to one provider over one keep-alive pool. Paths are below the base URL, query string included. */
+export interface UpstreamClient {
+  /** POSTs `body` as JSON; resolves with a 2xx response whose body the caller must read or destroy. */
+  post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData>;
+  /** POSTs `body` as JSON and reads the JSON answer, with the exchange as it happened. */
+  postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<{ json: unknown; raw: RawExchange }>;
+  /** POSTs `body` as JSON and hands over the 2xx SSE body with the exchange record it fills, for `readSseStream`. */
+  postStream(path: string, body: unknown, signal: AbortSignal | undefined): Promise<SseResponse>;
+  /** The full URL of a path, as recorded in `RawExchange.url`. */
+  url(path: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP half every adapter shares: failures become GatewayErrors here (transport errors through
+ * `toTransportError`, non-2xx answers through `readError`), so adapters only build paths and bodies.
+ */
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  const name = options.name;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const base = new URL(baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const pool = createUpstreamPool(base.origin, options.pool);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  const readError = options.readError ?? toProviderHttpError;
+
+  async function post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+    let response;
+    try {
+      response = await pool.request({ method: 'POST', path: basePath + path, headers, body: JSON.stringify(body), signal });
+    } catch (error) {
+      throw toTransportError(name, error, signal);
+    }
+    if (response.statusCode < 200 || response.statusCode >= 300) throw await readError(name, response);
+    return response;
+  }
+
+  return {
+    post,
+    async postJson(path, body, signal) {
+      const response = await post(path, body, signal);
+      let json: unknown;
+      try {
+        json = await response.body.json();
+      } catch (error) {
+        // A SyntaxError: the provider answered, just not with JSON, so it is no transport failure.
+        if (error instanceof SyntaxError && !signal?.aborted) {
+          throw new ProviderUnreachableError(name, `provider ${name} returned a body that is not JSON`, { cause: error });
+        }
+        throw toTransportError(name, error, signal);
+      }
+      return { json, raw: { url: baseUrl + path, requestBody: body, status: response.statusCode, responseBody: json } };
+    },
+    async postStream(path, body, signal) {
+      const response = await post(path, body, signal);
+      const raw: RawExchange = { url: baseUrl + path, requestBody: body, status: response.statusCode, responseBody: '' };
+      return { provider: name, body: response.body, raw, signal };
+    },
+    url: (path) => baseUrl + path,
+    close: () => pool.close(),
+  };
+}
