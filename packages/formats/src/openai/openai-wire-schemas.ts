@@ -170,14 +170,19 @@ const usageSchema = z
 
 export type OpenAIUsage = z.infer<typeof usageSchema>;
 
+/** Fields every completion and every stream chunk carries. */
+const responseEnvelope = {
+  id: z.string().optional(),
+  model: z.string().optional(),
+  created: z.number().optional(),
+  system_fingerprint: z.string().nullish(),
+  service_tier: z.string().nullish(),
+};
+
 /** A provider's non-streaming response. Loose: providers add fields; we keep what we map. */
 export const openaiChatResponseSchema = z
   .object({
-    id: z.string().optional(),
-    model: z.string().optional(),
-    created: z.number().optional(),
-    system_fingerprint: z.string().nullish(),
-    service_tier: z.string().nullish(),
+    ...responseEnvelope,
     choices: z.array(
       z
         .object({
@@ -205,11 +210,7 @@ export type OpenAIChatResponse = z.infer<typeof openaiChatResponseSchema>;
 /** One parsed `data:` payload of a provider stream. */
 export const openaiChatChunkSchema = z
   .object({
-    id: z.string().optional(),
-    model: z.string().optional(),
-    created: z.number().optional(),
-    system_fingerprint: z.string().nullish(),
-    service_tier: z.string().nullish(),
+    ...responseEnvelope,
     choices: z
       .array(
         z
