@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile, runLoad, type LoadResult } from './load.ts';
+import { runOutageDrill } from './outage-drill.ts';
 import { answers, spawnServer, type Server } from './spawn-server.ts';
 
 /**
@@ -97,4 +98,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// `pnpm bench` runs the latency table, then the outage drill; `-- --outage` runs only the drill.
+if (!process.argv.includes('--outage')) await main();
+await runOutageDrill();

@@ -144,13 +144,14 @@ describe('upstream failures', () => {
   });
 
   it('ends a stream with an error naming the provider when it stalls past timeout_ms mid-stream', async () => {
-    upstream.script('ue-stall', [{ text: 'never finishes', chunkDelayMs: 3_000 }]);
+    // The first text comes at once (firstTokenMs), so the stall is after the stream was committed.
+    upstream.script('ue-stall', [{ text: 'never finishes', firstTokenMs: 1, chunkDelayMs: 3_000 }]);
     const stream = await stack.openai().chat.completions.create({ model: 'slow/ue-stall', messages: [{ role: 'user', content: 'hi' }], stream: true });
     const chunks: unknown[] = [];
     const error = await (async () => {
       for await (const chunk of stream) chunks.push(chunk);
     })().then(() => undefined, (caught: unknown) => caught);
-    // The role chunk arrived before the stall.
+    // The first text arrived before the stall.
     expect(chunks.length).toBeGreaterThan(0);
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).message).toContain('provider slow');

@@ -1,15 +1,23 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayServices } from './gateway-services.ts';
+import metricsPlugin from './metrics/metrics-plugin.ts';
 import authPlugin from './plugins/auth-plugin.ts';
 import errorHandlerPlugin from './plugins/error-handler-plugin.ts';
 import servicesPlugin from './plugins/services-plugin.ts';
+import adminBudgetsRoutes from './routes/admin-budgets-routes.ts';
+import adminCustomersRoutes from './routes/admin-customers-routes.ts';
 import adminKeysRoutes from './routes/admin-keys-routes.ts';
+import adminRunLimitsRoutes from './routes/admin-run-limits-routes.ts';
+import adminTeamsRoutes from './routes/admin-teams-routes.ts';
+import adminTargetsRoute from './routes/admin-targets-route.ts';
 import chatCompletionsRoute from './routes/chat-completions-route.ts';
 import embeddingsRoute from './routes/embeddings-route.ts';
 import healthRoutes from './routes/health-routes.ts';
+import metricsRoute from './routes/metrics-route.ts';
 import messagesRoutes from './routes/messages-routes.ts';
 import modelsRoute from './routes/models-route.ts';
 import runsRoutes from './routes/runs-routes.ts';
+import spendRoute from './routes/spend-route.ts';
 
 export interface BuildAppOptions {
   /** Fastify logger: true, false, or pino options. */
@@ -30,6 +38,9 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
     // One log line per request costs more than the rest of the hot path; spans record every call.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Run ids are up to 128 characters and tool span ids embed one (`tool:<run>:<call>`): the
+    // default of 100 would answer 414 for ids the gateway itself accepted.
+    routerOptions: { maxParamLength: 512 },
   });
   // The API speaks JSON only: without this, fastify's built-in text/plain parser would hand routes a
   // string and a text/plain body would get a misleading 400 instead of 415 Unsupported Media Type.
@@ -40,13 +51,21 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   // Tier 2: app
   await app.register(servicesPlugin, { services });
   await app.register(authPlugin);
+  await app.register(metricsPlugin);
   // Tier 3: routes
   await app.register(healthRoutes);
+  await app.register(metricsRoute);
   await app.register(modelsRoute);
   await app.register(chatCompletionsRoute);
   await app.register(messagesRoutes);
   await app.register(embeddingsRoute);
   await app.register(runsRoutes);
   await app.register(adminKeysRoutes);
+  await app.register(adminTeamsRoutes);
+  await app.register(adminCustomersRoutes);
+  await app.register(adminBudgetsRoutes);
+  await app.register(adminRunLimitsRoutes);
+  await app.register(spendRoute);
+  await app.register(adminTargetsRoute);
   return app;
 }

@@ -1,5 +1,11 @@
 import { Command } from 'commander';
 import { CliError, createAdminClient } from './cli/admin-client.ts';
+import { addBudgetsCommands } from './cli/budgets-commands.ts';
+import { addCustomersCommands } from './cli/customers-commands.ts';
+import { formatTable } from './cli/format-table.ts';
+import { addLimitOptions, limitsFromOptions, type LimitOptions } from './cli/limit-options.ts';
+import { addSpendCommand } from './cli/spend-command.ts';
+import { addTeamsCommands } from './cli/teams-commands.ts';
 
 interface KeyRow {
   id: string;
@@ -9,28 +15,42 @@ interface KeyRow {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  team_id: string | null;
 }
 
-function table(rows: Record<string, string>[]): string {
-  if (rows.length === 0) return '(none)';
-  const columns = Object.keys(rows[0]!);
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ').trimEnd();
-  return [line(columns), ...rows.map((row) => line(columns.map((column) => row[column] ?? '')))].join('\n');
+interface KeyOptions extends LimitOptions {
+  team?: string;
+  allowedModels?: string;
+  expiresAt?: string;
 }
+
+function keyBody(options: KeyOptions): Record<string, unknown> {
+  const limits = limitsFromOptions(options);
+  return {
+    ...(options.team === undefined ? {} : { team_id: options.team }),
+    ...(options.allowedModels === undefined ? {} : { allowed_models: options.allowedModels.split(',').map((model) => model.trim()).filter((model) => model !== '') }),
+    ...(options.expiresAt === undefined ? {} : { expires_at: options.expiresAt }),
+    ...(limits === undefined ? {} : { limits }),
+  };
+}
+
+const table = formatTable;
 
 const program = new Command('gantry').description('Administer a running Gantry gateway (uses its admin API with the master key)');
 program.option('--url <url>', 'gateway URL (default: GANTRY_URL or http://127.0.0.1:4000)');
 
+const client = () => createAdminClient({ url: program.opts<{ url?: string }>().url });
 const keys = program.command('keys').description('virtual API keys');
-keys
-  .command('create')
-  .requiredOption('--name <name>', 'what the key is for')
-  .option('--expires-at <iso>', 'expiry, ISO 8601 (e.g. 2027-01-01T00:00:00Z)')
+const keyOptions = (command: ReturnType<typeof keys.command>) =>
+  addLimitOptions(command, true)
+    .option('--team <id>', 'the team the key belongs to')
+    .option('--allowed-models <list>', 'comma-separated models (aliases or provider/model) the key may call')
+    .option('--expires-at <iso>', 'expiry, ISO 8601 (e.g. 2027-01-01T00:00:00Z)');
+keyOptions(keys.command('create').requiredOption('--name <name>', 'what the key is for'))
   .description('create a key; its secret is printed once')
-  .action(async (options: { name: string; expiresAt?: string }) => {
-    const call = createAdminClient({ url: program.opts<{ url?: string }>().url });
-    const created = (await call('POST', '/admin/keys', { name: options.name, ...(options.expiresAt ? { expires_at: options.expiresAt } : {}) })) as KeyRow & { key: string };
+  .action(async (options: KeyOptions & { name: string }) => {
+    const call = client();
+    const created = (await call('POST', '/admin/keys', { name: options.name, ...keyBody(options) })) as KeyRow & { key: string };
     console.log(`Created key ${created.id} (${created.name}). Its secret is shown only now:\n\n  ${created.key}\n`);
   });
 keys
@@ -45,12 +65,19 @@ keys
           id: key.id,
           name: key.name,
           prefix: key.prefix,
+          team: key.team_id ?? '-',
           created: key.created_at,
           status: key.revoked_at ? 'revoked' : key.expires_at && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active',
           last_used: key.last_used_at ?? '-',
         })),
       ),
     );
+  });
+keyOptions(keys.command('update <id>').option('--name <name>', 'new name'))
+  .description("change a key's team, allowed models, limits or expiry")
+  .action(async (id: string, options: KeyOptions & { name?: string }) => {
+    const updated = (await client()('PATCH', `/admin/keys/${encodeURIComponent(id)}`, { ...(options.name === undefined ? {} : { name: options.name }), ...keyBody(options) })) as KeyRow;
+    console.log(`Updated key ${updated.id} (${updated.name}).`);
   });
 keys
   .command('revoke <id>')
@@ -60,6 +87,11 @@ keys
     await call('DELETE', `/admin/keys/${encodeURIComponent(id)}`);
     console.log(`Revoked key ${id}.`);
   });
+
+addTeamsCommands(program, client);
+addCustomersCommands(program, client);
+addBudgetsCommands(program, client);
+addSpendCommand(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { createDatabase, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
-import { KeyAuthenticator } from '@gantry/policy';
+import { createDatabase, getRun, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
+import { BudgetGuard, KeyAuthenticator, PolicyStore } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
-import { ModelResolver } from '@gantry/router';
+import { ModelResolver, Router } from '@gantry/router';
 import { RunRegistry, SpanRecorder } from '@gantry/runs';
 import { buildApp, type BuildAppOptions } from './build-app.ts';
 import type { GatewayConfig } from './config/load-config.ts';
@@ -20,6 +20,8 @@ export interface CreateGatewayOptions extends BuildAppOptions {
   database?: Database;
   /** Called when span writes fail or spans are dropped. */
   onRecorderError?: (error: unknown, context: { dropped: number; buffered: number }) => void;
+  /** The clock budgets and rate limits use (tests move it across period boundaries). */
+  now?: () => Date;
 }
 
 /** Opens the database, applies migrations and assembles a gateway instance from its config. */
@@ -33,15 +35,29 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     flushIntervalMs: config.recording.flushIntervalMs,
     ...(options.onRecorderError === undefined ? {} : { onError: options.onRecorderError }),
   });
+  // Trace export is opt-in, by the standard OTel variables; the SDK is loaded only then.
+  const traces = process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? (await import('@gantry/runs/otel')).createOtelListener({
+        providerTypes: new Map(config.providers.map((provider) => [provider.name, provider.type])),
+        lookupRun: (id) => getRun(database.db, id),
+      })
+    : undefined;
+  if (traces !== undefined) recorder.addListener(traces);
+  const resolver = new ModelResolver(providers, config.aliases);
+  const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
+  await policy.reload();
   const services: GatewayServices = {
     config,
     database,
     providers,
-    resolver: new ModelResolver(providers, config.aliases),
+    resolver,
+    router: new Router(resolver, config.routing),
     prices: new PriceBook(config.pricing),
     authenticator: new KeyAuthenticator(database.db, { masterKey: config.masterKey }),
     recorder,
     runs: new RunRegistry(database.db, recorder),
+    policy,
+    budgets: new BudgetGuard(database.db, policy, { parallelTimeoutMs: config.budgets.parallelTimeoutMs, ...(options.now === undefined ? {} : { now: options.now }) }),
     startedAt: Math.floor(Date.now() / 1000),
   };
   const app = await buildApp(services, options);
@@ -68,6 +84,9 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
         clearInterval(sweeper);
         await app.close();
         await services.recorder.close();
+        policy.close();
+        await services.budgets.close();
+        await traces?.shutdown();
         await services.authenticator.close();
         await Promise.all([...providers.values()].map((provider) => provider.close()));
         if (options.database === undefined) await database.close();

@@ -1,7 +1,7 @@
 import type { Database } from '@gantry/db';
-import type { KeyAuthenticator } from '@gantry/policy';
+import type { BudgetGuard, KeyAuthenticator, PolicyStore } from '@gantry/policy';
 import type { PriceBook, Provider } from '@gantry/providers';
-import type { ModelResolver } from '@gantry/router';
+import type { ModelResolver, Router } from '@gantry/router';
 import type { RunRegistry, SpanRecorder } from '@gantry/runs';
 import type { GatewayConfig } from './config/load-config.ts';
 
@@ -11,10 +11,16 @@ export interface GatewayServices {
   database: Database;
   providers: ReadonlyMap<string, Provider>;
   resolver: ModelResolver;
+  /** Targets, fallbacks, retries, breakers and run stickiness; `router.snapshot()` feeds /metrics and /admin/targets. */
+  router: Router;
   prices: PriceBook;
   authenticator: KeyAuthenticator;
   recorder: SpanRecorder;
   runs: RunRegistry;
+  /** Keys' limits, teams, customers and budgets, in memory. */
+  policy: PolicyStore;
+  /** Budgets, run limits and rate limits: reserve before a call, settle after. */
+  budgets: BudgetGuard;
   /** Unix seconds the instance started; `created` of listed models. */
   startedAt: number;
 }

@@ -1,7 +1,10 @@
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { apiKeys, apiKeysRelations } from './schema/api-keys.ts';
+import { budgetCounters, budgets, ledgerEntries } from './schema/budgets.ts';
+import { customers } from './schema/customers.ts';
 import { runs, runsRelations } from './schema/runs.ts';
 import { spans, spansRelations } from './schema/spans.ts';
+import { teams } from './schema/teams.ts';
 
 /** Every table and relation, as handed to drizzle (enables `db.query.<table>`). */
 export const schema = {
@@ -11,6 +14,11 @@ export const schema = {
   runsRelations,
   spans,
   spansRelations,
+  teams,
+  customers,
+  budgets,
+  budgetCounters,
+  ledgerEntries,
 };
 
 export type GantryDbSchema = typeof schema;

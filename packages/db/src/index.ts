@@ -33,6 +33,8 @@ export {
   listRunSubtree,
   listRuns,
   listSpansOfRuns,
+  pinRunTarget,
+  type PinnedTargets,
   sumRunTotals,
   type RunTotals,
   timeOutIdleRuns,
@@ -41,3 +43,21 @@ export {
   type RunFilter,
   type ToolSpanClose,
 } from './repositories/runs-repository.ts';
+export { updateApiKey } from './repositories/api-keys-repository.ts';
+export { deleteTeam, getTeam, insertTeam, listTeams, updateTeam } from './repositories/teams-repository.ts';
+export { deleteCustomer, getCustomer, insertCustomer, listCustomers, updateCustomer } from './repositories/customers-repository.ts';
+export { deleteBudget, deleteBudgetsOf, getBudget, insertBudget, listBudgets, updateBudget } from './repositories/budgets-repository.ts';
+export {
+  getCounter,
+  getRunCounter,
+  insertSettledEntries,
+  reserveInLedger,
+  setRunLimits,
+  settleInLedger,
+  type LedgerCheck,
+  type LedgerOutcome,
+  type LedgerRefusal,
+  type LedgerReservation,
+} from './repositories/ledger-repository.ts';
+export { spendGroups, sumSpend, type SpendGroup, type SpendRow } from './repositories/spend-repository.ts';
+export { pauseRunTree, resumeRunTree } from './repositories/run-status-repository.ts';

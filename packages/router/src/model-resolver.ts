@@ -1,10 +1,16 @@
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { BUILT_IN_PRICES, type Provider } from '@gantry/providers';
+import type { ModelAlias, TargetSpec } from './routing-options.ts';
 import type { Target } from './target.ts';
 
-export interface ModelAlias {
-  /** `provider/model` references, in order of preference. */
-  targets: string[];
+/** What a model name resolves to: its targets, and the alias (with its routing settings) if it is one. */
+export interface Route {
+  targets: Target[];
+  alias?: { name: string; settings: ModelAlias; contextWindowFallback?: Target; contentPolicyFallback?: Target };
+}
+
+function specOf(target: string | TargetSpec): TargetSpec {
+  return typeof target === 'string' ? { ref: target } : target;
 }
 
 /** Provider types whose built-in model names clients may use bare (`gpt-4o-mini`), for drop-in compatibility. */
@@ -20,7 +26,7 @@ const FAMILY_TYPES: Record<keyof typeof BUILT_IN_PRICES, string[]> = {
  * is known to serve (`gpt-4o-mini` → the `openai` provider), so apps switch by base URL alone.
  */
 export class ModelResolver {
-  private readonly cache = new Map<string, Target[]>();
+  private readonly cache = new Map<string, Route>();
 
   constructor(
     private readonly providers: ReadonlyMap<string, Provider>,
@@ -28,12 +34,22 @@ export class ModelResolver {
   ) {}
 
   resolve(model: string): Target[] {
-    let targets = this.cache.get(model);
-    if (targets === undefined) {
-      targets = this.resolveUncached(model);
-      if (this.cache.size < 10_000) this.cache.set(model, targets);
+    return this.route(model).targets;
+  }
+
+  /** The targets of `model` and, for an alias, its routing settings. */
+  route(model: string): Route {
+    let route = this.cache.get(model);
+    if (route === undefined) {
+      route = this.routeUncached(model);
+      if (this.cache.size < 10_000) this.cache.set(model, route);
     }
-    return targets;
+    return route;
+  }
+
+  /** Every alias with its settings, for `GET /admin/targets`. */
+  listAliases(): [string, ModelAlias][] {
+    return Object.entries(this.aliases);
   }
 
   /** Every addressable name: aliases, then `provider/model` for models that appear in alias targets. */
@@ -45,7 +61,7 @@ export class ModelResolver {
       out.push({ id: alias, ownedBy: 'gantry' });
     }
     for (const alias of Object.values(this.aliases)) {
-      for (const reference of alias.targets) {
+      for (const reference of alias.targets.map((target) => specOf(target).ref)) {
         if (seen.has(reference)) continue;
         seen.add(reference);
         out.push({ id: reference, ownedBy: reference.slice(0, reference.indexOf('/')) });
@@ -54,12 +70,31 @@ export class ModelResolver {
     return out;
   }
 
-  private resolveUncached(model: string): Target[] {
+  private routeUncached(model: string): Route {
     const alias = this.aliases[model];
-    if (alias !== undefined) return alias.targets.map((reference) => this.direct(reference, model));
-    if (model.includes('/')) return [this.direct(model, model)];
+    if (alias !== undefined) {
+      const targets = alias.targets.map((target) => {
+        const spec = specOf(target);
+        return {
+          ...this.direct(spec.ref, model),
+          ...(spec.weight === undefined ? {} : { weight: spec.weight }),
+          ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
+          ...(spec.firstTokenTimeoutMs === undefined ? {} : { firstTokenTimeoutMs: spec.firstTokenTimeoutMs }),
+        };
+      });
+      return {
+        targets,
+        alias: {
+          name: model,
+          settings: alias,
+          ...(alias.contextWindowFallback === undefined ? {} : { contextWindowFallback: this.direct(alias.contextWindowFallback, model) }),
+          ...(alias.contentPolicyFallback === undefined ? {} : { contentPolicyFallback: this.direct(alias.contentPolicyFallback, model) }),
+        },
+      };
+    }
+    if (model.includes('/')) return { targets: [this.direct(model, model)] };
     const bare = this.bare(model);
-    if (bare !== undefined) return [bare];
+    if (bare !== undefined) return { targets: [bare] };
     const providers = [...this.providers.keys()];
     const aliases = Object.keys(this.aliases);
     throw new NotFoundError(

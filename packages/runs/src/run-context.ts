@@ -9,6 +9,11 @@ export interface RunContext {
   /** Name for this request's llm span. */
   spanName: string | undefined;
   metadata: Record<string, unknown> | undefined;
+  /**
+   * The runs above `parentRunId` that the headers name, nearest first (Helicone session paths): a
+   * deep path seen before the paths above it still nests under its session.
+   */
+  ancestorRunIds?: readonly string[];
   /** The tool call in the parent run that spawned this sub-agent. */
   parentToolCallId: string | undefined;
   /** W3C trace context of the caller, so exported spans join its trace. */
@@ -59,7 +64,7 @@ export function readRunContext(headers: Headers): RunContext {
   const heliconeRunAt = (depth: number): string | undefined => {
     if (heliconeSession === undefined || depth < 1) return undefined;
     if (depth === 1) return heliconeSession;
-    const derived = `${heliconeSession}:${segments.slice(1, depth).join('.')}`;
+    const derived = `${heliconeSession}:${segments.slice(0, depth).join('.')}`;
     if (!RUN_ID.test(derived)) {
       throw new InvalidRequestError(`header helicone-session-path: '${heliconePath?.slice(0, 60)}' does not make a valid run id with the session id; use path segments of letters, digits and - _ . : (at most 128 characters in all)`, { param: 'helicone-session-path' });
     }
@@ -67,10 +72,14 @@ export function readRunContext(headers: Headers): RunContext {
   };
   const heliconeRun = heliconeRunAt(Math.max(segments.length, 1));
   const heliconeParent = heliconeRunAt(segments.length - 1);
+  const heliconeAncestors: string[] = [];
+  for (let depth = segments.length - 2; depth >= 1; depth--) heliconeAncestors.push(heliconeRunAt(depth)!);
+  const gantryParent = runId(headers, 'x-gantry-parent-run-id');
 
   const context: RunContext = {
     runId: runId(headers, 'x-gantry-run-id') ?? heliconeRun ?? runId(headers, 'x-portkey-trace-id') ?? runId(headers, 'x-litellm-trace-id') ?? undefined,
-    parentRunId: runId(headers, 'x-gantry-parent-run-id') ?? heliconeParent ?? runId(headers, 'x-portkey-parent-span-id'),
+    parentRunId: gantryParent ?? heliconeParent ?? runId(headers, 'x-portkey-parent-span-id'),
+    ancestorRunIds: gantryParent === undefined && heliconeParent !== undefined ? heliconeAncestors : [],
     runName: header(headers, 'x-gantry-run-name') ?? header(headers, 'helicone-session-name'),
     spanName: header(headers, 'x-gantry-span-name'),
     metadata: undefined,

@@ -1,4 +1,4 @@
-import { agentSpanId, claimRun, listOpenToolSpans, toolSpanId, type GantryDb, type Run, type ToolSpanClose } from '@gantry/db';
+import { agentSpanId, claimRun, getRun, listOpenToolSpans, pinRunTarget, toolSpanId, type GantryDb, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
 import { PermissionDeniedError, type Message } from '@gantry/spec';
 import type { RunContext } from './run-context.ts';
 import { newSpanId } from './span-id.ts';
@@ -28,6 +28,14 @@ interface KnownRun extends ActiveRun {
 
 /** Runs and tool calls remembered per instance; bounded, and only ever a shortcut for the database. */
 const MAX_REMEMBERED_RUNS = 50_000;
+/** How long an instance trusts its copy of a run tree's pins before reading them again, in ms. */
+const PINS_REFRESH_MS = 1_000;
+
+/** Where a run tree is pinned after falling back, per alias (what the router's `RunPins` asks). */
+export interface RunTreePins {
+  get(alias: string, ttlMs: number): Promise<string | undefined>;
+  set(alias: string, target: string, ttlMs: number): Promise<string>;
+}
 
 function toKnown(run: Run): KnownRun {
   return { id: run.id, rootRunId: run.rootRunId, parentRunId: run.parentRunId, depth: run.depth, implicit: false, apiKeyId: run.apiKeyId, teamId: run.teamId };
@@ -49,6 +57,8 @@ export class RunRegistry {
   private readonly closedToolCalls = new Map<string, Set<string>>();
   /** Tool calls opened by responses this instance served and not yet answered, per run. */
   private readonly openToolCalls = new Map<string, Set<string>>();
+  /** Pins of root runs as last read or written, with when they were read. */
+  private readonly pins = new Map<string, { pins: PinnedTargets; readAt: number }>();
 
   constructor(
     private readonly db: GantryDb,
@@ -67,7 +77,12 @@ export class RunRegistry {
     const known = this.runs.get(id);
     if (known !== undefined) return this.checked(known, caller);
 
-    const parent = context.parentRunId === undefined ? undefined : await this.named(context.parentRunId, { ...context, parentRunId: undefined, runName: undefined, metadata: undefined, parentToolCallId: undefined }, caller, now);
+    // A parent seen for the first time is created too, under its own ancestors when the headers name them.
+    const [grandparentRunId, ...olderRunIds] = context.ancestorRunIds ?? [];
+    const parent =
+      context.parentRunId === undefined
+        ? undefined
+        : await this.named(context.parentRunId, { ...context, parentRunId: grandparentRunId, ancestorRunIds: olderRunIds, runName: undefined, metadata: undefined, parentToolCallId: undefined }, caller, now);
     const { run, created } = await claimRun(this.db, {
       id,
       parentRunId: parent?.id ?? null,
@@ -162,9 +177,44 @@ export class RunRegistry {
     if (closes.length > 0) this.recorder.closeToolSpans(closes);
   }
 
+  /**
+   * The pins of the run tree rooted at `rootRunId`, kept on the root run's `pinned_targets` so that
+   * every instance agrees. A live pin is served from memory; an alias not pinned is read again at
+   * most every second, so a pin set by another instance is seen within that.
+   */
+  pinsOf(rootRunId: string): RunTreePins {
+    const live = (pins: PinnedTargets | undefined, alias: string, ttlMs: number, now: number) => {
+      const pin = pins?.[alias];
+      return pin !== undefined && Date.parse(pin.at) + ttlMs > now ? pin.target : undefined;
+    };
+    return {
+      get: async (alias, ttlMs) => {
+        const now = Date.now();
+        const cached = this.pins.get(rootRunId);
+        const hit = live(cached?.pins, alias, ttlMs, now);
+        if (hit !== undefined || (cached !== undefined && now - cached.readAt < PINS_REFRESH_MS)) return hit;
+        const pins = (await getRun(this.db, rootRunId))?.pinnedTargets ?? {};
+        this.rememberPins(rootRunId, pins, now);
+        return live(pins, alias, ttlMs, now);
+      },
+      set: async (alias, target, ttlMs) => {
+        const now = Date.now();
+        const pins = (await pinRunTarget(this.db, rootRunId, alias, target, new Date(now), new Date(now - ttlMs))) ?? {};
+        this.rememberPins(rootRunId, pins, now);
+        return live(pins, alias, ttlMs, now) ?? target;
+      },
+    };
+  }
+
+  private rememberPins(rootRunId: string, pins: PinnedTargets, now: number): void {
+    if (this.pins.size >= MAX_REMEMBERED_RUNS) this.pins.clear();
+    this.pins.set(rootRunId, { pins, readAt: now });
+  }
+
   /** Forgets a run's per-instance state once it ended. */
   forget(runId: string): void {
     this.openToolCalls.delete(runId);
     this.closedToolCalls.delete(runId);
+    this.pins.delete(runId);
   }
 }

@@ -138,3 +138,29 @@ export function toGatewayError(error: unknown): GatewayError {
   const message = error instanceof Error ? error.message : String(error);
   return new GatewayError('internal_error', 500, `internal error: ${message}`, false, { cause: error });
 }
+
+/** Where a limit applies: a budget's scope, a run, or a rate window. */
+export interface LimitScope {
+  /** `key`, `team`, `customer`, `run`. */
+  kind: string;
+  id: string;
+}
+
+/**
+ * A budget or run limit would be passed by this call. Not retryable: trying again spends nothing
+ * until someone raises the limit (or the period resets), so it is a 402, never a 429 SDKs retry.
+ */
+export class BudgetExceededError extends GatewayError {
+  readonly scope: LimitScope;
+  constructor(message: string, scope: LimitScope, options: GatewayErrorOptions & { param?: string } = {}) {
+    super('budget_exceeded', 402, message, false, options);
+    this.scope = scope;
+  }
+}
+
+/** A requests-per-minute, tokens-per-minute or parallel-requests limit of Gantry's own: retry after `retry-after`. */
+export class RateLimitedError extends GatewayError {
+  constructor(message: string, options: GatewayErrorOptions = {}) {
+    super('rate_limited', 429, message, true, options);
+  }
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_TYPES } from '@gantry/providers';
+import { FALLBACK_CONDITIONS, STRATEGIES } from '@gantry/router';
 
 const providerName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . - (no slash)');
 
@@ -21,6 +22,29 @@ const price = z.strictObject({
   cache_write: z.number().nonnegative().optional(),
 });
 
+const milliseconds = z.number().int().positive();
+const targetSpec = z.union([
+  z.string(),
+  z.strictObject({
+    target: z.string(),
+    weight: z.number({ error: 'must be a positive number' }).positive('must be a positive number').optional(),
+    timeout_ms: milliseconds.optional(),
+    first_token_timeout_ms: milliseconds.optional(),
+  }),
+]);
+
+/** An alias: a group of targets and how to route over them (docs/routing.md). */
+const modelAlias = z.strictObject({
+  targets: z.array(targetSpec).min(1, 'needs at least one provider/model'),
+  strategy: z.enum(STRATEGIES, { error: (issue) => `unknown strategy ${JSON.stringify(issue.input)}; accepted: ${STRATEGIES.join(', ')}` }).optional(),
+  retry: z.strictObject({ max_attempts: z.number().int().min(1).optional(), base_delay_ms: milliseconds.optional(), max_delay_ms: milliseconds.optional() }).optional(),
+  fallback_on: z.array(z.enum(FALLBACK_CONDITIONS, { error: (issue) => `unknown condition ${JSON.stringify(issue.input)}; accepted: ${FALLBACK_CONDITIONS.join(', ')}` })).optional(),
+  context_window_fallback: z.string().optional(),
+  content_policy_fallback: z.string().optional(),
+  sticky: z.enum(['run', 'none'], { error: (issue) => `unknown sticky ${JSON.stringify(issue.input)}; accepted: run, none` }).optional(),
+  sticky_ttl_ms: milliseconds.optional(),
+});
+
 /** gantry.yaml. Every key is optional; environment variables fill the server and database parts. */
 export const configSchema = z.strictObject({
   server: z
@@ -33,12 +57,41 @@ export const configSchema = z.strictObject({
     .optional(),
   database: z.strictObject({ url: z.string().optional(), data_dir: z.string().optional() }).optional(),
   providers: z.record(providerName, provider).optional(),
-  models: z.record(z.string().regex(/^[^/]+$/, 'alias names cannot contain "/"'), z.strictObject({ targets: z.array(z.string()).min(1, 'needs at least one provider/model') })).optional(),
+  models: z.record(z.string().regex(/^[^/]+$/, 'alias names cannot contain "/"'), modelAlias).optional(),
+  /** Gateway-wide retry budget and circuit breakers. */
+  routing: z
+    .strictObject({
+      retry_budget_ratio: z.number().min(0).optional(),
+      retry_budget_window_ms: milliseconds.optional(),
+      retry_budget_minimum: z.number().int().min(0).optional(),
+      run_retry_budget: z.number().int().min(0).optional(),
+      breaker: z
+        .strictObject({
+          failure_threshold: z.number().int().positive().optional(),
+          error_rate: z.number().positive().max(1).optional(),
+          window_ms: milliseconds.optional(),
+          min_requests: z.number().int().positive().optional(),
+          open_ms: milliseconds.optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   pricing: z.record(z.string().regex(/^[^/]+\/.+$/, 'pricing keys are provider/model'), price).optional(),
   runs: z
     .strictObject({
       /** A run with no call for this long ends as `timed_out`. */
       idle_timeout_ms: z.number().int().positive().optional(),
+    })
+    .optional(),
+  /** Budget ledger and limits (docs/budgets.md). */
+  budgets: z
+    .strictObject({
+      /** Output tokens a call is assumed to produce when it sets no max_tokens (for its reservation). */
+      default_max_output_tokens: z.number().int().positive().optional(),
+      /** How often each instance reloads keys, teams, customers and budgets from the database. */
+      refresh_ms: z.number().int().positive().optional(),
+      /** After this long a reservation no longer counts as in flight (crashed instance). */
+      parallel_timeout_ms: z.number().int().positive().optional(),
     })
     .optional(),
   recording: z

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatIssuePath } from '@gantry/formats';
 import { DEFAULT_BASE_URLS, type ModelPrice, type ProviderConfig } from '@gantry/providers';
-import type { ModelAlias } from '@gantry/router';
+import { readAliases, readRoutingOptions, type ModelAlias, type RoutingOptions } from '@gantry/router';
 import { configSchema, type ConfigFile } from './config-schema.ts';
 import { ConfigError, interpolateEnv } from './interpolate-env.ts';
 
@@ -19,9 +19,13 @@ export interface GatewayConfig {
   masterKey: string | undefined;
   providers: ProviderConfig[];
   aliases: Record<string, ModelAlias>;
+  /** Gateway-wide retry budget and circuit breakers. */
+  routing: RoutingOptions;
   /** Prices by `provider/model`, USD per million tokens. */
   pricing: Record<string, ModelPrice>;
   recording: { storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
+  /** Reservation defaults and how fresh each instance's view of limits is. */
+  budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number };
   /** Milliseconds without a call after which a run ends as `timed_out`. */
   runIdleTimeoutMs: number;
   /** Where the config came from, for the start banner. */
@@ -90,20 +94,8 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   }
 
   const providerNames = new Set(providers.map((provider) => provider.name));
-  const aliases: Record<string, ModelAlias> = {};
-  for (const [alias, model] of Object.entries(file.models ?? {})) {
-    model.targets.forEach((target, index) => {
-      const slash = target.indexOf('/');
-      const name = slash < 0 ? target : target.slice(0, slash);
-      if (slash <= 0 || slash === target.length - 1) {
-        throw new ConfigError(`models.${alias}.targets[${index}]: '${target}' must be provider/model`);
-      }
-      if (!providerNames.has(name)) {
-        throw new ConfigError(`models.${alias}.targets[${index}]: unknown provider '${name}'; configured providers: ${[...providerNames].join(', ') || 'none'}`);
-      }
-    });
-    aliases[alias] = { targets: model.targets };
-  }
+  const { aliases, problems } = readAliases(file.models ?? {}, providerNames);
+  if (problems.length > 0) throw new ConfigError(problems.length === 1 ? problems[0]! : `invalid config (${source}):\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
 
   const pricing: Record<string, ModelPrice> = {};
   for (const [key, price] of Object.entries(file.pricing ?? {})) {
@@ -130,11 +122,17 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     masterKey: env.GANTRY_MASTER_KEY || undefined,
     providers,
     aliases,
+    routing: readRoutingOptions(file.routing),
     pricing,
     recording: {
       storeRaw: file.recording?.store_raw ?? true,
       maxBufferedSpans: file.recording?.max_buffered_spans ?? 10_000,
       flushIntervalMs: file.recording?.flush_interval_ms ?? 200,
+    },
+    budgets: {
+      defaultMaxOutputTokens: file.budgets?.default_max_output_tokens ?? 4096,
+      refreshMs: file.budgets?.refresh_ms ?? 1_000,
+      parallelTimeoutMs: file.budgets?.parallel_timeout_ms ?? 600_000,
     },
     runIdleTimeoutMs: file.runs?.idle_timeout_ms ?? 15 * 60_000,
     source,

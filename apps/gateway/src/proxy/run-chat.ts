@@ -1,13 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ChatResultBuilder } from '@gantry/formats';
 import type { ProviderStream } from '@gantry/providers';
-import { callWithFallback, type Attempt, type Target } from '@gantry/router';
-import { buildCallRows, newSpanId, readRunContext, type ActiveRun, type CallRecord, type CalledTool } from '@gantry/runs';
+import { peekStream, type Attempt, type Route, type RouteCallOptions, type Target } from '@gantry/router';
+import { buildCallRows, newSpanId, readRunContext, type ActiveRun, type CallRecord, type CalledTool, type RunContext } from '@gantry/runs';
 import { ClientClosedError, toGatewayError, type ChatRequest, type ChatResult, type GatewayError, type StreamEvent } from '@gantry/spec';
+import type { Reservation } from '@gantry/policy';
 import type { GatewayServices } from '../gateway-services.ts';
 import { callCost } from './call-cost.ts';
 import { abortOnClientClose } from './client-abort.ts';
 import type { ClientWire } from './client-wire.ts';
+import { reserveChatCall, settleCall } from './reserve-call.ts';
 import { SSE_HEADERS, writeSse } from './write-sse.ts';
 
 /** Everything about one chat call that its span needs, filled in as the call proceeds. */
@@ -22,6 +24,10 @@ interface ChatCall {
   startedAt: number;
   attempts: Attempt[];
   signal: AbortSignal;
+  /** The caller's W3C trace context, for trace export. */
+  traceParent: RunContext['traceParent'];
+  /** The call's hold on the budget ledger, settled or released when it is recorded. */
+  reservation: Reservation;
 }
 
 function failureOf(error: unknown, signal: AbortSignal): GatewayError {
@@ -69,6 +75,11 @@ function record(call: ChatCall, outcome: { target?: Target; result?: ChatResult;
   if (outcome.firstTokenAt !== undefined) callRecord.firstTokenAt = outcome.firstTokenAt;
   if (outcome.raw !== undefined && services.config.recording.storeRaw) callRecord.raw = outcome.raw;
   if (call.run.implicit) callRecord.implicitRun = { apiKeyId: call.caller.apiKeyId, teamId: call.caller.teamId };
+  // What trace export needs to place the span: the caller's trace, and the run tree it is part of.
+  const trace = call.traceParent === undefined ? {} : { trace_id: call.traceParent.traceId, trace_parent_span_id: call.traceParent.spanId };
+  const root = call.run.rootRunId === call.run.id ? {} : { root_run_id: call.run.rootRunId };
+  callRecord.attributes = { ...trace, ...root };
+  settleCall(call.reservation, callRecord.costMicros, usage);
   services.recorder.record(buildCallRows(callRecord));
   if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
 }
@@ -85,39 +96,59 @@ function isContent(event: StreamEvent): boolean {
   return event.type === 'text-delta' || event.type === 'tool-call-start' || event.type === 'reasoning-delta' || event.type === 'refusal-delta';
 }
 
-async function completeChat(call: ChatCall, targets: readonly Target[], reply: FastifyReply): Promise<unknown> {
+/** How the router should treat this call: its run (retry budget, stickiness), stream or not. */
+function routeOptions<T>(call: ChatCall, isRefusal?: (value: T) => boolean): RouteCallOptions<T> {
+  const run = call.run;
+  return {
+    signal: call.signal,
+    attempts: call.attempts,
+    stream: call.request.stream,
+    ...(run.implicit ? {} : { rootRunId: run.rootRunId, pins: call.services.runs.pinsOf(run.rootRunId) }),
+    ...(isRefusal === undefined ? {} : { isRefusal }),
+  };
+}
+
+/** Every choice stopped on the provider's content filter: a refusal another target may not give. */
+function isRefusal(value: { result: ChatResult }): boolean {
+  return value.result.choices.length > 0 && value.result.choices.every((choice) => choice.finishReason === 'content-filter');
+}
+
+async function completeChat(call: ChatCall, route: Route, reply: FastifyReply): Promise<unknown> {
   let target: Target | undefined;
   try {
-    const outcome = await callWithFallback(targets, call.signal, (next) => next.provider.chat(call.request, { model: next.model, signal: call.signal }), call.attempts);
+    const outcome = await call.services.router.call(route, routeOptions(call, isRefusal), (next, signal) => next.provider.chat(call.request, { model: next.model, signal }));
     target = outcome.target;
     record(call, { target, result: outcome.value.result, raw: outcome.value.raw });
-    reply.header('x-gantry-target', target.id);
+    reply.header('x-gantry-target', target.id).header('x-gantry-attempts', String(call.attempts.length));
     return call.wire.encodeResult(outcome.value.result, call.request);
   } catch (error) {
     const failure = failureOf(error, call.signal);
     record(call, { ...(target === undefined ? {} : { target }), error: failure });
+    reply.header('x-gantry-attempts', String(call.attempts.length));
     throw failure;
   }
 }
 
 /**
- * Streams a chat completion. Failures before the provider accepts the call become ordinary JSON
- * errors (and may fall back to the next target); once bytes have reached the client, a failure
- * ends the stream with the wire's in-stream error, which the official SDKs raise.
+ * Streams a chat completion. A try counts as accepted once its first event arrived (peeked before
+ * anything is sent): failures before that become ordinary JSON errors and may fall back to the
+ * next target; once bytes have reached the client, a failure ends the stream with the wire's
+ * in-stream error, which the official SDKs raise — never a silent switch of model mid-answer.
  */
-async function streamChat(call: ChatCall, targets: readonly Target[], reply: FastifyReply): Promise<void> {
+async function streamChat(call: ChatCall, route: Route, reply: FastifyReply): Promise<void> {
   let opened: { value: ProviderStream; target: Target };
   try {
-    opened = await callWithFallback(targets, call.signal, (next) => next.provider.chatStream(call.request, { model: next.model, signal: call.signal }), call.attempts);
+    opened = await call.services.router.call(route, routeOptions(call), async (next, signal) => peekStream(await next.provider.chatStream(call.request, { model: next.model, signal })));
   } catch (error) {
     const failure = failureOf(error, call.signal);
     record(call, { error: failure });
+    reply.header('x-gantry-attempts', String(call.attempts.length));
     throw failure;
   }
   const { value: stream, target } = opened;
   reply.hijack();
   const response = reply.raw;
-  response.writeHead(200, { ...SSE_HEADERS, ...(reply.getHeaders() as Record<string, string>), 'x-gantry-target': target.id });
+  response.writeHead(200, { ...SSE_HEADERS, ...(reply.getHeaders() as Record<string, string>), 'x-gantry-target': target.id, 'x-gantry-attempts': String(call.attempts.length) });
   const encoder = call.wire.createStreamEncoder(call.request);
   const builder = new ChatResultBuilder();
   let firstTokenAt: number | undefined;
@@ -151,10 +182,12 @@ async function streamChat(call: ChatCall, targets: readonly Target[], reply: Fas
 export async function runChat(services: GatewayServices, chat: ChatRequest, wire: ClientWire, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const startedAt = Date.now();
   const context = readRunContext(request.headers);
-  const targets = services.resolver.resolve(chat.model);
+  const route = services.router.route(chat.model);
   const caller = callerOf(request);
   const run = await services.runs.resolve(context, caller);
   if (!run.implicit) services.runs.closeAnsweredToolCalls(run.id, chat.messages);
+  const spanId = newSpanId();
+  const reservation = await reserveChatCall(services, request, chat, { caller, run, runName: context.runName, targets: route.targets, spanId });
   const call: ChatCall = {
     services,
     request: chat,
@@ -162,12 +195,14 @@ export async function runChat(services: GatewayServices, chat: ChatRequest, wire
     caller,
     run,
     spanName: context.spanName ?? 'chat',
-    spanId: newSpanId(),
+    spanId,
     startedAt,
     attempts: [],
     signal: abortOnClientClose(reply).signal,
+    traceParent: context.traceParent,
+    reservation,
   };
   reply.header('x-gantry-run-id', run.id).header('x-gantry-span-id', call.spanId);
-  if (chat.stream) return streamChat(call, targets, reply);
-  return completeChat(call, targets, reply);
+  if (chat.stream) return streamChat(call, route, reply);
+  return completeChat(call, route, reply);
 }

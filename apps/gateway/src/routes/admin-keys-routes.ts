@@ -1,15 +1,26 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { insertApiKey, listApiKeys, revokeApiKey } from '@gantry/db';
+import { deleteBudgetsOf, getTeam, insertApiKey, listApiKeys, revokeApiKey, updateApiKey, type CallerLimits } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { generateApiKeySecret } from '@gantry/policy';
 import { newSpanId } from '@gantry/runs';
-import { NotFoundError } from '@gantry/spec';
+import { InvalidRequestError, NotFoundError } from '@gantry/spec';
+import { callerLimitsBody, limitsFromWire, limitsToWire } from './admin-limits-schema.ts';
 
 const createKeyBody = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(200),
   expires_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z' }).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  team_id: z.string().min(1, 'must not be empty').optional(),
+  /** Aliases or `provider/model` names the key may call; omit for any. */
+  allowed_models: z.array(z.string().min(1)).optional(),
+  limits: callerLimitsBody.optional(),
+});
+const updateKeyBody = createKeyBody.extend({
+  name: createKeyBody.shape.name.optional(),
+  team_id: z.string().min(1, 'must not be empty').nullable().optional(),
+  allowed_models: z.array(z.string().min(1)).nullable().optional(),
+  expires_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2027-01-01T00:00:00Z' }).nullable().optional(),
 });
 
 interface KeyView {
@@ -17,6 +28,9 @@ interface KeyView {
   name: string;
   prefix: string;
   metadata: unknown;
+  teamId: string | null;
+  allowedModels: string[] | null;
+  limits: CallerLimits;
   createdAt: Date;
   expiresAt: Date | null;
   revokedAt: Date | null;
@@ -29,6 +43,9 @@ function toWire(key: KeyView) {
     name: key.name,
     prefix: key.prefix,
     metadata: key.metadata,
+    team_id: key.teamId,
+    allowed_models: key.allowedModels,
+    limits: limitsToWire(key.limits),
     created_at: key.createdAt.toISOString(),
     expires_at: key.expiresAt?.toISOString() ?? null,
     revoked_at: key.revokedAt?.toISOString() ?? null,
@@ -40,9 +57,16 @@ function toWire(key: KeyView) {
 const adminKeysRoutes: FastifyPluginAsync = async (app) => {
   const admin = { config: { auth: 'admin' as const } };
 
+  async function assertTeam(teamId: string | undefined): Promise<void> {
+    if (teamId !== undefined && (await getTeam(app.gantry.database.db, teamId)) === undefined) {
+      throw new InvalidRequestError(`invalid key: team_id: no team '${teamId}'; create it with POST /admin/teams or list teams with GET /admin/teams`, { param: 'team_id' });
+    }
+  }
+
   app.post('/admin/keys', admin, async (request, reply) => {
     const parsed = createKeyBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'key');
+    await assertTeam(parsed.data.team_id);
     const { secret, prefix, hash } = generateApiKeySecret();
     const row = await insertApiKey(app.gantry.database.db, {
       id: newSpanId(),
@@ -50,9 +74,33 @@ const adminKeysRoutes: FastifyPluginAsync = async (app) => {
       prefix,
       secretHash: hash,
       metadata: parsed.data.metadata ?? {},
+      teamId: parsed.data.team_id ?? null,
+      allowedModels: parsed.data.allowed_models ?? null,
+      limits: limitsFromWire(parsed.data.limits ?? {}),
       expiresAt: parsed.data.expires_at === undefined ? null : new Date(parsed.data.expires_at),
     });
+    await app.gantry.policy.reload();
     return reply.code(201).send({ ...toWire(row), key: secret });
+  });
+
+  app.patch<{ Params: { id: string } }>('/admin/keys/:id', admin, async (request) => {
+    const parsed = updateKeyBody.safeParse(request.body ?? {}, { reportInput: true });
+    if (!parsed.success) throw toInvalidRequestError(parsed.error, 'key');
+    const body = parsed.data;
+    if (body.team_id !== null) await assertTeam(body.team_id);
+    const key = await updateApiKey(app.gantry.database.db, request.params.id, {
+      ...(body.name === undefined ? {} : { name: body.name }),
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
+      ...(body.allowed_models === undefined ? {} : { allowedModels: body.allowed_models }),
+      ...(body.limits === undefined ? {} : { limits: limitsFromWire(body.limits) }),
+      ...(body.expires_at === undefined ? {} : { expiresAt: body.expires_at === null ? null : new Date(body.expires_at) }),
+    });
+    if (key === undefined) throw new NotFoundError(`no key with id '${request.params.id}'; list keys with GET /admin/keys`);
+    // The team and expiry live in the authenticated principal: make this instance look again.
+    app.gantry.authenticator.invalidate(request.params.id);
+    await app.gantry.policy.reload();
+    return toWire(key);
   });
 
   app.get('/admin/keys', admin, async () => ({ data: (await listApiKeys(app.gantry.database.db)).map(toWire) }));
@@ -61,6 +109,8 @@ const adminKeysRoutes: FastifyPluginAsync = async (app) => {
     const revoked = await revokeApiKey(app.gantry.database.db, request.params.id);
     if (!revoked) throw new NotFoundError(`no active key with id '${request.params.id}'; list keys with GET /admin/keys`);
     app.gantry.authenticator.invalidate(request.params.id);
+    await deleteBudgetsOf(app.gantry.database.db, 'key', request.params.id);
+    await app.gantry.policy.reload();
     return { id: request.params.id, revoked: true };
   });
 };

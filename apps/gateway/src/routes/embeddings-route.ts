@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { decodeOpenAIEmbeddingRequest, encodeOpenAIEmbeddingResponse } from '@gantry/formats';
-import { callWithFallback, type Attempt, type Target } from '@gantry/router';
+import type { Attempt, Target } from '@gantry/router';
 import { buildCallRows, newSpanId, readRunContext } from '@gantry/runs';
 import { ClientClosedError, toGatewayError, type EmbeddingResult, type GatewayError } from '@gantry/spec';
 import { callCost } from '../proxy/call-cost.ts';
 import { abortOnClientClose } from '../proxy/client-abort.ts';
+import { reserveEmbeddingCall, settleCall } from '../proxy/reserve-call.ts';
 import { callerOf } from '../proxy/run-chat.ts';
 
 /** `POST /v1/embeddings`, recorded like every other call. */
@@ -13,10 +14,11 @@ const embeddingsRoute: FastifyPluginAsync = async (app) => {
     const startedAt = Date.now();
     const embedding = decodeOpenAIEmbeddingRequest(request.body);
     const context = readRunContext(request.headers);
-    const targets = app.gantry.resolver.resolve(embedding.model);
+    const route = app.gantry.router.route(embedding.model);
     const caller = callerOf(request);
     const run = await app.gantry.runs.resolve(context, caller);
     const spanId = newSpanId();
+    const reservation = await reserveEmbeddingCall(app.gantry, request, embedding, { caller, run, runName: context.runName, targets: route.targets, spanId });
     const signal = abortOnClientClose(reply).signal;
     const attempts: Attempt[] = [];
     reply.header('x-gantry-run-id', run.id).header('x-gantry-span-id', spanId);
@@ -26,7 +28,8 @@ const embeddingsRoute: FastifyPluginAsync = async (app) => {
     let raw: unknown;
     let failure: GatewayError | undefined;
     try {
-      const outcome = await callWithFallback(targets, signal, (next) => next.provider.embed(embedding, { model: next.model, signal }), attempts);
+      const routing = run.implicit ? { signal, attempts } : { signal, attempts, rootRunId: run.rootRunId, pins: app.gantry.runs.pinsOf(run.rootRunId) };
+      const outcome = await app.gantry.router.call(route, routing, (next, attemptSignal) => next.provider.embed(embedding, { model: next.model, signal: attemptSignal }));
       target = outcome.target;
       result = outcome.value.result;
       raw = outcome.value.raw;
@@ -61,7 +64,9 @@ const embeddingsRoute: FastifyPluginAsync = async (app) => {
       ...(failure === undefined ? {} : { error: failure }),
       ...(raw !== undefined && app.gantry.config.recording.storeRaw ? { raw: { ...(raw as object), responseBody: undefined } } : {}),
     });
+    settleCall(reservation, callCost(app.gantry.prices, target, usage), usage);
     app.gantry.recorder.record(rows);
+    reply.header('x-gantry-attempts', String(attempts.length));
     if (failure !== undefined) throw failure;
     reply.header('x-gantry-target', target!.id);
     return encodeOpenAIEmbeddingResponse(result!);

@@ -59,3 +59,13 @@ export async function touchApiKeyLastUsed(
     .set({ lastUsedAt: at, updatedAt: apiKeys.updatedAt })
     .where(inArray(apiKeys.id, uniqueIds));
 }
+
+/** Updates a key's team, allowed models, limits, expiry, name or metadata; undefined when missing. */
+export async function updateApiKey(
+  db: GantryDb,
+  id: string,
+  values: Partial<Pick<NewApiKey, 'name' | 'teamId' | 'allowedModels' | 'limits' | 'metadata' | 'expiresAt'>>,
+): Promise<ApiKeySummary | undefined> {
+  const [key] = await db.update(apiKeys).set(values).where(eq(apiKeys.id, id)).returning(summaryColumns);
+  return key;
+}

@@ -20,6 +20,25 @@ export async function getRun(db: GantryDb, id: string): Promise<Run | undefined>
   return run;
 }
 
+/** A run's pins: `provider/model` per alias, with the ISO time the pin was set. */
+export type PinnedTargets = Record<string, { target: string; at: string }>;
+
+/**
+ * Pins `alias` of run `id` to `target`, unless a pin set at or after `replaceBefore` exists: the
+ * first instance to pin wins and every other one reads the winner back. Returns the run's pins
+ * after the update (undefined when the run does not exist).
+ */
+export async function pinRunTarget(db: GantryDb, id: string, alias: string, target: string, at: Date, replaceBefore: Date): Promise<PinnedTargets | undefined> {
+  const pin = JSON.stringify({ [alias]: { target, at: at.toISOString() } });
+  const [updated] = await db
+    .update(runs)
+    .set({ pinnedTargets: sql`${runs.pinnedTargets} || ${pin}::jsonb` })
+    .where(and(eq(runs.id, id), sql`(${runs.pinnedTargets} -> ${alias} is null or (${runs.pinnedTargets} -> ${alias} ->> 'at')::timestamptz < ${replaceBefore.toISOString()}::timestamptz)`))
+    .returning({ pinnedTargets: runs.pinnedTargets });
+  if (updated !== undefined) return updated.pinnedTargets;
+  return (await getRun(db, id))?.pinnedTargets;
+}
+
 /** Per-run additions from recorded calls, applied in one statement per flush. */
 export interface RunDelta {
   id: string;
@@ -98,18 +117,33 @@ export function toolSpanId(runId: string, toolCallId: string): string {
  * answered, its `agent` span in the parent). Returns the run, or undefined if it does not exist.
  */
 export async function endRun(db: GantryDb, id: string, status: RunStatus, at: Date): Promise<Run | undefined> {
-  const [run] = await db.update(runs).set({ status, endedAt: at }).where(eq(runs.id, id)).returning();
-  if (run === undefined) return undefined;
+  // Ending is idempotent: a run already ended by its agent keeps its first status and end time.
+  // A run that timed out may still be ended by its agent, which knows better.
+  const [run] = await db
+    .update(runs)
+    .set({ status, endedAt: at })
+    .where(and(eq(runs.id, id), inArray(runs.status, ['running', 'paused', 'timed_out'])))
+    .returning();
+  if (run === undefined) return getRun(db, id);
   await endOpenSpansOfRuns(db, [id]);
   return run;
 }
 
-/** Ends every run idle since before `idleBefore` as `timed_out`; returns them with their end. */
+/**
+ * Ends every run idle since before `idleBefore` as `timed_out`; returns them with their end. A run
+ * is idle only when its whole tree is: a parent waiting on a busy sub-agent is still working.
+ */
 export async function timeOutIdleRuns(db: GantryDb, idleBefore: Date): Promise<{ id: string; endedAt: Date }[]> {
   const ended = await db
     .update(runs)
     .set({ status: 'timed_out', endedAt: sql`${runs.lastActivityAt}` })
-    .where(and(eq(runs.status, 'running'), lt(runs.lastActivityAt, idleBefore)))
+    .where(
+      and(
+        eq(runs.status, 'running'),
+        lt(runs.lastActivityAt, idleBefore),
+        sql`not exists (select 1 from runs busy where busy.root_run_id = ${runs.rootRunId} and busy.last_activity_at >= ${idleBefore})`,
+      ),
+    )
     .returning({ id: runs.id, endedAt: runs.lastActivityAt });
   await endOpenSpansOfRuns(db, ended.map((run) => run.id));
   return ended;

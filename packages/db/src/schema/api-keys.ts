@@ -1,6 +1,7 @@
 import { relations } from 'drizzle-orm';
 import { index, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { timestamps, timestamptz } from './columns.ts';
+import type { CallerLimits } from './limits.ts';
 import { runs } from './runs.ts';
 
 /** Gateway API keys. Only the sha256 of the secret is stored; the secret is shown once at creation. */
@@ -15,8 +16,12 @@ export const apiKeys = pgTable(
     prefix: text('prefix').notNull(),
     /** Lower-case hex sha256 of the full secret. */
     secretHash: text('secret_hash').notNull(),
-    /** Owning team; teams come later. */
+    /** Owning team (`teams.id`); null = no team. */
     teamId: text('team_id'),
+    /** Models (aliases or `provider/model`) the key may call; null = any. */
+    allowedModels: jsonb('allowed_models').$type<string[]>(),
+    /** Rate limits, max parallel requests and run defaults of this key. */
+    limits: jsonb('limits').$type<CallerLimits>().notNull().default({}),
     /** Permission scopes granted to the key. */
     scopes: jsonb('scopes').$type<string[]>().notNull().default([]),
     /** Free-form metadata attached by the operator. */

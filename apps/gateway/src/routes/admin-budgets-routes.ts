@@ -1,0 +1,94 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { budgetPeriods, budgetScopes, deleteBudget, getBudget, getCounter, getCustomer, getTeam, insertBudget, listBudgets, updateBudget, type Budget, type BudgetScope, type GantryDb } from '@gantry/db';
+import { toInvalidRequestError } from '@gantry/formats';
+import { periodEnd, periodStart } from '@gantry/policy';
+import { newSpanId } from '@gantry/runs';
+import { InvalidRequestError, NotFoundError } from '@gantry/spec';
+import { toMicros, toUsd, usdAmount } from './admin-limits-schema.ts';
+
+const scope = z.enum(budgetScopes, { error: `must be one of ${budgetScopes.join(', ')}` });
+const period = z.enum(budgetPeriods, { error: `must be one of ${budgetPeriods.join(', ')}` });
+const createBody = z.strictObject({ scope, scope_id: z.string().min(1, 'must not be empty'), period, limit_usd: usdAmount });
+const updateBody = z.strictObject({ period: period.optional(), limit_usd: usdAmount.optional() });
+const listQuery = z.strictObject({ scope: scope.optional(), scope_id: z.string().optional() });
+
+async function scopeExists(db: GantryDb, kind: BudgetScope, id: string, keyIds: ReadonlySet<string>): Promise<boolean> {
+  if (kind === 'team') return (await getTeam(db, id)) !== undefined;
+  if (kind === 'customer') return (await getCustomer(db, id)) !== undefined;
+  return keyIds.has(id);
+}
+
+/** Budgets on keys, teams and customers, with what the current period has spent so far. */
+const adminBudgetsRoutes: FastifyPluginAsync = async (app) => {
+  const admin = { config: { auth: 'admin' as const } };
+  const db = () => app.gantry.database.db;
+  const missing = (id: string) => new NotFoundError(`no budget with id '${id}'; list budgets with GET /admin/budgets`);
+
+  async function toWire(budget: Budget) {
+    const now = app.gantry.budgets.clock();
+    const start = periodStart(budget.period, now);
+    const counter = await getCounter(db(), `budget:${budget.id}`, start);
+    return {
+      id: budget.id,
+      scope: budget.scope,
+      scope_id: budget.scopeId,
+      period: budget.period,
+      limit_usd: toUsd(budget.limitMicros),
+      limit_micros: budget.limitMicros,
+      period_start: start.toISOString(),
+      resets_at: periodEnd(budget.period, now)?.toISOString() ?? null,
+      spent_usd: toUsd(counter?.spentMicros ?? 0),
+      reserved_usd: toUsd(counter?.reservedMicros ?? 0),
+    };
+  }
+
+  app.post('/admin/budgets', admin, async (request, reply) => {
+    const parsed = createBody.safeParse(request.body ?? {}, { reportInput: true });
+    if (!parsed.success) throw toInvalidRequestError(parsed.error, 'budget');
+    const body = parsed.data;
+    const keyIds = new Set(app.gantry.policy.current.keys.keys());
+    if (body.scope === 'key' && !keyIds.has(body.scope_id)) await app.gantry.policy.reload();
+    if (!(await scopeExists(db(), body.scope, body.scope_id, new Set(app.gantry.policy.current.keys.keys())))) {
+      throw new InvalidRequestError(`invalid budget: scope_id: no ${body.scope} '${body.scope_id}'; list them with GET /admin/${body.scope === 'key' ? 'keys' : `${body.scope}s`}`, { param: 'scope_id' });
+    }
+    const budget = await insertBudget(db(), { id: newSpanId(), scope: body.scope, scopeId: body.scope_id, period: body.period, limitMicros: toMicros(body.limit_usd) });
+    await app.gantry.policy.reload();
+    return reply.code(201).send(await toWire(budget));
+  });
+
+  app.get('/admin/budgets', admin, async (request) => {
+    const parsed = listQuery.safeParse(request.query, { reportInput: true });
+    if (!parsed.success) throw toInvalidRequestError(parsed.error, 'query');
+    const { scope: kind, scope_id: scopeId } = parsed.data;
+    const rows = await listBudgets(db(), kind !== undefined && scopeId !== undefined ? { scope: kind, scopeId } : undefined);
+    const filtered = rows.filter((row) => (kind === undefined || row.scope === kind) && (scopeId === undefined || row.scopeId === scopeId));
+    return { data: await Promise.all(filtered.map(toWire)) };
+  });
+
+  app.get<{ Params: { id: string } }>('/admin/budgets/:id', admin, async (request) => {
+    const budget = await getBudget(db(), request.params.id);
+    if (budget === undefined) throw missing(request.params.id);
+    return toWire(budget);
+  });
+
+  app.patch<{ Params: { id: string } }>('/admin/budgets/:id', admin, async (request) => {
+    const parsed = updateBody.safeParse(request.body ?? {}, { reportInput: true });
+    if (!parsed.success) throw toInvalidRequestError(parsed.error, 'budget');
+    const budget = await updateBudget(db(), request.params.id, {
+      ...(parsed.data.period === undefined ? {} : { period: parsed.data.period }),
+      ...(parsed.data.limit_usd === undefined ? {} : { limitMicros: toMicros(parsed.data.limit_usd) }),
+    });
+    if (budget === undefined) throw missing(request.params.id);
+    await app.gantry.policy.reload();
+    return toWire(budget);
+  });
+
+  app.delete<{ Params: { id: string } }>('/admin/budgets/:id', admin, async (request) => {
+    if (!(await deleteBudget(db(), request.params.id))) throw missing(request.params.id);
+    await app.gantry.policy.reload();
+    return { id: request.params.id, deleted: true };
+  });
+};
+
+export default adminBudgetsRoutes;

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { spendGroups, sumSpend } from '@gantry/db';
+import { toInvalidRequestError } from '@gantry/formats';
+import { InvalidRequestError } from '@gantry/spec';
+import { callerOf } from '../proxy/run-chat.ts';
+
+/** A date-time, a date (UTC midnight), or a span back from now: `30d`, `12h`, `2w`. */
+const when = z.string().transform((text, context) => {
+  const relative = /^(\d{1,5})([hdw])$/.exec(text);
+  if (relative !== null) {
+    const hours = { h: 1, d: 24, w: 168 }[relative[2] as 'h' | 'd' | 'w'];
+    return new Date(Date.now() - Number(relative[1]) * hours * 3_600_000);
+  }
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : new Date(text);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    context.addIssue({ code: 'custom', message: 'must be an ISO 8601 date or date-time (2026-11-01, 2026-11-01T00:00:00Z) or a span like 30d, 12h, 2w' });
+    return z.NEVER;
+  }
+  return date;
+});
+
+const spendQuery = z.strictObject({
+  group_by: z.enum(spendGroups, { error: `must be one of ${spendGroups.join(', ')}` }).default('day'),
+  from: when.optional(),
+  to: when.optional(),
+});
+
+/**
+ * `GET /v1/spend`: settled spend from the ledger, grouped. The master key sees everything; a key
+ * sees its team's spend (or its own, without a team).
+ */
+const spendRoute: FastifyPluginAsync = async (app) => {
+  app.get('/v1/spend', { config: { auth: 'proxy' } }, async (request) => {
+    const parsed = spendQuery.safeParse(request.query, { reportInput: true });
+    if (!parsed.success) throw toInvalidRequestError(parsed.error, 'query');
+    const { group_by: groupBy, from, to } = parsed.data;
+    if (from !== undefined && to !== undefined && from >= to) {
+      throw new InvalidRequestError('invalid query: from: must be before to', { param: 'from' });
+    }
+    // Calls settle asynchronously: include what this instance has in hand.
+    await app.gantry.budgets.drain();
+    const caller = callerOf(request);
+    const visibility = caller.master ? {} : caller.teamId !== null ? { teamId: caller.teamId } : { apiKeyId: caller.apiKeyId! };
+    const rows = await sumSpend(app.gantry.database.db, { groupBy, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), ...visibility });
+    const total = rows.reduce((sum, row) => sum + row.costMicros, 0);
+    return {
+      group_by: groupBy,
+      from: from?.toISOString() ?? null,
+      to: to?.toISOString() ?? null,
+      total_cost_usd: total / 1e6,
+      total_cost_micros: total,
+      data: rows.map((row) => ({ [groupBy]: row.group, cost_usd: row.costMicros / 1e6, cost_micros: row.costMicros, calls: row.calls, tokens: row.tokens })),
+    };
+  });
+};
+
+export default spendRoute;

@@ -1,0 +1,158 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { GantryDb } from '../gantry-db.ts';
+import { budgetCounters, ledgerEntries } from '../schema/budgets.ts';
+import type { RunLimits } from '../schema/limits.ts';
+
+/** One counter a reservation checks and draws on. */
+export interface LedgerCheck {
+  /** Counter scope, e.g. `budget:<id>`, `run:<root id>`, `rate:key:<id>`. */
+  scope: string;
+  /** Window start (ISO 8601): the period's or minute's start, or the epoch. */
+  window: string;
+  limitMicros?: number;
+  limitCalls?: number;
+  limitTokens?: number;
+  /**
+   * Run counters keep their limits in the row (set from these on first use), so an admin change
+   * made on any instance applies everywhere.
+   */
+  stored?: boolean;
+  limitDepth?: number;
+  limitWallMs?: number;
+  /** The calling run's depth (checked against `limitDepth`). */
+  depth?: number;
+  /** Lower the stored cost / calls limit to this (an agent's own headers); higher is refused. */
+  lowerMicros?: number;
+  lowerCalls?: number;
+}
+
+/** Who and what a reservation is for; becomes the ledger entry. */
+export interface LedgerReservation {
+  /** The call's span id. */
+  id: string;
+  at: Date;
+  amountMicros: number;
+  tokens: number;
+  apiKeyId: string | null;
+  teamId: string | null;
+  customerId: string | null;
+  runId: string | null;
+  rootRunId: string | null;
+  runName: string | null;
+  model: string | null;
+  /** Max requests of `apiKeyId` in flight (needs a `parallel:key:<id>` check to serialize on). */
+  maxParallel?: number;
+  /** Reservations older than this no longer count as in flight (a crashed instance's). */
+  parallelTimeoutMs?: number;
+}
+
+/** Why a reservation was refused: the first limit it would pass, in (scope, window) order. */
+export interface LedgerRefusal {
+  ok: false;
+  reason: 'cost' | 'calls' | 'tokens' | 'depth' | 'wall_time' | 'parallel' | 'raise';
+  scope: string;
+  window?: string;
+  /** Settled so far (micro-dollars, calls, tokens, depth or milliseconds, by `reason`). */
+  spent?: number;
+  reserved?: number;
+  needed?: number;
+  limit: number;
+  /** For `raise`: the header that tried to raise a limit. */
+  field?: string;
+}
+
+export type LedgerOutcome = { ok: true } | LedgerRefusal;
+
+const snake = (check: LedgerCheck) => ({
+  scope: check.scope,
+  window: check.window,
+  limit_micros: check.limitMicros ?? null,
+  limit_calls: check.limitCalls ?? null,
+  limit_tokens: check.limitTokens ?? null,
+  stored: check.stored ?? false,
+  limit_depth: check.limitDepth ?? null,
+  limit_wall_ms: check.limitWallMs ?? null,
+  depth: check.depth ?? null,
+  lower_micros: check.lowerMicros ?? null,
+  lower_calls: check.lowerCalls ?? null,
+});
+
+/**
+ * Checks every counter and records the reservation in one statement (`gantry_reserve`): either all
+ * counters take it or none does.
+ */
+export async function reserveInLedger(db: GantryDb, reservation: LedgerReservation, checks: readonly LedgerCheck[]): Promise<LedgerOutcome> {
+  const entry = {
+    id: reservation.id,
+    at: reservation.at.toISOString(),
+    amount_micros: reservation.amountMicros,
+    tokens: reservation.tokens,
+    api_key_id: reservation.apiKeyId,
+    team_id: reservation.teamId,
+    customer_id: reservation.customerId,
+    run_id: reservation.runId,
+    root_run_id: reservation.rootRunId,
+    run_name: reservation.runName,
+    model: reservation.model,
+    max_parallel: reservation.maxParallel ?? null,
+    parallel_timeout_ms: reservation.parallelTimeoutMs ?? 600_000,
+  };
+  const result = await db.execute<{ outcome: LedgerOutcome | string }>(
+    sql`select gantry_reserve(${JSON.stringify(entry)}::jsonb, ${JSON.stringify(checks.map(snake))}::jsonb) as outcome`,
+  );
+  const outcome = result.rows[0]?.outcome;
+  if (outcome === undefined) throw new Error('gantry_reserve returned no row');
+  return typeof outcome === 'string' ? (JSON.parse(outcome) as LedgerOutcome) : outcome;
+}
+
+/** Settles a reservation at its actual cost, or releases it (`micros` ignored). False if already done. */
+export async function settleInLedger(db: GantryDb, id: string, state: 'settled' | 'released', micros: number, tokens: number, at: Date): Promise<boolean> {
+  const result = await db.execute<{ done: boolean }>(sql`select gantry_settle(${id}, ${state}, ${micros}, ${tokens}, ${at.toISOString()}::timestamptz) as done`);
+  return result.rows[0]?.done === true;
+}
+
+/** Calls that no limit applied to still count in spend: written settled, after the fact, in batches. */
+export async function insertSettledEntries(db: GantryDb, rows: readonly (typeof ledgerEntries.$inferInsert)[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insert(ledgerEntries).values([...rows]).onConflictDoNothing();
+}
+
+const EPOCH = new Date(0);
+
+/** The counter of a run tree (its root), with its stored limits; undefined before its first reservation. */
+export async function getRunCounter(db: GantryDb, rootRunId: string) {
+  const [row] = await db
+    .select()
+    .from(budgetCounters)
+    .where(and(eq(budgetCounters.scope, `run:${rootRunId}`), eq(budgetCounters.windowStart, EPOCH)));
+  return row;
+}
+
+/**
+ * Sets a run tree's limits (admin): creates the counter when the run has made no call yet.
+ * A field left undefined keeps its value; null removes the limit.
+ */
+export async function setRunLimits(db: GantryDb, rootRunId: string, limits: { [K in keyof RunLimits]?: number | null }) {
+  const values = {
+    ...(limits.maxCostMicros === undefined ? {} : { limitMicros: limits.maxCostMicros }),
+    ...(limits.maxCalls === undefined ? {} : { limitCalls: limits.maxCalls }),
+    ...(limits.maxTokens === undefined ? {} : { limitTokens: limits.maxTokens }),
+    ...(limits.maxDepth === undefined ? {} : { limitDepth: limits.maxDepth }),
+    ...(limits.maxWallMs === undefined ? {} : { limitWallMs: limits.maxWallMs }),
+  };
+  const [row] = await db
+    .insert(budgetCounters)
+    .values({ scope: `run:${rootRunId}`, windowStart: EPOCH, ...values })
+    .onConflictDoUpdate({ target: [budgetCounters.scope, budgetCounters.windowStart], set: Object.keys(values).length === 0 ? { scope: sql`excluded.scope` } : values })
+    .returning();
+  return row!;
+}
+
+/** Spent and reserved in one counter window, e.g. for showing a budget's state. */
+export async function getCounter(db: GantryDb, scope: string, windowStart: Date) {
+  const [row] = await db
+    .select()
+    .from(budgetCounters)
+    .where(and(eq(budgetCounters.scope, scope), eq(budgetCounters.windowStart, windowStart)));
+  return row;
+}

@@ -1,0 +1,238 @@
+import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type RunLimits } from '@gantry/db';
+import { PermissionDeniedError, UnavailableError } from '@gantry/spec';
+import { minuteStart, periodStart } from './budget-periods.ts';
+import { limitError, type ScopeOwner } from './limit-errors.ts';
+import type { PolicyStore } from './policy-store.ts';
+import { SettledEntryWriter } from './settled-entry-writer.ts';
+
+/** Who makes a call, and in which run. */
+export interface CallIdentity {
+  keyId: string | null;
+  teamId: string | null;
+  /** The customer's external id (OpenAI `user` or `x-gantry-customer-id`). */
+  customer: string | undefined;
+  run: { id: string; rootRunId: string; depth: number; implicit: boolean; name: string | undefined };
+  /** The model the client asked for. */
+  model: string;
+  /** The agent's own lowering of its run's limits (headers). */
+  lowerRun?: { maxCostMicros?: number; maxCalls?: number };
+}
+
+/** A call's worst case, reserved before it runs. */
+export interface CallEstimate {
+  costMicros: number;
+  tokens: number;
+}
+
+/** A call's hold on the ledger: settle it with the actual cost, or release it. Each only once. */
+export interface Reservation {
+  /** Whether the call went through the ledger (some limit applied). */
+  readonly reserved: boolean;
+  settle(costMicros: number, tokens: number): void;
+  release(): void;
+}
+
+export interface BudgetGuardOptions {
+  /** The clock (tests inject one to cross period boundaries). */
+  now?: () => Date;
+  /** Reservations older than this stop counting as in flight (instances that crashed mid-call). */
+  parallelTimeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+const EPOCH = new Date(0).toISOString();
+
+function mergeRunLimits(team: RunLimits | undefined, key: RunLimits | undefined): RunLimits {
+  return { ...team, ...key };
+}
+
+/**
+ * The budget and rate-limit gate of every call: decides in memory which limits apply, reserves the
+ * call's worst case against all of them in one round trip, and settles or releases afterwards
+ * without making the client wait. Calls to which no limit applies never touch the ledger before
+ * they run; their settled entries are written in batches afterwards.
+ */
+export class BudgetGuard {
+  private readonly now: () => Date;
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly writer: SettledEntryWriter;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(
+    private readonly db: GantryDb,
+    private readonly store: PolicyStore,
+    private readonly options: BudgetGuardOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.onError = options.onError ?? (() => {});
+    this.writer = new SettledEntryWriter(db, this.onError);
+  }
+
+  /** The clock limits are measured by. */
+  clock(): Date {
+    return this.now();
+  }
+
+  /** Refuses a model the key may not call (403 naming the allowed ones). */
+  checkModel(keyId: string | null, model: string): void {
+    if (keyId === null) return;
+    const allowed = this.store.current.keys.get(keyId)?.allowedModels;
+    if (allowed !== null && allowed !== undefined && !allowed.includes(model)) {
+      throw new PermissionDeniedError(`key '${keyId}' may not call model '${model}'; allowed: ${allowed.join(', ') || 'none'}; change it with PATCH /admin/keys/${keyId} {"allowed_models": […]}`);
+    }
+  }
+
+  /**
+   * Reserves a call's worst case against every limit that applies, or refuses it. `estimate` is a
+   * function so that calls to which nothing applies do not even count their tokens.
+   */
+  async reserve(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate)): Promise<Reservation> {
+    const at = this.now();
+    const owners = new Map<string, ScopeOwner>();
+    const checks = this.checksFor(identity, at, owners);
+    const customerName = identity.customer ?? null;
+    const base = {
+      id: spanId,
+      apiKeyId: identity.keyId,
+      teamId: identity.teamId,
+      customerId: customerName,
+      runId: identity.run.id,
+      rootRunId: identity.run.rootRunId,
+      runName: identity.run.name ?? null,
+      model: identity.model,
+    };
+    if (checks.length === 0) return this.unreserved(base, at);
+
+    const keyLimits = identity.keyId === null ? undefined : this.store.current.keys.get(identity.keyId)?.limits;
+    const worstCase = typeof estimate === 'function' ? estimate() : estimate;
+    const reservation: LedgerReservation = {
+      ...base,
+      at,
+      amountMicros: worstCase.costMicros,
+      tokens: worstCase.tokens,
+      ...(keyLimits?.maxParallel === undefined ? {} : { maxParallel: keyLimits.maxParallel, parallelTimeoutMs: this.options.parallelTimeoutMs ?? 600_000 }),
+    };
+    let outcome;
+    try {
+      outcome = await reserveInLedger(this.db, reservation, checks);
+    } catch (error) {
+      throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed): ${(error as Error).message}; retry shortly`, { cause: error });
+    }
+    if (!outcome.ok) {
+      const owner = owners.get(outcome.scope);
+      if (owner?.kind === 'run' && outcome.reason !== 'raise') await pauseRunTree(this.db, identity.run.rootRunId).catch(this.onError);
+      throw limitError(outcome, owner, at);
+    }
+    let done = false;
+    const finish = (state: 'settled' | 'released', micros: number, tokens: number) => {
+      if (done) return;
+      done = true;
+      this.track(this.settleWithRetry(spanId, state, micros, tokens));
+    };
+    return { reserved: true, settle: (micros, tokens) => finish('settled', micros, tokens), release: () => finish('released', 0, 0) };
+  }
+
+  private unreserved(base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>, at: Date): Reservation {
+    let done = false;
+    return {
+      reserved: false,
+      settle: (micros, tokens) => {
+        if (done) return;
+        done = true;
+        this.writer.add({ ...base, state: 'settled', createdAt: at, settledAt: this.now(), settledMicros: micros, settledTokens: tokens });
+      },
+      release: () => {
+        done = true;
+      },
+    };
+  }
+
+  private checksFor(identity: CallIdentity, at: Date, owners: Map<string, ScopeOwner>): LedgerCheck[] {
+    const checks: LedgerCheck[] = [];
+    const snapshot = this.store.current;
+    const key = identity.keyId === null ? undefined : snapshot.keys.get(identity.keyId);
+    const team = identity.teamId === null ? undefined : snapshot.teams.get(identity.teamId);
+    const customerId = identity.customer === undefined ? undefined : this.store.customerId(identity.teamId, identity.customer);
+    const budgetSets = [
+      { list: this.store.budgetsOf('key', identity.keyId), name: key?.name ?? identity.keyId ?? '' },
+      { list: this.store.budgetsOf('team', identity.teamId), name: team?.name ?? identity.teamId ?? '' },
+      { list: this.store.budgetsOf('customer', customerId ?? null), name: identity.customer ?? '' },
+    ];
+    for (const { list, name } of budgetSets) {
+      for (const budget of list) {
+        const scope = `budget:${budget.id}`;
+        owners.set(scope, { kind: 'budget', budget, ownerName: name });
+        checks.push({ scope, window: periodStart(budget.period, at).toISOString(), limitMicros: budget.limitMicros });
+      }
+    }
+    const minute = minuteStart(at);
+    const rates = [
+      { owner: 'key' as const, id: identity.keyId, limits: key?.limits },
+      { owner: 'team' as const, id: identity.teamId, limits: team?.limits },
+    ];
+    for (const { owner, id, limits } of rates) {
+      if (id === null || limits === undefined || (limits.rpm === undefined && limits.tpm === undefined)) continue;
+      const scope = `rate:${owner}:${id}`;
+      owners.set(scope, { kind: 'rate', owner, id, rpm: limits.rpm, tpm: limits.tpm, windowEnd: new Date(minute.getTime() + 60_000) });
+      checks.push({ scope, window: minute.toISOString(), ...(limits.rpm === undefined ? {} : { limitCalls: limits.rpm }), ...(limits.tpm === undefined ? {} : { limitTokens: limits.tpm }) });
+    }
+    if (identity.keyId !== null && key?.limits.maxParallel !== undefined) {
+      const scope = `parallel:key:${identity.keyId}`;
+      owners.set(scope, { kind: 'parallel', keyId: identity.keyId });
+      checks.push({ scope, window: EPOCH });
+    }
+    const runDefaults = mergeRunLimits(team?.limits.run, key?.limits.run);
+    const hasRunDefaults = Object.keys(runDefaults).length > 0;
+    // A named run may be given limits by an admin at any moment, on any instance: its calls always
+    // go through its counter. A request that named no run is a one-call run: only defaults apply.
+    if (!identity.run.implicit || hasRunDefaults || identity.lowerRun !== undefined) {
+      const scope = `run:${identity.run.rootRunId}`;
+      owners.set(scope, { kind: 'run', runId: identity.run.id, rootRunId: identity.run.rootRunId });
+      checks.push({
+        scope,
+        window: EPOCH,
+        stored: true,
+        depth: identity.run.depth,
+        ...(runDefaults.maxCostMicros === undefined ? {} : { limitMicros: runDefaults.maxCostMicros }),
+        ...(runDefaults.maxCalls === undefined ? {} : { limitCalls: runDefaults.maxCalls }),
+        ...(runDefaults.maxTokens === undefined ? {} : { limitTokens: runDefaults.maxTokens }),
+        ...(runDefaults.maxDepth === undefined ? {} : { limitDepth: runDefaults.maxDepth }),
+        ...(runDefaults.maxWallMs === undefined ? {} : { limitWallMs: runDefaults.maxWallMs }),
+        ...(identity.lowerRun?.maxCostMicros === undefined ? {} : { lowerMicros: identity.lowerRun.maxCostMicros }),
+        ...(identity.lowerRun?.maxCalls === undefined ? {} : { lowerCalls: identity.lowerRun.maxCalls }),
+      });
+    }
+    return checks;
+  }
+
+  private async settleWithRetry(id: string, state: 'settled' | 'released', micros: number, tokens: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await settleInLedger(this.db, id, state, micros, tokens, this.now());
+        return;
+      } catch (error) {
+        if (attempt >= 2) {
+          this.onError(error);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
+      }
+    }
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise));
+  }
+
+  /** Waits for every settlement and batched entry started so far (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.writer.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.writer.close();
+  }
+}
