@@ -43,27 +43,30 @@ async function main(): Promise<void> {
       ready: () => answers(`http://127.0.0.1:${PROXY_PORT}/v1/models`, { method: 'POST', body: '{}' }),
     });
     servers.push(proxy);
-    const work = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
-    writeFileSync(
-      join(work, 'gantry.yaml'),
-      `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\n`,
-    );
-    const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
-    if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-    const gantry = await spawnServer(join(root, 'apps/gateway/src/main.ts'), {
-      cwd: work,
-      env,
-      ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`),
-    });
-    servers.push(gantry);
+    /** One Gantry process per recording mode, each on its own config, data folder and port. */
+    const startGantry = async (port: number, recording: boolean) => {
+      const work = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+      writeFileSync(
+        join(work, 'gantry.yaml'),
+        `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\nrecording: { enabled: ${recording} }\n`,
+      );
+      const env: Record<string, string> = { GANTRY_PORT: String(port), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
+      if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
+      const server = await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${port}/readyz`) });
+      servers.push(server);
+      return server;
+    };
+    const gantry = await startGantry(GANTRY_PORT, true);
+    await startGantry(GANTRY_PORT + 1, false);
 
     const scenarios: Scenario[] = [
       { name: 'direct', url: `http://127.0.0.1:${MOCK_PORT}`, model: 'bench-model' },
       { name: 'floor', url: `http://127.0.0.1:${PROXY_PORT}`, model: 'bench-model' },
       { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model' },
+      { name: 'gantry (recording off)', url: `http://127.0.0.1:${GANTRY_PORT + 1}`, model: 'mock/bench-model' },
     ];
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` };
-    console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on\n`);
+    console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on (and off, for its cost)\n`);
 
     const rows: string[] = [];
     for (const stream of [false, true]) {

@@ -31,6 +31,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
 
   const providers = new Map<string, Provider>(config.providers.map((provider) => [provider.name, createProvider(provider)]));
   const recorder = new SpanRecorder(database.db, {
+    enabled: config.recording.enabled,
     maxBufferedSpans: config.recording.maxBufferedSpans,
     flushIntervalMs: config.recording.flushIntervalMs,
     ...(options.onRecorderError === undefined ? {} : { onError: options.onRecorderError }),

@@ -13,6 +13,8 @@ import {
 export interface SpanRecorderOptions {
   /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */
   maxBufferedSpans?: number;
+  /** False: listeners still see every call, but nothing is written (recording off). Default true. */
+  enabled?: boolean;
   /** How often buffered spans are written. */
   flushIntervalMs?: number;
   /** Spans per write; a full batch is written at once rather than waiting for the timer. */
@@ -121,6 +123,7 @@ export class SpanRecorder {
   /** Buffers a call's rows. Past the buffer bound the call is dropped, and counted. */
   record(call: RecordedCall): void {
     if (this.listeners.length > 0) this.notify((listener) => listener.recorded?.(call));
+    if (this.options.enabled === false) return;
     const pending = this.pending;
     if (pending.spans.length + call.spans.length > this.maxBuffered) {
       this.stats.dropped += call.spans.length;
@@ -136,6 +139,7 @@ export class SpanRecorder {
   /** Buffers the closing of tool spans whose results a request carried. */
   closeToolSpans(closes: readonly ToolSpanClose[]): void {
     if (this.listeners.length > 0) this.notify((listener) => listener.toolSpansClosed?.(closes));
+    if (this.options.enabled === false) return;
     if (this.pending.closes.length + closes.length > this.maxBuffered) {
       this.stats.dropped += closes.length;
       return;

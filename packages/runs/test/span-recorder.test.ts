@@ -254,4 +254,16 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
     await spanRecorder.flush();
     expect(await stored()).toEqual({ runs: 2, spans: 4 });
   });
+
+  it('writes nothing with recording off, while its listeners still see every call', async () => {
+    const spanRecorder = recorder(database.db, { enabled: false });
+    const seen: number[] = [];
+    spanRecorder.addListener({ recorded: (recorded) => seen.push(recorded.spans.length) });
+    const rows = call(2);
+    spanRecorder.record({ run: rows.run, spans: rows.spans });
+    await spanRecorder.flush();
+    expect(seen).toEqual([2]);
+    expect(spanRecorder.getStats()).toMatchObject({ written: 0, buffered: 0 });
+    expect(await stored()).toEqual({ runs: 0, spans: 0 });
+  });
 });

@@ -96,6 +96,8 @@ export const configSchema = z.strictObject({
     .optional(),
   recording: z
     .strictObject({
+      /** Write spans and run totals (default true). Off: metrics and trace export still see every call. */
+      enabled: z.boolean().optional(),
       /** Store the raw provider exchange on each span. */
       store_raw: z.boolean().optional(),
       max_buffered_spans: z.number().int().positive().optional(),

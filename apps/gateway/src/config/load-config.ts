@@ -23,7 +23,7 @@ export interface GatewayConfig {
   routing: RoutingOptions;
   /** Prices by `provider/model`, USD per million tokens. */
   pricing: Record<string, ModelPrice>;
-  recording: { storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
+  recording: { enabled: boolean; storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
   /** Reservation defaults and how fresh each instance's view of limits is. */
   budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number };
   /** Milliseconds without a call after which a run ends as `timed_out`. */
@@ -125,6 +125,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     routing: readRoutingOptions(file.routing),
     pricing,
     recording: {
+      enabled: file.recording?.enabled ?? true,
       storeRaw: file.recording?.store_raw ?? true,
       maxBufferedSpans: file.recording?.max_buffered_spans ?? 10_000,
       flushIntervalMs: file.recording?.flush_interval_ms ?? 200,
