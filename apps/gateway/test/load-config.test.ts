@@ -183,12 +183,12 @@ describe('loadConfig', () => {
         file: {
           providers: { local },
           pricing: { 'local/llama3': { input: 0.1, output: 0.2, cached_input: 0.05 } },
-          recording: { store_raw: false, max_buffered_spans: 5, flush_interval_ms: 50 },
+          recording: { enabled: false, store_raw: false, max_buffered_spans: 5, flush_interval_ms: 50 },
         },
         env: {},
       });
       expect(config.pricing).toEqual({ 'local/llama3': { input: 0.1, output: 0.2, cachedInput: 0.05 } });
-      expect(config.recording).toEqual({ storeRaw: false, maxBufferedSpans: 5, flushIntervalMs: 50 });
+      expect(config.recording).toEqual({ enabled: false, storeRaw: false, maxBufferedSpans: 5, flushIntervalMs: 50 });
     });
   });
 
