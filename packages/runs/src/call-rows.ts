@@ -62,7 +62,7 @@ function errorOf(error: GatewayError): NonNullable<NewSpan['error']> {
  * fallbacks show), one open `tool` span per tool call in the response, the run row when the
  * request named no run, and the additions to its run's totals.
  */
-export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpan[]; delta: RunDelta } {
+export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpan[]; delta?: RunDelta } {
   const usage = record.usage;
   const startedAt = new Date(record.startedAt);
   const endedAt = new Date(record.endedAt);
@@ -141,7 +141,8 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
     lastActivityAt: endedAt,
   };
   if (record.implicitRun === undefined) return { spans, delta };
-  // A request that named no run is a run of its own, over when the call is.
+  // A request that named no run is a run of its own, over when the call is: its row is written
+  // once, totals included (no update to apply afterwards).
   const run: NewRun = {
     id: record.runId,
     rootRunId: record.runId,
@@ -151,6 +152,11 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
     startedAt,
     endedAt,
     lastActivityAt: endedAt,
+    costMicros: delta.costMicros,
+    inputTokens: delta.inputTokens,
+    outputTokens: delta.outputTokens,
+    llmCalls: delta.llmCalls,
+    toolCalls: delta.toolCalls,
   };
-  return { run, spans, delta };
+  return { run, spans };
 }
