@@ -1,5 +1,5 @@
 import { agentSpanId, claimRun, getRun, listOpenToolSpans, pinRunTarget, toolSpanId, type GantryDb, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
-import { PermissionDeniedError, type Message } from '@gantry/spec';
+import { GatewayError, PermissionDeniedError, UnavailableError, type Message } from '@gantry/spec';
 import type { RunContext } from './run-context.ts';
 import { newSpanId } from './span-id.ts';
 import type { SpanRecorder } from './span-recorder.ts';
@@ -70,7 +70,17 @@ export class RunRegistry {
       const id = newSpanId();
       return { id, rootRunId: id, parentRunId: null, depth: 0, implicit: true };
     }
-    return this.named(context.runId, context, caller, now);
+    try {
+      return await this.named(context.runId, context, caller, now);
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      // A named run's owner is checked in the database before anything is written into it: with
+      // the database gone, refuse clearly rather than write into a run that may not be the caller's.
+      throw new UnavailableError(
+        `the database is unavailable, and run '${context.runId}' must be looked up before calls are recorded into it; retry shortly, or send the request without x-gantry-run-id to proxy it as a run of its own`,
+        { cause: error },
+      );
+    }
   }
 
   private async named(id: string, context: RunContext, caller: RunCaller, now: Date): Promise<KnownRun> {
