@@ -14,6 +14,8 @@ export interface Server {
 
 /** Starts a TypeScript entry point in its own process and waits until `ready` answers. */
 export async function spawnServer(entry: string, options: { cwd: string; env: Record<string, string>; ready: () => Promise<boolean> }): Promise<Server> {
+  // Something already answering would pass the readiness check for a child that failed to listen.
+  if (await options.ready().catch(() => false)) throw new Error(`${entry}: its port is already in use; stop whatever listens there and run again`);
   const child = spawn(process.execPath, ['--import', tsxLoader, entry], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -29,7 +31,12 @@ export async function spawnServer(entry: string, options: { cwd: string; env: Re
   return {
     child,
     peakRssMiB() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      } catch {
+        return Number.NaN; // the process is gone
+      }
       const match = /VmHWM:\s+(\d+) kB/.exec(status);
       return match ? Number(match[1]) / 1024 : Number.NaN;
     },
