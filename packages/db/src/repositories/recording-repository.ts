@@ -1,4 +1,5 @@
-import { asc, eq, getTableColumns, is, SQL, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
+import { toJsonRows } from './json-rows.ts';
 import type { GantryDb } from '../gantry-db.ts';
 import { runs, type NewRun } from '../schema/runs.ts';
 import { spans, type NewSpan, type Span } from '../schema/spans.ts';
@@ -22,36 +23,6 @@ export async function insertRunsIgnoreExisting(db: GantryDb, rows: readonly NewR
 export async function insertSpans(db: GantryDb, rows: readonly NewSpan[]): Promise<void> {
   if (rows.length === 0) return;
   await db.execute(sql`insert into spans select * from json_populate_recordset(null::spans, ${toJsonRows(spans, rows)}::json)`);
-}
-
-/**
- * A batch as one JSON array keyed by column name, defaults filled in, expanded by Postgres'
- * `json_populate_recordset`. This is the hot write path: one parameter serialized by the native
- * JSON.stringify instead of drizzle building and binding every value of every row (which showed
- * up as the gateway's largest CPU cost under load), and no bind-parameter limit to split around.
- */
-function toJsonRows(table: typeof spans | typeof runs, rows: readonly Record<string, unknown>[]): string {
-  const columns = Object.entries(getTableColumns(table)).map(([property, column]) => {
-    let fallback: () => unknown = () => null;
-    if (column.default !== undefined && !is(column.default, SQL)) {
-      const value = column.default;
-      fallback = () => value;
-    } else if (column.hasDefault && column.columnType === 'PgTimestamp') {
-      // defaultNow(): the same instant the database would have used, give or take the batch delay.
-      fallback = () => new Date();
-    }
-    return { property, name: column.name, fallback };
-  });
-  const json = JSON.stringify(
-    rows.map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const column of columns) out[column.name] = row[column.property] ?? column.fallback();
-      return out;
-    }),
-  );
-  // Postgres text, json and jsonb cannot hold U+0000; one NUL in a model's output would fail the
-  // whole batch. Stored as U+FFFD instead (an escaped backslash before `u0000` is left alone).
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
 }
 
 export async function getSpan(db: GantryDb, id: string): Promise<Span | undefined> {
