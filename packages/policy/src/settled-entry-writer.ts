@@ -9,6 +9,8 @@ type Row = typeof ledgerEntries.$inferInsert;
  */
 export class SettledEntryWriter {
   private buffer: Row[] = [];
+  /** Entries dropped since the last report, because the buffer was full. */
+  private dropped = 0;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -22,12 +24,20 @@ export class SettledEntryWriter {
   }
 
   add(row: Row): void {
-    if (this.buffer.length >= this.maxBuffered) this.buffer.shift();
+    if (this.buffer.length >= this.maxBuffered) {
+      this.buffer.shift();
+      this.dropped += 1;
+    }
     this.buffer.push(row);
   }
 
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      if (this.dropped > 0) {
+        // Reported once per flush, not per entry: a full buffer means the database has been away a while.
+        this.onError(new Error(`ledger buffer full: dropped the ${this.dropped} oldest settled entries of calls no limit applied to; spend reports miss them`));
+        this.dropped = 0;
+      }
       while (this.buffer.length > 0) {
         const batch = this.buffer.splice(0, 500);
         try {
