@@ -1,54 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: Record<string, unknown>;
-  status: { code?: number };
-  resource: Record<string, unknown>;
-}
-
-type OtlpValue = { stringValue?: string; intValue?: number | string; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: OtlpValue[] } };
-type OtlpAttribute = { key: string; value: OtlpValue };
-
-function decodeValue(value: OtlpValue): unknown {
-  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(decodeValue);
-  if (value.intValue !== undefined) return Number(value.intValue);
-  return value.stringValue ?? value.doubleValue ?? value.boolValue;
-}
-
-const decodeAttributes = (attributes: OtlpAttribute[] | undefined) => Object.fromEntries((attributes ?? []).map((each) => [each.key, decodeValue(each.value)]));
-
-/** A local OTLP/HTTP receiver on 127.0.0.1 keeping every span posted to /v1/traces. */
-async function startReceiver(): Promise<{ url: string; spans: ExportedSpan[]; server: Server }> {
-  const spans: ExportedSpan[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      if (request.method === 'POST' && request.url === '/v1/traces') {
-        const raw = Buffer.concat(chunks);
-        const body = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')) as {
-          resourceSpans: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { spans: (Omit<ExportedSpan, 'attributes' | 'resource'> & { attributes: OtlpAttribute[] })[] }[] }[];
-        };
-        for (const resourceSpans of body.resourceSpans) {
-          const resource = decodeAttributes(resourceSpans.resource.attributes);
-          for (const scope of resourceSpans.scopeSpans) for (const span of scope.spans) spans.push({ ...span, attributes: decodeAttributes(span.attributes), resource });
-        }
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, server };
-}
+import { startOtlpReceiver as startReceiver, type ExportedSpan } from '../support/otlp-receiver.ts';
 
 const sha = (text: string, bytes: number) => createHash('sha256').update(text).digest('hex').slice(0, bytes * 2);
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME', 'OTEL_BSP_SCHEDULE_DELAY'] as const;
