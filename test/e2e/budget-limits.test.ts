@@ -47,7 +47,7 @@ describe('budgets on keys, teams and customers (one gateway)', () => {
     expect(ok.length).toBeGreaterThan(25);
     expect(ok.length).toBeLessThanOrEqual(50);
 
-    const ledger = await settledLedger(stack.database, { apiKeyId: key.id });
+    const ledger = await settledLedger(stack.database, { apiKeyId: key.id, scope: `budget:${budgetId}` });
     expect(ledger.open).toBe(0);
     expect(ledger.reserved).toBe(ledger.reservedOfSettled + ledger.reservedOfReleased);
     expect(ledger.settled).toBeLessThanOrEqual(50 * CALL_MICROS + ledger.overrun);

@@ -92,7 +92,7 @@ describe.skipIf(!DATABASE_URL)('two gateway processes on one Postgres', () => {
     expect(ok.length).toBeGreaterThanOrEqual(25);
     expect(ok.length).toBeLessThanOrEqual(50);
 
-    const ledger = await settledLedger(database, { apiKeyId: key.id });
+    const ledger = await settledLedger(database, { apiKeyId: key.id, scope: `budget:${budget.id}` });
     expect(ledger.open).toBe(0);
     expect(ledger.reserved).toBe(ledger.reservedOfSettled + ledger.reservedOfReleased);
     expect(ledger.settled).toBeLessThanOrEqual(LIMIT_MICROS + ledger.overrun);

@@ -73,14 +73,25 @@ export async function ledgerTotals(database: Database, where: { apiKeyId?: strin
   };
 }
 
-/** Polls until no entry of the key / run tree is still reserved (settlement is asynchronous). */
-export async function settledLedger(database: Database, where: { apiKeyId?: string; rootRunId?: string }, timeoutMs = 15_000): Promise<LedgerTotals> {
+/**
+ * Polls until the ledger of a key / run tree is complete: no entry still reserved (settlement is
+ * asynchronous), and no instance still holds a lease on `scope` (calls drawn on a lease reach the
+ * ledger when their instance syncs, and the lease is given back once idle: decision 0006).
+ */
+export async function settledLedger(database: Database, where: { apiKeyId?: string; rootRunId?: string; scope?: string }, timeoutMs = 15_000): Promise<LedgerTotals> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const totals = await ledgerTotals(database, where);
-    if (totals.open === 0 || Date.now() > deadline) return totals;
+    const leases = where.scope === undefined ? 0 : await leasesOn(database, where.scope);
+    if ((totals.open === 0 && leases === 0) || Date.now() > deadline) return totals;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** How many instances hold a lease on a counter scope. */
+async function leasesOn(database: Database, scope: string): Promise<number> {
+  const result = await database.db.execute<{ count: string }>(`select count(*)::text as count from budget_leases where scope = ${literal(scope)}`);
+  return Number(result.rows[0]!.count);
 }
 
 /** The counter row of a scope (all windows summed). */

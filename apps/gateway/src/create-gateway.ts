@@ -45,6 +45,8 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     : undefined;
   if (traces !== undefined) recorder.addListener(traces);
   const resolver = new ModelResolver(providers, config.aliases);
+  // Ledger writes off the request path (settlements, lease syncs) report here; set once the app (and its logger) exists.
+  let reportLedgerError = (error: unknown) => console.error('gantry: budget ledger write failed', error);
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
   const services: GatewayServices = {
@@ -58,10 +60,16 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     recorder,
     runs: new RunRegistry(database.db, recorder),
     policy,
-    budgets: new BudgetGuard(database.db, policy, { parallelTimeoutMs: config.budgets.parallelTimeoutMs, ...(options.now === undefined ? {} : { now: options.now }) }),
+    budgets: new BudgetGuard(database.db, policy, {
+      parallelTimeoutMs: config.budgets.parallelTimeoutMs,
+      leases: { aheadCalls: config.budgets.leaseAheadCalls },
+      onError: (error) => reportLedgerError(error),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    }),
     startedAt: Math.floor(Date.now() / 1000),
   };
   const app = await buildApp(services, options);
+  reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 
   // Every instance sweeps; the update is idempotent, so N instances behave like one.
   const sweeper = setInterval(() => {

@@ -3,6 +3,7 @@ import { PermissionDeniedError, UnavailableError } from '@gantry/spec';
 import { minuteStart, periodStart } from './budget-periods.ts';
 import { limitError, type ScopeOwner } from './limit-errors.ts';
 import type { PolicyStore } from './policy-store.ts';
+import { BudgetLeases, type BudgetLeasesOptions } from './budget-leases.ts';
 import { SettledEntryWriter } from './settled-entry-writer.ts';
 
 /** Who makes a call, and in which run. */
@@ -38,6 +39,8 @@ export interface BudgetGuardOptions {
   /** Reservations older than this stop counting as in flight (instances that crashed mid-call). */
   parallelTimeoutMs?: number;
   onError?: (error: unknown) => void;
+  /** Budget and rate-limit headroom held per instance (decision 0006); `false`: one round trip per call. */
+  leases?: BudgetLeasesOptions | false;
 }
 
 const EPOCH = new Date(0).toISOString();
@@ -57,6 +60,7 @@ export class BudgetGuard {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly writer: SettledEntryWriter;
   private readonly onError: (error: unknown) => void;
+  private readonly leases: BudgetLeases | undefined;
 
   constructor(
     private readonly db: GantryDb,
@@ -66,6 +70,7 @@ export class BudgetGuard {
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? (() => {});
     this.writer = new SettledEntryWriter(db, this.onError);
+    this.leases = options.leases === false ? undefined : new BudgetLeases(db, this.now, { onError: this.onError, ...options.leases });
   }
 
   /** The clock limits are measured by. */
@@ -105,6 +110,11 @@ export class BudgetGuard {
 
     const keyLimits = identity.keyId === null ? undefined : this.store.current.keys.get(identity.keyId)?.limits;
     const worstCase = typeof estimate === 'function' ? estimate() : estimate;
+    // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
+    // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
+    if (this.leases !== undefined && checks.every((check) => check.stored !== true && !check.scope.startsWith('parallel:'))) {
+      return this.drawOnLeases(this.leases, checks, owners, base, at, worstCase);
+    }
     const reservation: LedgerReservation = {
       ...base,
       at,
@@ -130,6 +140,34 @@ export class BudgetGuard {
       this.track(this.settleWithRetry(spanId, state, micros, tokens));
     };
     return { reserved: true, settle: (micros, tokens) => finish('settled', micros, tokens), release: () => finish('released', 0, 0) };
+  }
+
+  private async drawOnLeases(
+    leases: BudgetLeases,
+    checks: readonly LedgerCheck[],
+    owners: ReadonlyMap<string, ScopeOwner>,
+    base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>,
+    at: Date,
+    worstCase: CallEstimate,
+  ): Promise<Reservation> {
+    let outcome;
+    try {
+      outcome = await leases.draw(checks, worstCase.costMicros, worstCase.tokens, {
+        ...base,
+        scopes: checks.map((check) => ({ scope: check.scope, window: check.window })),
+        reservedMicros: worstCase.costMicros,
+        reservedTokens: worstCase.tokens,
+        createdAt: at,
+      });
+    } catch (error) {
+      throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed): ${(error as Error).message}; retry shortly`, { cause: error });
+    }
+    if (!('finish' in outcome)) throw limitError(outcome, owners.get(outcome.scope), at);
+    return {
+      reserved: true,
+      settle: (micros, tokens) => outcome.finish('settled', micros, tokens, this.now()),
+      release: () => outcome.finish('released', 0, 0, this.now()),
+    };
   }
 
   private unreserved(base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>, at: Date): Reservation {
@@ -228,11 +266,13 @@ export class BudgetGuard {
   /** Waits for every settlement and batched entry started so far (tests, shutdown). */
   async drain(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.leases?.drain();
     await this.writer.flush();
   }
 
   async close(): Promise<void> {
     await this.drain();
+    await this.leases?.close();
     await this.writer.close();
   }
 }

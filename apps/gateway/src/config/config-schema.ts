@@ -92,6 +92,11 @@ export const configSchema = z.strictObject({
       refresh_ms: z.number().int().positive().optional(),
       /** After this long a reservation no longer counts as in flight (crashed instance). */
       parallel_timeout_ms: z.number().int().positive().optional(),
+      /**
+       * Budget and rate-limit headroom each instance takes ahead, in calls' worth (decision 0006);
+       * 0 takes only what each call needs: one round trip per call.
+       */
+      lease_ahead_calls: z.number().int().nonnegative().optional(),
     })
     .optional(),
   recording: z

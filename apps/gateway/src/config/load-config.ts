@@ -25,7 +25,7 @@ export interface GatewayConfig {
   pricing: Record<string, ModelPrice>;
   recording: { enabled: boolean; storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
   /** Reservation defaults and how fresh each instance's view of limits is. */
-  budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number };
+  budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number; leaseAheadCalls: number };
   /** Milliseconds without a call after which a run ends as `timed_out`. */
   runIdleTimeoutMs: number;
   /** Where the config came from, for the start banner. */
@@ -134,6 +134,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       defaultMaxOutputTokens: file.budgets?.default_max_output_tokens ?? 4096,
       refreshMs: file.budgets?.refresh_ms ?? 1_000,
       parallelTimeoutMs: file.budgets?.parallel_timeout_ms ?? 600_000,
+      leaseAheadCalls: file.budgets?.lease_ahead_calls ?? 64,
     },
     runIdleTimeoutMs: file.runs?.idle_timeout_ms ?? 15 * 60_000,
     source,

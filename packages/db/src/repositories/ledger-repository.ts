@@ -157,3 +157,124 @@ export async function getCounter(db: GantryDb, scope: string, windowStart: Date)
     .where(and(eq(budgetCounters.scope, scope), eq(budgetCounters.windowStart, windowStart)));
   return row;
 }
+
+/** One counter an instance wants headroom on (see `gantry_lease`). Amounts per dimension that has a limit. */
+export interface LeaseWant {
+  scope: string;
+  /** Window start, ISO 8601. */
+  window: string;
+  limitMicros?: number;
+  limitCalls?: number;
+  limitTokens?: number;
+  /** What the waiting call lacks: refused unless at least this much is left. */
+  need: { micros: number; calls: number; tokens: number };
+  /** Up to this much more, for the calls after it. */
+  want: { micros: number; calls: number; tokens: number };
+  /** What this instance already holds unused (so a refusal reports others' holds only). */
+  own: { micros: number; calls: number; tokens: number };
+  /** The waiting call's whole worst case (for a refusal's message). */
+  call: { micros: number; tokens: number };
+}
+
+/** What an instance's calls used of one lease since the last sync, and whether to trim the lease to `keep`. */
+export interface LeaseSync {
+  scope: string;
+  window: string;
+  used: { micros: number; calls: number; tokens: number };
+  keep?: { micros: number; calls: number; tokens: number };
+}
+
+/** A lease's hold after the operation (the database's own figures). */
+export interface LeaseHold {
+  scope: string;
+  /** Window start, ISO 8601. */
+  window: string;
+  micros: number;
+  calls: number;
+  tokens: number;
+}
+
+interface LeaseRow {
+  scope: string;
+  window: string;
+  held_micros: number | string;
+  held_calls: number | string;
+  held_tokens: number | string;
+}
+
+const holds = (rows: readonly LeaseRow[]): LeaseHold[] =>
+  rows.map((row) => ({
+    scope: row.scope,
+    window: new Date(row.window).toISOString(),
+    micros: Number(row.held_micros),
+    calls: Number(row.held_calls),
+    tokens: Number(row.held_tokens),
+  }));
+
+async function callJsonFunction(db: GantryDb, query: ReturnType<typeof sql>): Promise<Record<string, unknown>> {
+  const result = await db.execute<{ outcome: Record<string, unknown> | string }>(query);
+  const outcome = result.rows[0]?.outcome;
+  if (outcome === undefined) throw new Error('ledger function returned no row');
+  return typeof outcome === 'string' ? (JSON.parse(outcome) as Record<string, unknown>) : outcome;
+}
+
+/**
+ * Takes headroom for one instance on several counters at once (`gantry_lease`): every counter
+ * gives at least what is needed, or nothing changes and the first limit it would pass is returned.
+ */
+export async function leaseInLedger(db: GantryDb, instanceId: string, at: Date, ttlMs: number, wants: readonly LeaseWant[]): Promise<{ ok: true; leases: LeaseHold[] } | LedgerRefusal> {
+  const payload = wants.map((want) => ({
+    scope: want.scope,
+    window: want.window,
+    limit_micros: want.limitMicros ?? null,
+    limit_calls: want.limitCalls ?? null,
+    limit_tokens: want.limitTokens ?? null,
+    need_micros: want.need.micros,
+    need_calls: want.need.calls,
+    need_tokens: want.need.tokens,
+    want_micros: want.want.micros,
+    want_calls: want.want.calls,
+    want_tokens: want.want.tokens,
+    own_micros: want.own.micros,
+    own_calls: want.own.calls,
+    own_tokens: want.own.tokens,
+    call_micros: want.call.micros,
+    call_tokens: want.call.tokens,
+  }));
+  const outcome = await callJsonFunction(
+    db,
+    sql`select gantry_lease(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${JSON.stringify(payload)}::jsonb) as outcome`,
+  );
+  if (outcome.ok !== true) return outcome as unknown as LedgerRefusal;
+  return { ok: true, leases: holds(outcome.leases as LeaseRow[]) };
+}
+
+/**
+ * Reports what calls used of an instance's leases and writes their (settled or released) ledger
+ * entries in the same transaction (`gantry_lease_sync`); trims leases that carry `keep`.
+ */
+export async function syncLeasesInLedger(
+  db: GantryDb,
+  instanceId: string,
+  at: Date,
+  ttlMs: number,
+  syncs: readonly LeaseSync[],
+  entries: readonly (typeof ledgerEntries.$inferInsert)[],
+): Promise<LeaseHold[]> {
+  const payload = syncs.map((sync) => ({
+    scope: sync.scope,
+    window: sync.window,
+    used_micros: sync.used.micros,
+    used_calls: sync.used.calls,
+    used_tokens: sync.used.tokens,
+    trim: sync.keep !== undefined,
+    keep_micros: sync.keep?.micros ?? 0,
+    keep_calls: sync.keep?.calls ?? 0,
+    keep_tokens: sync.keep?.tokens ?? 0,
+  }));
+  const outcome = await callJsonFunction(
+    db,
+    sql`select gantry_lease_sync(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${JSON.stringify(payload)}::jsonb, ${toJsonRows(ledgerEntries, entries)}::json) as outcome`,
+  );
+  return holds(outcome.leases as LeaseRow[]);
+}

@@ -101,3 +101,26 @@ export type Budget = typeof budgets.$inferSelect;
 export type NewBudget = typeof budgets.$inferInsert;
 export type BudgetCounter = typeof budgetCounters.$inferSelect;
 export type LedgerEntry = typeof ledgerEntries.$inferSelect;
+
+/**
+ * One instance's standing hold on a counter (a lease): headroom taken from the counter once, then
+ * drawn on by that instance's calls in memory, so that calls far from a limit need no round trip.
+ * Counted in the counter's `reserved_micros`, `calls` and `tokens` like a reservation. Written only
+ * by `gantry_lease` / `gantry_lease_sync` (drizzle/0001_budget_leases.sql); see
+ * docs/decisions/0006-budget-leases.md.
+ */
+export const budgetLeases = pgTable(
+  'budget_leases',
+  {
+    scope: text('scope').notNull(),
+    windowStart: timestamptz('window_start').notNull(),
+    /** The gateway instance holding it (random per process). */
+    instanceId: text('instance_id').notNull(),
+    heldMicros: bigint('held_micros', { mode: 'number' }).notNull().default(0),
+    heldCalls: integer('held_calls').notNull().default(0),
+    heldTokens: bigint('held_tokens', { mode: 'number' }).notNull().default(0),
+    /** Past this, any instance touching the counter takes the hold back (its holder is presumed gone). */
+    expiresAt: timestamptz('expires_at').notNull(),
+  },
+  (table) => [primaryKey({ name: 'budget_leases_pkey', columns: [table.scope, table.windowStart, table.instanceId] })],
+);

@@ -1,0 +1,391 @@
+import { randomUUID } from 'node:crypto';
+import { leaseInLedger, syncLeasesInLedger, type GantryDb, type LeaseSync, type LeaseWant, type LedgerCheck, type LedgerRefusal, type ledgerEntries } from '@gantry/db';
+
+type Entry = typeof ledgerEntries.$inferInsert;
+
+interface Amounts {
+  micros: number;
+  calls: number;
+  tokens: number;
+}
+
+const zero = (): Amounts => ({ micros: 0, calls: 0, tokens: 0 });
+const DIMENSIONS = ['micros', 'calls', 'tokens'] as const;
+
+/** The limits a check puts on each dimension (undefined: unlimited). */
+function limitsOf(check: LedgerCheck): Partial<Amounts> {
+  return { micros: check.limitMicros, calls: check.limitCalls, tokens: check.limitTokens };
+}
+
+/** This instance's hold on one counter window, mirrored in memory. */
+interface Lease {
+  scope: string;
+  window: string;
+  /** The limits the hold was taken under; a different limit (an admin change) trims it first. */
+  limits: Partial<Amounts>;
+  /** Held in the database (its figures, after the last operation on it). */
+  held: Amounts;
+  /** Drawn by calls still running. */
+  inFlight: Amounts;
+  /** Used by finished calls, not yet reported to the database. */
+  used: Amounts;
+  /** Monotonic time (ms) until which the hold may be drawn on without asking the database. */
+  validUntil: number;
+  /** Monotonic time (ms) of the last draw. */
+  lastDrawn: number;
+  /** Draws since the rate was last measured, and draws per second (smoothed). */
+  draws: number;
+  rate: number;
+  /** Set when the hold ran low: how much to take ahead, in the next refill. */
+  refill: Amounts | undefined;
+}
+
+/** A call's draw on its leases: finish it exactly once. */
+export interface LeaseDraw {
+  finish(state: 'settled' | 'released', micros: number, tokens: number, finishedAt: Date): void;
+}
+
+export interface BudgetLeasesOptions {
+  /**
+   * Headroom taken ahead per counter, in calls' worth: at least this many, or a second of the
+   * counter's recent traffic if more (never more than a quarter of what is left).
+   * 0: only what each call needs, one round trip per call.
+   */
+  aheadCalls?: number;
+  /** A lease not synced for this long is taken back by whichever instance touches its counter next. */
+  ttlMs?: number;
+  /** How often used amounts and ledger entries are written. */
+  syncMs?: number;
+  /** A lease no call drew on for this long is given back. */
+  idleMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+const sameLimits = (a: Partial<Amounts>, b: Partial<Amounts>) => a.micros === b.micros && a.calls === b.calls && a.tokens === b.tokens;
+
+/**
+ * Budget and rate-limit headroom held by this instance (decision 0006): calls far from a limit draw
+ * on it in memory, with no round trip; what they used is reported in batches together with their
+ * ledger entries. Near a limit a counter hands out exactly what each call needs, so the database
+ * still decides every refusal, and instances sharing a counter together never pass its limit.
+ * Every database operation of the instance runs one at a time, in order, so the in-memory mirror of
+ * each hold stays exact.
+ */
+export class BudgetLeases {
+  readonly instanceId = randomUUID();
+  private readonly leases = new Map<string, Lease>();
+  private entries: Entry[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private readonly prefetch: number;
+  private readonly ttlMs: number;
+  private readonly idleMs: number;
+  private readonly onError: (error: unknown) => void;
+  private tickQueued = false;
+  /** Sync failures since the last report, and when that was: a database that is away is reported every 10 s, not every tick. */
+  private failedSyncs = 0;
+  private lastReport = 0;
+  private refillQueued = false;
+  private lastTick = performance.now();
+
+  constructor(
+    private readonly db: GantryDb,
+    private readonly now: () => Date,
+    options: BudgetLeasesOptions = {},
+  ) {
+    this.prefetch = options.aheadCalls ?? 64;
+    this.ttlMs = options.ttlMs ?? 30_000;
+    this.idleMs = options.idleMs ?? 1_000;
+    this.onError = options.onError ?? (() => {});
+    this.timer = setInterval(() => {
+      this.measureRates();
+      if (this.tickQueued) return;
+      this.tickQueued = true;
+      this.enqueue(() => {
+        this.tickQueued = false;
+        return this.sync(false);
+      }).catch((error: unknown) => this.reportSyncError(error));
+    }, options.syncMs ?? 200);
+    this.timer.unref();
+  }
+
+  /**
+   * Draws a call's worst case on every counter it is checked against: in memory when each lease has
+   * room, else after taking more from the database (queued behind the instance's other operations).
+   * Resolves to the refusal of the first limit the call would pass.
+   */
+  async draw(checks: readonly LedgerCheck[], costMicros: number, tokens: number, entry: Omit<Entry, 'state'>): Promise<LeaseDraw | LedgerRefusal> {
+    const amounts = checks.map((check) => this.amountsFor(check, costMicros, tokens));
+    const fast = this.tryDraw(checks, amounts, entry);
+    if (fast !== undefined) return fast;
+    return this.enqueue(async () => {
+      for (;;) {
+        const drawn = this.tryDraw(checks, amounts, entry);
+        if (drawn !== undefined) return drawn;
+        await this.refresh(checks);
+        const wants: LeaseWant[] = [];
+        checks.forEach((check, index) => {
+          const lease = this.leaseOf(check);
+          const avail = this.available(lease);
+          const ahead = this.ahead(lease, amounts[index]!);
+          const need = zero();
+          const want = zero();
+          const own = zero();
+          for (const dimension of DIMENSIONS) {
+            // Only limited dimensions have a draw (and a hold): the others are counted at sync.
+            const amount = amounts[index]![dimension];
+            if (amount === 0) continue;
+            need[dimension] = Math.max(0, amount - avail[dimension]);
+            want[dimension] = ahead[dimension];
+            own[dimension] = Math.max(0, avail[dimension]);
+          }
+          if (need.micros > 0 || need.calls > 0 || need.tokens > 0) {
+            wants.push({ scope: check.scope, window: check.window, ...this.limitFields(check), need, want, own, call: { micros: costMicros, tokens } });
+          }
+        });
+        // Unreachable unless the mirror is inconsistent: fail the call rather than spin.
+        if (wants.length === 0) throw new Error('budget lease: a call found no room yet needed nothing more');
+        const outcome = await this.lease(wants);
+        if (!outcome.ok) return outcome;
+      }
+    });
+  }
+
+  private reportSyncError(error: unknown): void {
+    this.failedSyncs += 1;
+    if (performance.now() - this.lastReport < 10_000) return;
+    this.lastReport = performance.now();
+    const failures = this.failedSyncs;
+    this.failedSyncs = 0;
+    this.onError(new Error(`budget lease sync failed (${failures} time${failures === 1 ? '' : 's'} since the last report); used amounts and ledger entries stay buffered and are retried: ${(error as Error).message}`, { cause: error }));
+  }
+
+  /** Draws per second of each lease, smoothed over the last few ticks. */
+  private measureRates(): void {
+    const now = performance.now();
+    const seconds = (now - this.lastTick) / 1000;
+    this.lastTick = now;
+    if (seconds <= 0) return;
+    for (const lease of this.leases.values()) {
+      lease.rate = lease.rate / 2 + lease.draws / seconds / 2;
+      lease.draws = 0;
+    }
+  }
+
+  /** How much to take ahead for a draw of `amount`: prefetchCalls' worth, or a second of traffic if more. */
+  private ahead(lease: Lease, amount: Amounts): Amounts {
+    const calls = this.prefetch === 0 ? 0 : Math.max(this.prefetch, Math.ceil(lease.rate));
+    return { micros: amount.micros * calls, calls: amount.calls * calls, tokens: amount.tokens * calls };
+  }
+
+  private amountsFor(check: LedgerCheck, costMicros: number, tokens: number): Amounts {
+    return { micros: check.limitMicros === undefined ? 0 : costMicros, calls: check.limitCalls === undefined ? 0 : 1, tokens: check.limitTokens === undefined ? 0 : tokens };
+  }
+
+  private limitFields(check: LedgerCheck): Pick<LeaseWant, 'limitMicros' | 'limitCalls' | 'limitTokens'> {
+    return {
+      ...(check.limitMicros === undefined ? {} : { limitMicros: check.limitMicros }),
+      ...(check.limitCalls === undefined ? {} : { limitCalls: check.limitCalls }),
+      ...(check.limitTokens === undefined ? {} : { limitTokens: check.limitTokens }),
+    };
+  }
+
+  private leaseOf(check: LedgerCheck): Lease {
+    const key = `${check.scope}\n${check.window}`;
+    let lease = this.leases.get(key);
+    if (lease === undefined) {
+      lease = { scope: check.scope, window: check.window, limits: limitsOf(check), held: zero(), inFlight: zero(), used: zero(), validUntil: 0, lastDrawn: 0, draws: 0, rate: 0, refill: undefined };
+      this.leases.set(key, lease);
+    }
+    return lease;
+  }
+
+  private available(lease: Lease): Amounts {
+    if (performance.now() >= lease.validUntil) return zero();
+    return {
+      micros: lease.held.micros - lease.inFlight.micros - lease.used.micros,
+      calls: lease.held.calls - lease.inFlight.calls - lease.used.calls,
+      tokens: lease.held.tokens - lease.inFlight.tokens - lease.used.tokens,
+    };
+  }
+
+  /** The draw, if every lease has room for it now and was taken under the same limits. */
+  private tryDraw(checks: readonly LedgerCheck[], amounts: readonly Amounts[], entry: Omit<Entry, 'state'>): LeaseDraw | undefined {
+    const leases: Lease[] = [];
+    for (let index = 0; index < checks.length; index++) {
+      const check = checks[index]!;
+      const lease = this.leases.get(`${check.scope}\n${check.window}`);
+      if (lease === undefined || !sameLimits(lease.limits, limitsOf(check))) return undefined;
+      const avail = this.available(lease);
+      const amount = amounts[index]!;
+      if (DIMENSIONS.some((dimension) => amount[dimension] > 0 && avail[dimension] < amount[dimension])) return undefined;
+      leases.push(lease);
+    }
+    const drawnAt = performance.now();
+    leases.forEach((lease, index) => {
+      const amount = amounts[index]!;
+      for (const dimension of DIMENSIONS) lease.inFlight[dimension] += amount[dimension];
+      lease.lastDrawn = drawnAt;
+      lease.draws += 1;
+      this.refillIfLow(lease, amount);
+    });
+    let done = false;
+    return {
+      finish: (state, micros, usedTokens, finishedAt) => {
+        if (done) return;
+        done = true;
+        const settled = state === 'settled';
+        leases.forEach((lease, index) => {
+          const amount = amounts[index]!;
+          for (const dimension of DIMENSIONS) lease.inFlight[dimension] -= amount[dimension];
+          // Like a per-call reservation: a released call still counts toward its rate window.
+          lease.used.calls += 1;
+          if (settled) {
+            lease.used.micros += micros;
+            lease.used.tokens += usedTokens;
+          }
+        });
+        this.entries.push({
+          ...entry,
+          state,
+          settledMicros: settled ? micros : 0,
+          settledTokens: settled ? usedTokens : 0,
+          settledAt: finishedAt,
+        });
+      },
+    };
+  }
+
+  /**
+   * Marks a lease whose room fell below a quarter of what is taken ahead, and takes more for every
+   * marked lease in one background round trip, so calls rarely wait for one.
+   */
+  private refillIfLow(lease: Lease, amount: Amounts): void {
+    if (this.prefetch === 0 || lease.refill !== undefined) return;
+    const ahead = this.ahead(lease, amount);
+    const avail = this.available(lease);
+    if (!DIMENSIONS.some((dimension) => amount[dimension] > 0 && avail[dimension] < ahead[dimension] / 4)) return;
+    lease.refill = ahead;
+    if (this.refillQueued) return;
+    this.refillQueued = true;
+    this.enqueue(async () => {
+      this.refillQueued = false;
+      const wants: LeaseWant[] = [];
+      for (const marked of this.leases.values()) {
+        if (marked.refill === undefined) continue;
+        if (performance.now() < marked.validUntil) {
+          const { micros, calls, tokens } = marked.limits;
+          wants.push({
+            scope: marked.scope,
+            window: marked.window,
+            ...(micros === undefined ? {} : { limitMicros: micros }),
+            ...(calls === undefined ? {} : { limitCalls: calls }),
+            ...(tokens === undefined ? {} : { limitTokens: tokens }),
+            need: zero(),
+            want: marked.refill,
+            own: zero(),
+            call: { micros: 0, tokens: 0 },
+          });
+        }
+        marked.refill = undefined;
+      }
+      // Nothing needed: a counter with nothing left gives nothing and refuses nothing.
+      await this.lease(wants);
+    }).catch(this.onError);
+  }
+
+  /** Leases of these checks that were taken under other limits, or went unsynced too long, are reported (and trimmed) first. */
+  private async refresh(checks: readonly LedgerCheck[]): Promise<void> {
+    const stale = new Map<Lease, Partial<Amounts>>();
+    for (const check of checks) {
+      const lease = this.leases.get(`${check.scope}\n${check.window}`);
+      if (lease === undefined) continue;
+      const limits = limitsOf(check);
+      if (!sameLimits(lease.limits, limits) || performance.now() >= lease.validUntil) stale.set(lease, limits);
+    }
+    if (stale.size === 0) return;
+    await this.sync(false, new Set(stale.keys()));
+    for (const [lease, limits] of stale) lease.limits = limits;
+  }
+
+  private async lease(wants: readonly LeaseWant[]): Promise<{ ok: true } | LedgerRefusal> {
+    if (wants.length === 0) return { ok: true };
+    const startedAt = performance.now();
+    const outcome = await leaseInLedger(this.db, this.instanceId, this.now(), this.ttlMs, wants);
+    if (!outcome.ok) return outcome;
+    for (const hold of outcome.leases) this.setHeld(hold.scope, hold.window, hold, startedAt);
+    return { ok: true };
+  }
+
+  private setHeld(scope: string, window: string, held: Amounts, startedAt: number): void {
+    const lease = this.leases.get(`${scope}\n${window}`);
+    if (lease === undefined) return;
+    lease.held = { micros: held.micros, calls: held.calls, tokens: held.tokens };
+    // A quarter of the lifetime spare: the database takes the lease back only after all of it.
+    lease.validUntil = startedAt + (this.ttlMs * 3) / 4;
+  }
+
+  /**
+   * Reports every lease's use together with the finished calls' ledger entries. Trims to what calls
+   * in flight hold: `trimAll`, the leases in `trim`, and those idle for `idleMs`; extends the rest.
+   */
+  private async sync(trimAll: boolean, trim: ReadonlySet<Lease> = new Set()): Promise<void> {
+    const startedAt = performance.now();
+    const syncs: LeaseSync[] = [];
+    const reported: Array<{ lease: Lease; used: Amounts; trimmed: boolean }> = [];
+    for (const lease of this.leases.values()) {
+      const idle = startedAt - lease.lastDrawn >= this.idleMs && lease.inFlight.calls === 0;
+      const trimmed = trimAll || trim.has(lease) || idle;
+      const hasUse = lease.used.micros !== 0 || lease.used.calls !== 0 || lease.used.tokens !== 0;
+      const expiring = lease.validUntil - startedAt < this.ttlMs / 4;
+      const holds = lease.held.micros !== 0 || lease.held.calls !== 0 || lease.held.tokens !== 0;
+      if (!hasUse && !(holds && (trimmed || expiring)) && !trim.has(lease)) continue;
+      const used = { ...lease.used };
+      syncs.push({ scope: lease.scope, window: lease.window, used, ...(trimmed ? { keep: { ...lease.inFlight } } : {}) });
+      reported.push({ lease, used, trimmed });
+    }
+    const entries = this.entries;
+    if (syncs.length === 0 && entries.length === 0) {
+      this.forgetEmpty();
+      return;
+    }
+    this.entries = [];
+    let holds;
+    try {
+      holds = await syncLeasesInLedger(this.db, this.instanceId, this.now(), this.ttlMs, syncs, entries);
+    } catch (error) {
+      this.entries = entries.concat(this.entries);
+      throw error;
+    }
+    for (const { lease, used } of reported) for (const dimension of DIMENSIONS) lease.used[dimension] -= used[dimension];
+    for (const hold of holds) this.setHeld(hold.scope, hold.window, hold, startedAt);
+    this.forgetEmpty();
+  }
+
+  /** Leases holding, drawing and owing nothing are dropped from memory (old windows, idle keys). */
+  private forgetEmpty(): void {
+    for (const [key, lease] of this.leases) {
+      const empty = DIMENSIONS.every((dimension) => lease.held[dimension] === 0 && lease.inFlight[dimension] === 0 && lease.used[dimension] === 0);
+      if (empty && lease.refill === undefined && performance.now() - lease.lastDrawn >= this.idleMs) this.leases.delete(key);
+    }
+  }
+
+  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.queue.catch(() => {}).then(operation);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Reports everything used so far and gives back every hold not needed by a call in flight, so the
+   * counters show exactly what was spent (tests, shutdown).
+   */
+  async drain(): Promise<void> {
+    await this.enqueue(() => this.sync(true));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.drain();
+  }
+}
