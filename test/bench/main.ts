@@ -26,6 +26,27 @@ interface Scenario {
   name: string;
   url: string;
   model: string;
+  /** The key calls are made with (default: the master key, to which no limit applies). */
+  apiKey?: string;
+}
+
+/**
+ * A team key under every kind of budget and rate limit (#5): day and month USD budgets on the key
+ * and its team, rpm and tpm on both. Generous enough that the bench never hits them: it measures
+ * what checking and drawing on them costs.
+ */
+async function limitedKey(gantryUrl: string): Promise<string> {
+  const admin = async (path: string, body: unknown) => {
+    const response = await fetch(`${gantryUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { id: string; key?: string };
+  };
+  const limits = { rpm: 10_000_000, tpm: 10_000_000_000 };
+  const team = await admin('/admin/teams', { name: 'bench-team', limits });
+  const key = await admin('/admin/keys', { name: 'bench-limited', team_id: team.id, limits });
+  await admin('/admin/budgets', { scope: 'key', scope_id: key.id, period: 'day', limit_usd: 100_000 });
+  await admin('/admin/budgets', { scope: 'team', scope_id: team.id, period: 'month', limit_usd: 1_000_000 });
+  return key.key!;
 }
 
 async function main(): Promise<void> {
@@ -58,21 +79,24 @@ async function main(): Promise<void> {
     };
     const gantry = await startGantry(GANTRY_PORT, true);
     await startGantry(GANTRY_PORT + 1, false);
+    const limitedApiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`);
 
     const scenarios: Scenario[] = [
       { name: 'direct', url: `http://127.0.0.1:${MOCK_PORT}`, model: 'bench-model' },
       { name: 'floor', url: `http://127.0.0.1:${PROXY_PORT}`, model: 'bench-model' },
       { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model' },
       { name: 'gantry (recording off)', url: `http://127.0.0.1:${GANTRY_PORT + 1}`, model: 'mock/bench-model' },
+      { name: 'gantry (budgets + rate limits)', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', apiKey: limitedApiKey },
     ];
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` };
-    console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on (and off, for its cost)\n`);
+    console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on (and off, for its cost), and under budgets and rate limits\n`);
 
     const rows: string[] = [];
+    const limitCosts: string[] = [];
     for (const stream of [false, true]) {
       for (const concurrency of CONCURRENCIES) {
         const results = new Map<string, LoadResult>();
         for (const scenario of scenarios) {
+          const headers = { 'content-type': 'application/json', authorization: `Bearer ${scenario.apiKey ?? MASTER_KEY}` };
           const load = { url: scenario.url, path: '/v1/chat/completions', headers, body: body(stream, scenario.model), concurrency, stream };
           await runLoad({ ...load, durationMs: Math.min(1500, DURATION_MS / 2) }); // warm-up: JIT, pools
           results.set(scenario.name, await runLoad({ ...load, durationMs: DURATION_MS }));
@@ -87,6 +111,9 @@ async function main(): Promise<void> {
             ).toFixed(0)}% | ${result.errors} |`,
           );
         }
+        const limited = results.get('gantry (budgets + rate limits)')!;
+        const unlimited = results.get('gantry')!;
+        limitCosts.push(`${stream ? 'stream' : 'non-stream'} c=${concurrency}: ${(percentile(limited.latencies, 50) - percentile(unlimited.latencies, 50)).toFixed(3)} ms`);
         rows.push(
           `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | ${direct.errors} |`,
         );
@@ -95,6 +122,7 @@ async function main(): Promise<void> {
     console.log('| mode | concurrency | via | added p50 ms | added p90 ms | added p99 ms | req/s | of floor | errors |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
+    console.log(`\nCost of budgets and rate limits at p50 (the limited key minus the master key, same gantry): ${limitCosts.join(', ')}`);
     console.log(`\nPeak RSS: gantry ${gantry.peakRssMiB().toFixed(0)} MiB, floor ${proxy.peakRssMiB().toFixed(0)} MiB, mock ${mock.peakRssMiB().toFixed(0)} MiB`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
