@@ -33,6 +33,8 @@ interface Lease {
   validUntil: number;
   /** Monotonic time (ms) of the last draw. */
   lastDrawn: number;
+  /** Calls drawn on it still running (whether or not they drew on a limited dimension). */
+  open: number;
   /** Draws since the rate was last measured, and draws per second (smoothed). */
   draws: number;
   rate: number;
@@ -194,7 +196,7 @@ export class BudgetLeases {
     const key = `${check.scope}\n${check.window}`;
     let lease = this.leases.get(key);
     if (lease === undefined) {
-      lease = { scope: check.scope, window: check.window, limits: limitsOf(check), held: zero(), inFlight: zero(), used: zero(), validUntil: 0, lastDrawn: 0, draws: 0, rate: 0, refill: undefined };
+      lease = { scope: check.scope, window: check.window, limits: limitsOf(check), held: zero(), inFlight: zero(), used: zero(), validUntil: 0, lastDrawn: 0, open: 0, draws: 0, rate: 0, refill: undefined };
       this.leases.set(key, lease);
     }
     return lease;
@@ -214,11 +216,14 @@ export class BudgetLeases {
     const leases: Lease[] = [];
     for (let index = 0; index < checks.length; index++) {
       const check = checks[index]!;
-      const lease = this.leases.get(`${check.scope}\n${check.window}`);
-      if (lease === undefined || !sameLimits(lease.limits, limitsOf(check))) return undefined;
-      const avail = this.available(lease);
+      const lease = this.leaseOf(check);
       const amount = amounts[index]!;
-      if (DIMENSIONS.some((dimension) => amount[dimension] > 0 && avail[dimension] < amount[dimension])) return undefined;
+      // A call that draws nothing on a counter (an unpriced model under a budget) only reports its use.
+      if (amount.micros > 0 || amount.calls > 0 || amount.tokens > 0) {
+        if (!sameLimits(lease.limits, limitsOf(check))) return undefined;
+        const avail = this.available(lease);
+        if (DIMENSIONS.some((dimension) => amount[dimension] > 0 && avail[dimension] < amount[dimension])) return undefined;
+      }
       leases.push(lease);
     }
     const drawnAt = performance.now();
@@ -226,6 +231,7 @@ export class BudgetLeases {
       const amount = amounts[index]!;
       for (const dimension of DIMENSIONS) lease.inFlight[dimension] += amount[dimension];
       lease.lastDrawn = drawnAt;
+      lease.open += 1;
       lease.draws += 1;
       this.refillIfLow(lease, amount);
     });
@@ -238,6 +244,7 @@ export class BudgetLeases {
         leases.forEach((lease, index) => {
           const amount = amounts[index]!;
           for (const dimension of DIMENSIONS) lease.inFlight[dimension] -= amount[dimension];
+          lease.open -= 1;
           // Like a per-call reservation: a released call still counts toward its rate window.
           lease.used.calls += 1;
           if (settled) {
@@ -301,7 +308,9 @@ export class BudgetLeases {
       const lease = this.leases.get(`${check.scope}\n${check.window}`);
       if (lease === undefined) continue;
       const limits = limitsOf(check);
-      if (!sameLimits(lease.limits, limits) || performance.now() >= lease.validUntil) stale.set(lease, limits);
+      const holds = DIMENSIONS.some((dimension) => lease.held[dimension] !== 0);
+      if (holds && (!sameLimits(lease.limits, limits) || performance.now() >= lease.validUntil)) stale.set(lease, limits);
+      else lease.limits = limits;
     }
     if (stale.size === 0) return;
     await this.sync(false, new Set(stale.keys()));
@@ -334,7 +343,8 @@ export class BudgetLeases {
     const syncs: LeaseSync[] = [];
     const reported: Array<{ lease: Lease; used: Amounts; trimmed: boolean }> = [];
     for (const lease of this.leases.values()) {
-      const idle = startedAt - lease.lastDrawn >= this.idleMs && lease.inFlight.calls === 0;
+      // Trimming keeps what calls in flight drew, so a long call does not keep a lease busy.
+      const idle = startedAt - lease.lastDrawn >= this.idleMs;
       const trimmed = trimAll || trim.has(lease) || idle;
       const hasUse = lease.used.micros !== 0 || lease.used.calls !== 0 || lease.used.tokens !== 0;
       const expiring = lease.validUntil - startedAt < this.ttlMs / 4;
@@ -366,7 +376,7 @@ export class BudgetLeases {
   private forgetEmpty(): void {
     for (const [key, lease] of this.leases) {
       const empty = DIMENSIONS.every((dimension) => lease.held[dimension] === 0 && lease.inFlight[dimension] === 0 && lease.used[dimension] === 0);
-      if (empty && lease.refill === undefined && performance.now() - lease.lastDrawn >= this.idleMs) this.leases.delete(key);
+      if (empty && lease.open === 0 && lease.refill === undefined && performance.now() - lease.lastDrawn >= this.idleMs) this.leases.delete(key);
     }
   }
 

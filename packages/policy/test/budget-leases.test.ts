@@ -132,6 +132,15 @@ describe.each(databaseTargets)('budget leases on $kind', (target: DatabaseTarget
     expect(await counter(scope)).toMatchObject({ spentMicros: 10, reservedMicros: 0 });
   });
 
+  it('lets a call that costs nothing (an unpriced model) through a budget and still counts it', async () => {
+    const guard = instance();
+    const { keyId, scope } = await keyWithBudget(1_000);
+    const reservation = await guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 0, tokens: 7 });
+    reservation.settle(0, 7);
+    await guard.drain();
+    expect(await counter(scope)).toMatchObject({ spentMicros: 0, reservedMicros: 0, calls: 1, tokens: 7 });
+  });
+
   it('fails closed with a 503 when a lease cannot be taken', async () => {
     const isolated = await scratch.open();
     await migrate(isolated);
