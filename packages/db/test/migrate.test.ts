@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrate, type Database, type GantryDb } from '../src/index.ts';
 import { databaseTargets, type DatabaseTarget } from './test-databases.ts';
+
+/** The migrations in drizzle/ (each applied exactly once). */
+const MIGRATIONS = (JSON.parse(readFileSync(new URL('../../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }).entries.length;
 
 async function countRows(db: GantryDb, table: string): Promise<number> {
   const result = await db.execute<{ count: number }>(
@@ -47,7 +51,7 @@ describe.each(databaseTargets)('migrate on $kind', (target: DatabaseTarget) => {
     await migrate(first);
     await migrate(second);
 
-    expect(await countRows(first.db, 'drizzle.__drizzle_migrations')).toBe(1);
+    expect(await countRows(first.db, 'drizzle.__drizzle_migrations')).toBe(MIGRATIONS);
     for (const table of ['api_keys', 'runs', 'spans']) {
       expect(await tableExists(first.db, `public.${table}`)).toBe(true);
     }
@@ -100,7 +104,7 @@ describe('createDatabase with a PGlite data directory', () => {
       const result = await migrate(database);
       expect(result.hasVector).toBe(true);
       expect(await countRows(database.db, 'api_keys')).toBe(1);
-      expect(await countRows(database.db, 'drizzle.__drizzle_migrations')).toBe(1);
+      expect(await countRows(database.db, 'drizzle.__drizzle_migrations')).toBe(MIGRATIONS);
     } finally {
       await database.close();
     }
