@@ -1,6 +1,8 @@
 import type { ProviderStream } from '@gantry/providers';
 import type { StreamEvent } from '@gantry/spec';
 
+const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 /**
  * Pulls a provider stream up to its first event past `response-start` (the first text, tool call,
  * finish, …), so that a stream failing before it can still move to another target: nothing has
@@ -24,19 +26,20 @@ export async function peekStream(stream: ProviderStream): Promise<ProviderStream
     get raw() {
       return stream.raw;
     },
-    async *[Symbol.asyncIterator]() {
-      let finished = done;
-      try {
-        yield* pulled;
-        while (!finished) {
-          const next = await iterator.next();
-          if (next.done === true) finished = true;
-          else yield next.value;
-        }
-      } finally {
+    // After the replay, each event comes straight from the provider stream: no extra async layer per event.
+    [Symbol.asyncIterator](): AsyncIterator<StreamEvent> {
+      let replayed = 0;
+      return {
+        next() {
+          if (replayed < pulled.length) return Promise.resolve({ done: false, value: pulled[replayed++]! });
+          return done ? Promise.resolve(END) : iterator.next();
+        },
         // A consumer that stops early (client gone) must still release the upstream stream.
-        if (!finished) await iterator.return?.();
-      }
+        async return() {
+          if (!done) await iterator.return?.();
+          return END;
+        },
+      };
     },
   };
 }

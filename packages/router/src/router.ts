@@ -84,7 +84,7 @@ export class Router {
     /** A refusal that moved to content_policy_fallback: still the answer if the fallback fails too. */
     let refused: { value: T; target: Target } | undefined;
 
-    const loop = async (): Promise<{ value: T; target: Target }> => {
+    try {
       for (;;) {
         let target: Target | undefined;
         while (position < plan.length && target === undefined) {
@@ -153,9 +153,6 @@ export class Router {
           movedOn = true;
         }
       }
-    };
-    try {
-      return await loop();
     } catch (error) {
       if (refused === undefined || options.signal.aborted) throw error;
       return refused;

@@ -28,8 +28,9 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$
 
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
-  const text = Array.isArray(value) ? value[0] : value;
-  return text === undefined || text.trim() === '' ? undefined : text.trim();
+  if (value === undefined) return undefined;
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  return text === undefined || text === '' ? undefined : text;
 }
 
 function runId(headers: Headers, name: string): string | undefined {
@@ -38,6 +39,20 @@ function runId(headers: Headers, name: string): string | undefined {
     throw new InvalidRequestError(`header ${name}: '${value.slice(0, 40)}' is not a run id; use 1-128 letters, digits and - _ . : (a UUID or ULID works)`, { param: name });
   }
   return value;
+}
+
+/**
+ * The run a Helicone session path of `segments` names at `depth` (1: the session itself), or
+ * undefined above the session.
+ */
+function heliconeRunAt(session: string, segments: readonly string[], path: string | undefined, depth: number): string | undefined {
+  if (depth < 1) return undefined;
+  if (depth === 1) return session;
+  const derived = `${session}:${segments.slice(0, depth).join('.')}`;
+  if (!RUN_ID.test(derived)) {
+    throw new InvalidRequestError(`header helicone-session-path: '${path?.slice(0, 60)}' does not make a valid run id with the session id; use path segments of letters, digits and - _ . : (at most 128 characters in all)`, { param: 'helicone-session-path' });
+  }
+  return derived;
 }
 
 /**
@@ -59,21 +74,16 @@ export function readRunContext(headers: Headers): RunContext {
   // Helicone-Session-Path ("/plan/search") nests requests inside a session: the session is the
   // root run, and each deeper path is a sub-run (`<session>:plan.search`) of the path above it.
   const heliconeSession = runId(headers, 'helicone-session-id');
-  const heliconePath = header(headers, 'helicone-session-path');
-  const segments = heliconePath?.split('/').filter((segment) => segment !== '') ?? [];
-  const heliconeRunAt = (depth: number): string | undefined => {
-    if (heliconeSession === undefined || depth < 1) return undefined;
-    if (depth === 1) return heliconeSession;
-    const derived = `${heliconeSession}:${segments.slice(0, depth).join('.')}`;
-    if (!RUN_ID.test(derived)) {
-      throw new InvalidRequestError(`header helicone-session-path: '${heliconePath?.slice(0, 60)}' does not make a valid run id with the session id; use path segments of letters, digits and - _ . : (at most 128 characters in all)`, { param: 'helicone-session-path' });
-    }
-    return derived;
-  };
-  const heliconeRun = heliconeRunAt(Math.max(segments.length, 1));
-  const heliconeParent = heliconeRunAt(segments.length - 1);
+  let heliconeRun: string | undefined;
+  let heliconeParent: string | undefined;
   const heliconeAncestors: string[] = [];
-  for (let depth = segments.length - 2; depth >= 1; depth--) heliconeAncestors.push(heliconeRunAt(depth)!);
+  if (heliconeSession !== undefined) {
+    const heliconePath = header(headers, 'helicone-session-path');
+    const segments = heliconePath?.split('/').filter((segment) => segment !== '') ?? [];
+    heliconeRun = heliconeRunAt(heliconeSession, segments, heliconePath, Math.max(segments.length, 1));
+    heliconeParent = heliconeRunAt(heliconeSession, segments, heliconePath, segments.length - 1);
+    for (let depth = segments.length - 2; depth >= 1; depth--) heliconeAncestors.push(heliconeRunAt(heliconeSession, segments, heliconePath, depth)!);
+  }
   const gantryParent = runId(headers, 'x-gantry-parent-run-id');
 
   const context: RunContext = {

@@ -157,7 +157,8 @@ async function streamChat(call: ChatCall, route: Route, reply: FastifyReply): Pr
     for await (const event of stream) {
       builder.push(event);
       if (firstTokenAt === undefined && isContent(event)) firstTokenAt = Date.now();
-      await writeSse(response, encoder.encode(event), call.signal);
+      const drained = writeSse(response, encoder.encode(event), call.signal);
+      if (drained !== undefined) await drained;
     }
     await writeSse(response, encoder.end(), call.signal);
   } catch (error) {

@@ -6,18 +6,20 @@ function uncork(response: ServerResponse): void {
 }
 
 /**
- * Writes SSE text, waiting for the socket to drain when the client reads slower than we produce.
- * Writes are corked until the next tick, so the several events one upstream packet carries leave
- * in one syscall instead of one each — without delaying anything past the current turn.
+ * Writes SSE text; returns a promise only when the client reads slower than we produce, to be
+ * awaited until the socket drained (the common case costs no promise per event).
+ * Writes are corked until the event loop's check phase, so the several events one upstream packet
+ * carries — and, when it carries the last of them, the stream's end — leave in one syscall instead
+ * of one each, without delaying anything past the current turn of the loop.
  */
-export async function writeSse(response: ServerResponse, text: string, signal: AbortSignal): Promise<void> {
-  if (text === '' || response.destroyed) return;
+export function writeSse(response: ServerResponse, text: string, signal: AbortSignal): Promise<unknown> | undefined {
+  if (text === '' || response.destroyed) return undefined;
   if (!response.writableCorked) {
     response.cork();
-    process.nextTick(uncork, response);
+    setImmediate(uncork, response);
   }
-  if (response.write(text)) return;
-  await once(response, 'drain', { signal });
+  if (response.write(text)) return undefined;
+  return once(response, 'drain', { signal });
 }
 
 export const SSE_HEADERS = {

@@ -158,15 +158,13 @@ export const openaiEmbeddingRequestSchema = z.looseObject({
   user: z.string().optional(),
 });
 
-const usageSchema = z
-  .object({
-    prompt_tokens: z.number(),
-    completion_tokens: z.number().optional(),
-    total_tokens: z.number().optional(),
-    prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).loose().nullish(),
-    completion_tokens_details: z.object({ reasoning_tokens: z.number().nullish() }).loose().nullish(),
-  })
-  .loose();
+const usageSchema = z.object({
+  prompt_tokens: z.number(),
+  completion_tokens: z.number().optional(),
+  total_tokens: z.number().optional(),
+  prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
+  completion_tokens_details: z.object({ reasoning_tokens: z.number().nullish() }).nullish(),
+});
 
 export type OpenAIUsage = z.infer<typeof usageSchema>;
 
@@ -179,80 +177,70 @@ const responseEnvelope = {
   service_tier: z.string().nullish(),
 };
 
-/** A provider's non-streaming response. Loose: providers add fields; we keep what we map. */
-export const openaiChatResponseSchema = z
-  .object({
-    ...responseEnvelope,
-    choices: z.array(
-      z
-        .object({
-          index: z.number().optional(),
-          message: z
-            .object({
-              content: z.string().nullish(),
-              refusal: z.string().nullish(),
-              tool_calls: z.array(openaiToolCallSchema.loose()).nullish(),
-              reasoning_content: z.string().nullish(),
-              reasoning: z.string().nullish(),
-            })
-            .loose(),
-          finish_reason: z.string().nullish(),
-          logprobs: z.unknown().optional(),
-        })
-        .loose(),
-    ),
-    usage: usageSchema.nullish(),
-  })
-  .loose();
+/*
+ * The provider response schemas below accept the fields providers add and drop them (the raw body
+ * is kept as it came): parsing copies only what we map, which matters once per stream chunk.
+ */
+
+/** A provider's non-streaming response. */
+export const openaiChatResponseSchema = z.object({
+  ...responseEnvelope,
+  choices: z.array(
+    z.object({
+      index: z.number().optional(),
+      message: z.object({
+        content: z.string().nullish(),
+        refusal: z.string().nullish(),
+        tool_calls: z.array(openaiToolCallSchema).nullish(),
+        reasoning_content: z.string().nullish(),
+        reasoning: z.string().nullish(),
+      }),
+      finish_reason: z.string().nullish(),
+      logprobs: z.unknown().optional(),
+    }),
+  ),
+  usage: usageSchema.nullish(),
+});
 
 export type OpenAIChatResponse = z.infer<typeof openaiChatResponseSchema>;
 
 /** One parsed `data:` payload of a provider stream. */
-export const openaiChatChunkSchema = z
-  .object({
-    ...responseEnvelope,
-    choices: z
-      .array(
-        z
+export const openaiChatChunkSchema = z.object({
+  ...responseEnvelope,
+  choices: z
+    .array(
+      z.object({
+        index: z.number().optional(),
+        delta: z
           .object({
-            index: z.number().optional(),
-            delta: z
-              .object({
-                content: z.string().nullish(),
-                refusal: z.string().nullish(),
-                reasoning_content: z.string().nullish(),
-                reasoning: z.string().nullish(),
-                tool_calls: z
-                  .array(
-                    z
-                      .object({
-                        index: z.number().optional(),
-                        id: z.string().nullish(),
-                        function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).loose().nullish(),
-                      })
-                      .loose(),
-                  )
-                  .nullish(),
-              })
-              .loose()
+            content: z.string().nullish(),
+            refusal: z.string().nullish(),
+            reasoning_content: z.string().nullish(),
+            reasoning: z.string().nullish(),
+            tool_calls: z
+              .array(
+                z.object({
+                  index: z.number().optional(),
+                  id: z.string().nullish(),
+                  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+                }),
+              )
               .nullish(),
-            finish_reason: z.string().nullish(),
-            logprobs: z.unknown().optional(),
           })
-          .loose(),
-      )
-      .optional(),
-    usage: usageSchema.nullish(),
-    error: z.unknown().optional(),
-  })
-  .loose();
+          .nullish(),
+        finish_reason: z.string().nullish(),
+        logprobs: z.unknown().optional(),
+      }),
+    )
+    .optional(),
+  usage: usageSchema.nullish(),
+  error: z.unknown().optional(),
+});
 
 export type OpenAIChatChunk = z.infer<typeof openaiChatChunkSchema>;
 
-export const openaiEmbeddingResponseSchema = z
-  .object({
-    model: z.string().optional(),
-    data: z.array(z.object({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) }).loose()),
-    usage: z.object({ prompt_tokens: z.number() }).loose().optional(),
-  })
-  .loose();
+export const openaiEmbeddingResponseSchema = z.object({
+  model: z.string().optional(),
+  data: z.array(z.object({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  usage: z.object({ prompt_tokens: z.number() }).optional(),
+});
