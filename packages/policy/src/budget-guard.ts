@@ -2,7 +2,7 @@ import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type Ledg
 import { PermissionDeniedError, UnavailableError } from '@gantry/spec';
 import { minuteStart, periodStart } from './budget-periods.ts';
 import { limitError, type ScopeOwner } from './limit-errors.ts';
-import type { PolicyStore } from './policy-store.ts';
+import { PolicyStore } from './policy-store.ts';
 import { BudgetLeases, type BudgetLeasesOptions } from './budget-leases.ts';
 import { SettledEntryWriter } from './settled-entry-writer.ts';
 
@@ -93,8 +93,6 @@ export class BudgetGuard {
    */
   async reserve(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate)): Promise<Reservation> {
     const at = this.now();
-    const owners = new Map<string, ScopeOwner>();
-    const checks = this.checksFor(identity, at, owners);
     const customerName = identity.customer ?? null;
     const base = {
       id: spanId,
@@ -106,6 +104,10 @@ export class BudgetGuard {
       runName: identity.run.name ?? null,
       model: identity.model,
     };
+    // The common case (the master key, keys without limits) decided with a few map lookups.
+    if (!this.anyLimitMayApply(identity)) return this.unreserved(base, at);
+    const owners = new Map<string, ScopeOwner>();
+    const checks = this.checksFor(identity, at, owners);
     if (checks.length === 0) return this.unreserved(base, at);
 
     const keyLimits = identity.keyId === null ? undefined : this.store.current.keys.get(identity.keyId)?.limits;
@@ -183,6 +185,15 @@ export class BudgetGuard {
         done = true;
       },
     };
+  }
+
+  private anyLimitMayApply(identity: CallIdentity): boolean {
+    if (!identity.run.implicit || identity.lowerRun !== undefined) return true;
+    const snapshot = this.store.current;
+    if (identity.keyId !== null && (PolicyStore.hasLimits(snapshot.keys.get(identity.keyId)?.limits) || this.store.budgetsOf('key', identity.keyId).length > 0)) return true;
+    if (identity.teamId !== null && (PolicyStore.hasLimits(snapshot.teams.get(identity.teamId)?.limits) || this.store.budgetsOf('team', identity.teamId).length > 0)) return true;
+    if (identity.customer === undefined) return false;
+    return this.store.budgetsOf('customer', this.store.customerId(identity.teamId, identity.customer) ?? null).length > 0;
   }
 
   private checksFor(identity: CallIdentity, at: Date, owners: Map<string, ScopeOwner>): LedgerCheck[] {
