@@ -1,7 +1,7 @@
 import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type RunLimits } from '@gantry/db';
-import { PermissionDeniedError, UnavailableError } from '@gantry/spec';
+import { BudgetExceededError, InvalidRequestError, PermissionDeniedError, UnavailableError } from '@gantry/spec';
 import { minuteStart, periodStart } from './budget-periods.ts';
-import { limitError, type ScopeOwner } from './limit-errors.ts';
+import { limitError, usd, type ScopeOwner } from './limit-errors.ts';
 import { PolicyStore } from './policy-store.ts';
 import { BudgetLeases, type BudgetLeasesOptions } from './budget-leases.ts';
 import { SettledEntryWriter } from './settled-entry-writer.ts';
@@ -44,6 +44,49 @@ export interface BudgetGuardOptions {
 }
 
 const EPOCH = new Date(0).toISOString();
+
+interface OneCallRunLimits {
+  defaults: RunLimits;
+  /** Where the defaults come from (the key's win per field), for the error's advice. */
+  source: { owner: 'key' | 'team'; id: string } | undefined;
+}
+
+/**
+ * A request that names no run is a run of one call: its run limits can be checked against the call
+ * alone, in memory. Throws the 402 (or the 400 of a header trying to raise a limit).
+ */
+function checkOneCallRun(identity: CallIdentity, { defaults, source }: OneCallRunLimits, worstCase: CallEstimate): void {
+  const lower = identity.lowerRun;
+  if (lower?.maxCostMicros !== undefined && defaults.maxCostMicros !== undefined && lower.maxCostMicros > defaults.maxCostMicros) {
+    throw oneCallRaiseError('x-gantry-run-budget-usd', usd(defaults.maxCostMicros), source);
+  }
+  if (lower?.maxCalls !== undefined && defaults.maxCalls !== undefined && lower.maxCalls > defaults.maxCalls) {
+    throw oneCallRaiseError('x-gantry-run-max-calls', String(defaults.maxCalls), source);
+  }
+  const maxCost = lower?.maxCostMicros ?? defaults.maxCostMicros;
+  const maxCalls = lower?.maxCalls ?? defaults.maxCalls;
+  if (maxCost !== undefined && worstCase.costMicros > maxCost) {
+    throw oneCallLimitError(identity, source, `max cost: this call may cost up to ${usd(worstCase.costMicros)}, more than ${usd(maxCost)}; lower max_tokens, or`);
+  }
+  if (maxCalls !== undefined && maxCalls < 1) throw oneCallLimitError(identity, source, `max LLM calls is ${maxCalls}; to call at all,`);
+  if (defaults.maxTokens !== undefined && worstCase.tokens > defaults.maxTokens) {
+    throw oneCallLimitError(identity, source, `max tokens: this call may use up to ${worstCase.tokens} tokens, more than ${defaults.maxTokens}; lower max_tokens, or`);
+  }
+  if (defaults.maxDepth !== undefined && identity.run.depth > defaults.maxDepth) {
+    throw oneCallLimitError(identity, source, `max sub-agent depth: ${identity.run.depth} is deeper than ${defaults.maxDepth};`);
+  }
+}
+
+function oneCallLimitError(identity: CallIdentity, source: OneCallRunLimits['source'], what: string): BudgetExceededError {
+  const where = source === undefined ? 'its headers' : `${source.owner} '${source.id}'`;
+  const raise = source === undefined ? 'send higher limits (or none)' : `raise the ${source.owner}'s run defaults with PATCH /admin/${source.owner === 'key' ? 'keys' : 'teams'}/${source.id} {"limits": {"run": {…}}}`;
+  return new BudgetExceededError(`budget exceeded for run ${identity.run.id} (a call naming no run is a run of its own, limited by ${where}): ${what} ${raise}`, { kind: 'run', id: identity.run.id });
+}
+
+function oneCallRaiseError(header: string, limit: string, source: OneCallRunLimits['source']): InvalidRequestError {
+  const from = source === undefined ? '' : ` (the run defaults of ${source.owner} '${source.id}')`;
+  return new InvalidRequestError(`header ${header}: this call's run is limited to ${limit}${from}; this header can only lower a run's limits, never raise them`, { param: header });
+}
 
 function mergeRunLimits(team: RunLimits | undefined, key: RunLimits | undefined): RunLimits {
   return { ...team, ...key };
@@ -108,10 +151,13 @@ export class BudgetGuard {
     if (!this.anyLimitMayApply(identity)) return this.unreserved(base, at);
     const owners = new Map<string, ScopeOwner>();
     const checks = this.checksFor(identity, at, owners);
-    if (checks.length === 0) return this.unreserved(base, at);
+    const oneCall = identity.run.implicit ? this.oneCallRunLimits(identity) : undefined;
+    if (checks.length === 0 && oneCall === undefined) return this.unreserved(base, at);
 
     const keyLimits = identity.keyId === null ? undefined : this.store.current.keys.get(identity.keyId)?.limits;
     const worstCase = typeof estimate === 'function' ? estimate() : estimate;
+    if (oneCall !== undefined) checkOneCallRun(identity, oneCall, worstCase);
+    if (checks.length === 0) return this.unreserved(base, at);
     // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
     // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
     if (this.leases !== undefined && checks.every((check) => check.stored !== true && !check.scope.startsWith('parallel:'))) {
@@ -196,6 +242,17 @@ export class BudgetGuard {
     return this.store.budgetsOf('customer', this.store.customerId(identity.teamId, identity.customer) ?? null).length > 0;
   }
 
+  /** The limits of a one-call run: the key's and team's run defaults, lowered by its headers; undefined when none. */
+  private oneCallRunLimits(identity: CallIdentity): OneCallRunLimits | undefined {
+    const snapshot = this.store.current;
+    const key = identity.keyId === null ? undefined : snapshot.keys.get(identity.keyId);
+    const team = identity.teamId === null ? undefined : snapshot.teams.get(identity.teamId);
+    const defaults = mergeRunLimits(team?.limits.run, key?.limits.run);
+    if (Object.keys(defaults).length === 0 && identity.lowerRun === undefined) return undefined;
+    const source = key?.limits.run !== undefined ? { owner: 'key' as const, id: identity.keyId! } : team?.limits.run !== undefined ? { owner: 'team' as const, id: identity.teamId! } : undefined;
+    return { defaults, source };
+  }
+
   private checksFor(identity: CallIdentity, at: Date, owners: Map<string, ScopeOwner>): LedgerCheck[] {
     const checks: LedgerCheck[] = [];
     const snapshot = this.store.current;
@@ -231,10 +288,10 @@ export class BudgetGuard {
       checks.push({ scope, window: EPOCH });
     }
     const runDefaults = mergeRunLimits(team?.limits.run, key?.limits.run);
-    const hasRunDefaults = Object.keys(runDefaults).length > 0;
     // A named run may be given limits by an admin at any moment, on any instance: its calls always
-    // go through its counter. A request that named no run is a one-call run: only defaults apply.
-    if (!identity.run.implicit || hasRunDefaults || identity.lowerRun !== undefined) {
+    // go through its counter. A request that named no run is a one-call run, checked in memory
+    // against the defaults (oneCallRunLimits): no counter row per call.
+    if (!identity.run.implicit) {
       const scope = `run:${identity.run.rootRunId}`;
       owners.set(scope, { kind: 'run', runId: identity.run.id, rootRunId: identity.run.rootRunId });
       checks.push({

@@ -122,6 +122,28 @@ describe.each(databaseTargets)('budget guard on $kind', (target: DatabaseTarget)
     expect((error as InvalidRequestError).param).toBe('x-gantry-run-budget-usd');
   });
 
+  it('checks a call naming no run against its key run defaults in memory, with no counter per call', async () => {
+    const keyId = `key-${++sequence}`;
+    await insertApiKey(database.db, { id: keyId, name: keyId, prefix: keyId, secretHash: keyId, limits: { run: { maxCostMicros: 50, maxTokens: 100 } } });
+    await store.reload();
+    const fits = await guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 40, tokens: 10 });
+    expect(fits.reserved).toBe(false);
+    fits.settle(30, 9);
+    await expect(guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 60, tokens: 10 })).rejects.toThrow(
+      new RegExp(`a call naming no run is a run of its own, limited by key '${keyId}'\\): max cost: this call may cost up to \\$0\\.000060, more than \\$0\\.000050; lower max_tokens, or raise the key's run defaults with PATCH /admin/keys/${keyId}`),
+    );
+    await expect(guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 10, tokens: 101 })).rejects.toThrow(/max tokens: this call may use up to 101 tokens, more than 100/);
+    const lowered = { ...identity(keyId), lowerRun: { maxCostMicros: 20 } };
+    await expect(guard.reserve(lowered, `span-${++sequence}`, { costMicros: 30, tokens: 1 })).rejects.toBeInstanceOf(BudgetExceededError);
+    const raising = { ...identity(keyId), lowerRun: { maxCostMicros: 500 } };
+    const error = await guard.reserve(raising, `span-${++sequence}`, { costMicros: 1, tokens: 1 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as InvalidRequestError).param).toBe('x-gantry-run-budget-usd');
+    await guard.drain();
+    const runCounters = await database.db.execute<{ count: string }>(sql`select count(*)::text as count from ${budgetCounters} where scope like 'run:implicit-%'`);
+    expect(Number(runCounters.rows[0]!.count)).toBe(0);
+  });
+
   it('fails closed with a 503 when the ledger cannot be reached', async () => {
     const scratchDatabase = await scratch.open();
     await migrate(scratchDatabase);
