@@ -76,7 +76,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: { id: string; spanId: string } }>('/v1/runs/:id/spans/:spanId', proxy, async (request) => {
     const run = await visibleRun(request.params.id, callerOf(request));
-    const span = await getSpan(app.gantry.database.db, request.params.spanId);
+    const span = await getSpan(app.gantry.database.db, request.params.spanId, run.id);
     if (span === undefined || span.runId !== run.id) {
       throw new NotFoundError(`no span '${request.params.spanId}' in run '${run.id}'; GET /v1/runs/${run.id} lists its spans`);
     }

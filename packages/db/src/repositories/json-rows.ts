@@ -1,5 +1,48 @@
-import { getTableColumns, is, SQL } from 'drizzle-orm';
+import { getTableColumns, getTableName, is, sql, SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+
+interface JsonColumn {
+  /** The drizzle property (camelCase) a row holds the value under. */
+  property: string;
+  /** The column name: the JSON key `json_populate_recordset` matches. */
+  name: string;
+  /** The value written when a row has none (null when the column has no default). */
+  fallback: () => unknown;
+  /** A default the same for every row (not a function, not SQL), or undefined. */
+  constant: unknown;
+}
+
+const columnsByTable = new WeakMap<PgTable, JsonColumn[]>();
+
+function columnsOf(table: PgTable): JsonColumn[] {
+  let columns = columnsByTable.get(table);
+  if (columns !== undefined) return columns;
+  columns = Object.entries(getTableColumns(table)).map(([property, column]) => {
+    let fallback: () => unknown = () => null;
+    let constant: unknown;
+    if (column.default !== undefined && !is(column.default, SQL)) {
+      const value = column.default;
+      fallback = () => value;
+      constant = value;
+    } else if (column.defaultFn !== undefined) {
+      fallback = column.defaultFn as () => unknown;
+    } else if (column.hasDefault && column.columnType === 'PgTimestamp') {
+      // defaultNow(): the same instant the database would have used, give or take the batch delay.
+      fallback = () => new Date();
+    }
+    return { property, name: column.name, fallback, constant };
+  });
+  columnsByTable.set(table, columns);
+  return columns;
+}
+
+/**
+ * Postgres text, json and jsonb cannot hold U+0000; one NUL in a model's output would fail the
+ * whole batch. Stored as U+FFFD instead (an escaped backslash before `u0000` is left alone).
+ */
+function withoutNul(json: string): string {
+  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
+}
 
 /**
  * A batch as one JSON array keyed by column name, defaults filled in, expanded by Postgres'
@@ -8,27 +51,53 @@ import type { PgTable } from 'drizzle-orm/pg-core';
  * up as the gateway's largest CPU cost under load), and no bind-parameter limit to split around.
  */
 export function toJsonRows(table: PgTable, rows: readonly Record<string, unknown>[]): string {
-  const columns = Object.entries(getTableColumns(table)).map(([property, column]) => {
-    let fallback: () => unknown = () => null;
-    if (column.default !== undefined && !is(column.default, SQL)) {
-      const value = column.default;
-      fallback = () => value;
-    } else if (column.defaultFn !== undefined) {
-      fallback = column.defaultFn as () => unknown;
-    } else if (column.hasDefault && column.columnType === 'PgTimestamp') {
-      // defaultNow(): the same instant the database would have used, give or take the batch delay.
-      fallback = () => new Date();
-    }
-    return { property, name: column.name, fallback };
-  });
+  const columns = columnsOf(table);
+  return withoutNul(
+    JSON.stringify(
+      rows.map((row) => {
+        const out: Record<string, unknown> = {};
+        for (const column of columns) out[column.name] = row[column.property] ?? column.fallback();
+        return out;
+      }),
+    ),
+  );
+}
+
+/** A primitive default (`0`, `'running'`) a value may equal; objects are always written. */
+function isConstant(value: unknown, constant: unknown): boolean {
+  return value === constant && (value === null || typeof value !== 'object');
+}
+
+/**
+ * `json_populate_recordset(<defaults row>, <rows>)` for an `INSERT … SELECT *`: the rows as in
+ * {@link toJsonRows}, but each carries only the columns that differ from the table's constant
+ * defaults — nulls, zero counters and `{}` are left out, and Postgres fills them from the base
+ * row (`json_populate_record(null::table, <defaults>)`), which a missing key falls back to.
+ * Postgres parses every byte of the batch at least twice (the `json` parameter, then each row
+ * and column), so leaving out what it can infer is the cheapest bytes to save. Per-row defaults
+ * (`defaultNow()`, `$defaultFn`) are still written with each row.
+ */
+export function jsonRecordset(table: PgTable, rows: readonly Record<string, unknown>[]): SQL {
+  const columns = columnsOf(table);
+  const defaults: Record<string, unknown> = {};
+  for (const column of columns) if (column.constant !== undefined) defaults[column.name] = column.constant;
   const json = JSON.stringify(
     rows.map((row) => {
       const out: Record<string, unknown> = {};
-      for (const column of columns) out[column.name] = row[column.property] ?? column.fallback();
+      for (const column of columns) {
+        const value = row[column.property];
+        if (value === undefined || value === null) {
+          if (column.constant === undefined) {
+            const fallback = column.fallback();
+            if (fallback !== null) out[column.name] = fallback;
+          }
+        } else if (!isConstant(value, column.constant)) {
+          out[column.name] = value;
+        }
+      }
       return out;
     }),
   );
-  // Postgres text, json and jsonb cannot hold U+0000; one NUL in a model's output would fail the
-  // whole batch. Stored as U+FFFD instead (an escaped backslash before `u0000` is left alone).
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
+  const type = sql.identifier(getTableName(table));
+  return sql`json_populate_recordset(json_populate_record(null::${type}, ${JSON.stringify(defaults)}::json), ${withoutNul(json)}::json)`;
 }

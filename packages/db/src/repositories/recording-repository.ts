@@ -1,5 +1,6 @@
-import { asc, eq, sql } from 'drizzle-orm';
-import { toJsonRows } from './json-rows.ts';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { foldSingleAttempts, FOLDED_ATTEMPT_KEY, unfoldAttempts, unfoldSpan } from './folded-attempts.ts';
+import { jsonRecordset } from './json-rows.ts';
 import type { GantryDb } from '../gantry-db.ts';
 import { runs, type NewRun } from '../schema/runs.ts';
 import { spans, type NewSpan, type Span } from '../schema/spans.ts';
@@ -10,31 +11,43 @@ import { spans, type NewSpan, type Span } from '../schema/spans.ts';
  */
 export async function insertRunsIgnoreExisting(db: GantryDb, rows: readonly NewRun[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const result = await db.execute<{ id: string }>(
-    sql`insert into runs select * from json_populate_recordset(null::runs, ${toJsonRows(runs, rows)}::json) on conflict (id) do nothing returning id`,
-  );
+  const result = await db.execute<{ id: string }>(sql`insert into runs select * from ${jsonRecordset(runs, rows)} on conflict (id) do nothing returning id`);
   return result.rows.map((row) => row.id);
 }
 
 /**
  * Inserts spans in one statement whatever the batch size. A span whose id exists already fails the
- * statement: span ids are UUIDv7s minted once.
+ * statement: span ids are UUIDv7s minted once. An llm span's only attempt, when everything about it
+ * but its id, start and model is the llm span's, is stored inside the llm span's row (see
+ * folded-attempts.ts); the readers below return it as the span it was.
  */
 export async function insertSpans(db: GantryDb, rows: readonly NewSpan[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.execute(sql`insert into spans select * from json_populate_recordset(null::spans, ${toJsonRows(spans, rows)}::json)`);
+  await db.execute(sql`insert into spans select * from ${jsonRecordset(spans, foldSingleAttempts(rows))}`);
 }
 
-export async function getSpan(db: GantryDb, id: string): Promise<Span | undefined> {
+/**
+ * One span by id. A folded attempt is found through its llm span; pass the run it belongs to
+ * (when known) so that lookup stays on the run's index rather than scanning llm spans.
+ */
+export async function getSpan(db: GantryDb, id: string, runId?: string): Promise<Span | undefined> {
   const [span] = await db.select().from(spans).where(eq(spans.id, id)).limit(1);
-  return span;
+  if (span !== undefined) return unfoldSpan(span)[0];
+  const [owner] = await db
+    .select()
+    .from(spans)
+    .where(and(runId === undefined ? undefined : eq(spans.runId, runId), eq(spans.kind, 'llm'), sql`${spans.attributes} -> ${FOLDED_ATTEMPT_KEY} ->> 'id' = ${id}`))
+    .limit(1);
+  return owner === undefined ? undefined : unfoldSpan(owner)[1];
 }
 
 /** A run's spans in start order (ties broken by id, which is time-sortable). */
 export async function listSpansByRun(db: GantryDb, runId: string): Promise<Span[]> {
-  return db
-    .select()
-    .from(spans)
-    .where(eq(spans.runId, runId))
-    .orderBy(asc(spans.startedAt), asc(spans.id));
+  return unfoldAttempts(
+    await db
+      .select()
+      .from(spans)
+      .where(eq(spans.runId, runId))
+      .orderBy(asc(spans.startedAt), asc(spans.id)),
+  );
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
+import { unfoldAttempts } from './folded-attempts.ts';
 import { runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
 import { spans, type Span } from '../schema/spans.ts';
 
@@ -172,9 +173,10 @@ export async function listRunSubtree(db: GantryDb, id: string): Promise<Run[]> {
   return db.select().from(runs).where(inArray(runs.id, ids)).orderBy(runs.startedAt, runs.id);
 }
 
+/** The spans of the given runs in start order, folded attempts included (see folded-attempts.ts). */
 export async function listSpansOfRuns(db: GantryDb, runIds: readonly string[]): Promise<Span[]> {
   if (runIds.length === 0) return [];
-  return db.select().from(spans).where(inArray(spans.runId, [...runIds])).orderBy(spans.startedAt, spans.id);
+  return unfoldAttempts(await db.select().from(spans).where(inArray(spans.runId, [...runIds])).orderBy(spans.startedAt, spans.id));
 }
 
 export interface RunFilter {
