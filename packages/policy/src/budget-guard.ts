@@ -1,6 +1,6 @@
 import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type RunLimits } from '@gantry/db';
 import { BudgetExceededError, InvalidRequestError, PermissionDeniedError, UnavailableError } from '@gantry/spec';
-import { minuteStart, periodStart } from './budget-periods.ts';
+import { minuteStart, windowKey } from './budget-periods.ts';
 import { limitError, usd, type ScopeOwner } from './limit-errors.ts';
 import { PolicyStore } from './policy-store.ts';
 import { BudgetLeases, type BudgetLeasesOptions } from './budget-leases.ts';
@@ -268,7 +268,7 @@ export class BudgetGuard {
       for (const budget of list) {
         const scope = `budget:${budget.id}`;
         owners.set(scope, { kind: 'budget', budget, ownerName: name });
-        checks.push({ scope, window: periodStart(budget.period, at).toISOString(), limitMicros: budget.limitMicros });
+        checks.push({ scope, window: windowKey(budget.period, at), limitMicros: budget.limitMicros });
       }
     }
     const minute = minuteStart(at);
@@ -280,7 +280,7 @@ export class BudgetGuard {
       if (id === null || limits === undefined || (limits.rpm === undefined && limits.tpm === undefined)) continue;
       const scope = `rate:${owner}:${id}`;
       owners.set(scope, { kind: 'rate', owner, id, rpm: limits.rpm, tpm: limits.tpm, windowEnd: new Date(minute.getTime() + 60_000) });
-      checks.push({ scope, window: minute.toISOString(), ...(limits.rpm === undefined ? {} : { limitCalls: limits.rpm }), ...(limits.tpm === undefined ? {} : { limitTokens: limits.tpm }) });
+      checks.push({ scope, window: windowKey('minute', at), ...(limits.rpm === undefined ? {} : { limitCalls: limits.rpm }), ...(limits.tpm === undefined ? {} : { limitTokens: limits.tpm }) });
     }
     if (identity.keyId !== null && key?.limits.maxParallel !== undefined) {
       const scope = `parallel:key:${identity.keyId}`;

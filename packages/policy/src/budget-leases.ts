@@ -64,6 +64,8 @@ export interface BudgetLeasesOptions {
 }
 
 const sameLimits = (a: Partial<Amounts>, b: Partial<Amounts>) => a.micros === b.micros && a.calls === b.calls && a.tokens === b.tokens;
+/** Whether a lease was taken under the limits a check carries now (no allocation: it is on every draw). */
+const takenUnder = (lease: Lease, check: LedgerCheck) => lease.limits.micros === check.limitMicros && lease.limits.calls === check.limitCalls && lease.limits.tokens === check.limitTokens;
 
 /**
  * Budget and rate-limit headroom held by this instance (decision 0006): calls far from a limit draw
@@ -214,19 +216,22 @@ export class BudgetLeases {
   /** The draw, if every lease has room for it now and was taken under the same limits. */
   private tryDraw(checks: readonly LedgerCheck[], amounts: readonly Amounts[], entry: Omit<Entry, 'state'>): LeaseDraw | undefined {
     const leases: Lease[] = [];
+    const drawnAt = performance.now();
     for (let index = 0; index < checks.length; index++) {
       const check = checks[index]!;
       const lease = this.leaseOf(check);
       const amount = amounts[index]!;
       // A call that draws nothing on a counter (an unpriced model under a budget) only reports its use.
       if (amount.micros > 0 || amount.calls > 0 || amount.tokens > 0) {
-        if (!sameLimits(lease.limits, limitsOf(check))) return undefined;
-        const avail = this.available(lease);
-        if (DIMENSIONS.some((dimension) => amount[dimension] > 0 && avail[dimension] < amount[dimension])) return undefined;
+        if (!takenUnder(lease, check) || drawnAt >= lease.validUntil) return undefined;
+        const { held, inFlight, used } = lease;
+        // Only limited dimensions are drawn on (amount > 0); the others run past their (zero) hold.
+        if (amount.micros > 0 && amount.micros > held.micros - inFlight.micros - used.micros) return undefined;
+        if (amount.calls > 0 && amount.calls > held.calls - inFlight.calls - used.calls) return undefined;
+        if (amount.tokens > 0 && amount.tokens > held.tokens - inFlight.tokens - used.tokens) return undefined;
       }
       leases.push(lease);
     }
-    const drawnAt = performance.now();
     leases.forEach((lease, index) => {
       const amount = amounts[index]!;
       for (const dimension of DIMENSIONS) lease.inFlight[dimension] += amount[dimension];
@@ -269,10 +274,15 @@ export class BudgetLeases {
    */
   private refillIfLow(lease: Lease, amount: Amounts): void {
     if (this.prefetch === 0 || lease.refill !== undefined) return;
-    const ahead = this.ahead(lease, amount);
-    const avail = this.available(lease);
-    if (!DIMENSIONS.some((dimension) => amount[dimension] > 0 && avail[dimension] < ahead[dimension] / 4)) return;
-    lease.refill = ahead;
+    // Checked on every draw, so without allocating: room per dimension against a quarter of what is taken ahead.
+    const quarter = Math.max(this.prefetch, Math.ceil(lease.rate)) / 4;
+    const { held, inFlight, used } = lease;
+    const low =
+      (amount.micros > 0 && held.micros - inFlight.micros - used.micros < amount.micros * quarter) ||
+      (amount.calls > 0 && held.calls - inFlight.calls - used.calls < amount.calls * quarter) ||
+      (amount.tokens > 0 && held.tokens - inFlight.tokens - used.tokens < amount.tokens * quarter);
+    if (!low) return;
+    lease.refill = this.ahead(lease, amount);
     if (this.refillQueued) return;
     this.refillQueued = true;
     this.enqueue(async () => {

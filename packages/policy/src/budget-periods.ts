@@ -38,3 +38,21 @@ export function periodEnd(period: BudgetPeriod, at: Date): Date | undefined {
 export function minuteStart(at: Date): Date {
   return new Date(Math.floor(at.getTime() / 60_000) * 60_000);
 }
+
+/** The last window key computed per period (and for minutes), valid until its window ends. */
+const windowKeys = new Map<BudgetPeriod | 'minute', { from: number; until: number; key: string }>();
+
+/**
+ * The ISO 8601 start of the window containing `at` — a counter's window key — computed once per
+ * window rather than on every call (it is on every limited call's path).
+ */
+export function windowKey(period: BudgetPeriod | 'minute', at: Date): string {
+  const time = at.getTime();
+  const cached = windowKeys.get(period);
+  if (cached !== undefined && time >= cached.from && time < cached.until) return cached.key;
+  const start = period === 'minute' ? minuteStart(at) : periodStart(period, at);
+  const end = period === 'minute' ? start.getTime() + 60_000 : (periodEnd(period, at)?.getTime() ?? Number.POSITIVE_INFINITY);
+  const key = start.toISOString();
+  windowKeys.set(period, { from: start.getTime(), until: end, key });
+  return key;
+}
