@@ -351,18 +351,21 @@ export class BudgetLeases {
   private async sync(trimAll: boolean, trim: ReadonlySet<Lease> = new Set()): Promise<void> {
     const startedAt = performance.now();
     const syncs: LeaseSync[] = [];
-    const reported: Array<{ lease: Lease; used: Amounts; trimmed: boolean }> = [];
+    const reported: Array<{ lease: Lease; used: Amounts }> = [];
     for (const lease of this.leases.values()) {
       // Trimming keeps what calls in flight drew, so a long call does not keep a lease busy.
       const idle = startedAt - lease.lastDrawn >= this.idleMs;
       const trimmed = trimAll || trim.has(lease) || idle;
       const hasUse = lease.used.micros !== 0 || lease.used.calls !== 0 || lease.used.tokens !== 0;
       const expiring = lease.validUntil - startedAt < this.ttlMs / 4;
-      const holds = lease.held.micros !== 0 || lease.held.calls !== 0 || lease.held.tokens !== 0;
-      if (!hasUse && !(holds && (trimmed || expiring)) && !trim.has(lease)) continue;
+      const { held, inFlight } = lease;
+      const holds = held.micros !== 0 || held.calls !== 0 || held.tokens !== 0;
+      // Only a hold beyond what running calls drew can be trimmed (a long call is not synced every tick).
+      const spare = held.micros > inFlight.micros || held.calls > inFlight.calls || held.tokens > inFlight.tokens;
+      if (!hasUse && !(trimmed && spare) && !(holds && expiring) && !trim.has(lease)) continue;
       const used = { ...lease.used };
-      syncs.push({ scope: lease.scope, window: lease.window, used, ...(trimmed ? { keep: { ...lease.inFlight } } : {}) });
-      reported.push({ lease, used, trimmed });
+      syncs.push({ scope: lease.scope, window: lease.window, used, ...(trimmed ? { keep: { ...inFlight } } : {}) });
+      reported.push({ lease, used });
     }
     const entries = this.entries;
     if (syncs.length === 0 && entries.length === 0) {
