@@ -15,11 +15,10 @@ describe('routing: circuit breakers', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: { guarded: { targets: ['local/br-primary', 'local/br-backup'] }, lonely: { targets: ['local/br-only'] } },
         routing: { breaker: { failure_threshold: 3, open_ms: 1_000 } },
-      }),
+      },
     });
   });
   afterAll(async () => {

@@ -23,11 +23,10 @@ describe('routing: the gateway-wide retry budget', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: { down: { targets: ['local/gb-a', 'local/gb-b'], retry: { max_attempts: 4, base_delay_ms: 1, max_delay_ms: 5 } } },
         routing: { retry_budget_ratio: 0.1, retry_budget_minimum: 0, retry_budget_window_ms: 60_000, breaker: noBreaker },
-      }),
+      },
     });
     stack.mock.script('gb-a', [{ status: 503 }]);
     stack.mock.script('gb-b', [{ status: 503 }]);
@@ -48,11 +47,10 @@ describe('routing: the per-run retry budget', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: { down: { targets: ['local/rb-a', 'local/rb-b'], retry: { max_attempts: 4, base_delay_ms: 1, max_delay_ms: 5 } } },
         routing: { retry_budget_ratio: 100, run_retry_budget: 3, breaker: noBreaker },
-      }),
+      },
     });
     stack.mock.script('rb-a', [{ status: 503 }]);
     stack.mock.script('rb-b', [{ status: 503 }]);

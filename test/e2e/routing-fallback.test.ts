@@ -10,8 +10,7 @@ describe('routing: fallback, retries and timeouts', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: {
           primary503: { targets: ['local/rf-503', 'local/rf-backup'] },
           limited: { targets: ['local/rf-429'], retry: { max_attempts: 2, base_delay_ms: 1, max_delay_ms: 5_000 } },
@@ -22,7 +21,7 @@ describe('routing: fallback, retries and timeouts', () => {
           careful2: { targets: ['local/rf-strict2'], content_policy_fallback: 'local/rf-lenient-down' },
           only5xx: { targets: ['local/rf-only-429', 'local/rf-only-backup'], fallback_on: ['5xx'] },
         },
-      }),
+      },
     });
   });
   afterAll(async () => {

@@ -17,15 +17,14 @@ describe('routing: run-sticky fallback', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: {
           sticky: { targets: ['local/sk-a', 'local/sk-b', 'local/sk-c'] },
           loose: { targets: ['local/sk-loose-a', 'local/sk-loose-b'], sticky: 'none' },
           brief: { targets: ['local/sk-brief-a', 'local/sk-brief-b'], sticky_ttl_ms: 300 },
         },
         routing: { breaker: { failure_threshold: 1_000, min_requests: 1_000 } },
-      }),
+      },
     });
   });
   afterAll(async () => {

@@ -8,13 +8,12 @@ describe('routing: strategies', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: {
           spread: { strategy: 'weighted', targets: [{ target: 'local/ws-heavy', weight: 3 }, { target: 'local/ws-light', weight: 1 }] },
           quick: { strategy: 'least-latency', targets: ['local/ll-slow', 'local/ll-fast'] },
         },
-      }),
+      },
     });
   });
   afterAll(async () => {

@@ -10,15 +10,14 @@ describe('routing: streams fall back only before their first event', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      config: (mockUrl) => ({
-        providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
+      config: {
         models: {
           cutEarly: { targets: ['local/rs-cut0', 'local/rs-ok'] },
           errorEarly: { targets: ['local/rs-error0', 'local/rs-ok'] },
           slowStart: { targets: [{ target: 'local/rs-slow', first_token_timeout_ms: 300 }, 'local/rs-ok'] },
           cutLate: { targets: ['local/rs-cut-mid', 'local/rs-never'] },
         },
-      }),
+      },
     });
     stack.mock.script('rs-ok', [{ text: 'the whole answer from the backup', chunkSize: 5 }]);
   });
