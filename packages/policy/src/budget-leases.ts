@@ -63,7 +63,6 @@ export interface BudgetLeasesOptions {
   onError?: (error: unknown) => void;
 }
 
-const sameLimits = (a: Partial<Amounts>, b: Partial<Amounts>) => a.micros === b.micros && a.calls === b.calls && a.tokens === b.tokens;
 /** Whether a lease was taken under the limits a check carries now (no allocation: it is on every draw). */
 const takenUnder = (lease: Lease, check: LedgerCheck) => lease.limits.micros === check.limitMicros && lease.limits.calls === check.limitCalls && lease.limits.tokens === check.limitTokens;
 
@@ -319,7 +318,7 @@ export class BudgetLeases {
       if (lease === undefined) continue;
       const limits = limitsOf(check);
       const holds = DIMENSIONS.some((dimension) => lease.held[dimension] !== 0);
-      if (holds && (!sameLimits(lease.limits, limits) || performance.now() >= lease.validUntil)) stale.set(lease, limits);
+      if (holds && (!takenUnder(lease, check) || performance.now() >= lease.validUntil)) stale.set(lease, limits);
       else lease.limits = limits;
     }
     if (stale.size === 0) return;
@@ -373,6 +372,10 @@ export class BudgetLeases {
       return;
     }
     this.entries = [];
+    // A hold being trimmed must not be drawn on meanwhile: the database gives back what it had as
+    // spare when the sync started. Calls arriving now wait in the queue; the sync's answer
+    // (setHeld) makes the lease drawable again.
+    for (const sync of syncs) if (sync.keep !== undefined) this.leases.get(`${sync.scope}\n${sync.window}`)!.validUntil = 0;
     let holds;
     try {
       holds = await syncLeasesInLedger(this.db, this.instanceId, this.now(), this.ttlMs, syncs, entries);

@@ -98,12 +98,7 @@ export async function reserveInLedger(db: GantryDb, reservation: LedgerReservati
     max_parallel: reservation.maxParallel ?? null,
     parallel_timeout_ms: reservation.parallelTimeoutMs ?? 600_000,
   };
-  const result = await db.execute<{ outcome: LedgerOutcome | string }>(
-    sql`select gantry_reserve(${JSON.stringify(entry)}::jsonb, ${JSON.stringify(checks.map(snake))}::jsonb) as outcome`,
-  );
-  const outcome = result.rows[0]?.outcome;
-  if (outcome === undefined) throw new Error('gantry_reserve returned no row');
-  return typeof outcome === 'string' ? (JSON.parse(outcome) as LedgerOutcome) : outcome;
+  return (await callJsonFunction(db, sql`select gantry_reserve(${JSON.stringify(entry)}::jsonb, ${JSON.stringify(checks.map(snake))}::jsonb) as outcome`)) as unknown as LedgerOutcome;
 }
 
 /** Settles a reservation at its actual cost, or releases it (`micros` ignored). False if already done. */
@@ -211,6 +206,7 @@ const holds = (rows: readonly LeaseRow[]): LeaseHold[] =>
     tokens: Number(row.held_tokens),
   }));
 
+/** Runs a ledger function returning one jsonb `outcome` (the driver may hand it over as text). */
 async function callJsonFunction(db: GantryDb, query: ReturnType<typeof sql>): Promise<Record<string, unknown>> {
   const result = await db.execute<{ outcome: Record<string, unknown> | string }>(query);
   const outcome = result.rows[0]?.outcome;
