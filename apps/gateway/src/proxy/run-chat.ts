@@ -34,9 +34,19 @@ function failureOf(error: unknown, signal: AbortSignal): GatewayError {
   return signal.aborted ? new ClientClosedError({ cause: error }) : toGatewayError(error);
 }
 
-function record(call: ChatCall, outcome: { target?: Target; result?: ChatResult; error?: GatewayError; firstTokenAt?: number; raw?: unknown }): void {
+interface Outcome {
+  target?: Target;
+  result?: ChatResult;
+  error?: GatewayError;
+  firstTokenAt?: number;
+  raw?: unknown;
+  /** When the call ended, if it is recorded later than that. */
+  endedAt?: number;
+}
+
+function record(call: ChatCall, outcome: Outcome): void {
   const { services } = call;
-  const endedAt = Date.now();
+  const endedAt = outcome.endedAt ?? Date.now();
   const usage = outcome.result?.usage;
   // The winning attempt lasts until the call is over (for streams, until the last byte).
   const last = call.attempts.at(-1);
@@ -84,6 +94,15 @@ function record(call: ChatCall, outcome: { target?: Target; result?: ChatResult;
   if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
 }
 
+/** `record`, off the response's path; a failure there is logged, never thrown into the event loop. */
+function recordLater(call: ChatCall, outcome: Outcome, reply: FastifyReply): void {
+  try {
+    record(call, outcome);
+  } catch (error) {
+    reply.log.error({ err: error, spanId: call.spanId }, 'recording a chat call failed');
+  }
+}
+
 /** The caller as runs see it. */
 export function callerOf(request: FastifyRequest) {
   const principal = request.principal;
@@ -118,7 +137,8 @@ async function completeChat(call: ChatCall, route: Route, reply: FastifyReply): 
   try {
     const outcome = await call.services.router.call(route, routeOptions(call, isRefusal), (next, signal) => next.provider.chat(call.request, { model: next.model, signal }));
     target = outcome.target;
-    record(call, { target, result: outcome.value.result, raw: outcome.value.raw });
+    // Recorded once the answer is on its way: building the span's rows is not the client's wait.
+    setImmediate(recordLater, call, { target, result: outcome.value.result, raw: outcome.value.raw, endedAt: Date.now() }, reply);
     reply.header('x-gantry-target', target.id).header('x-gantry-attempts', String(call.attempts.length));
     return call.wire.encodeResult(outcome.value.result, call.request);
   } catch (error) {
@@ -156,8 +176,11 @@ async function streamChat(call: ChatCall, route: Route, reply: FastifyReply): Pr
   try {
     for await (const event of stream) {
       builder.push(event);
-      if (firstTokenAt === undefined && isContent(event)) firstTokenAt = Date.now();
+      const first = firstTokenAt === undefined && isContent(event);
+      if (first) firstTokenAt = Date.now();
       const drained = writeSse(response, encoder.encode(event), call.signal);
+      // The first token leaves now, with the headers, not after the rest of its upstream packet.
+      if (first && response.writableCorked) response.uncork();
       if (drained !== undefined) await drained;
     }
     await writeSse(response, encoder.end(), call.signal);
