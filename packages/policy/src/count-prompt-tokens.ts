@@ -7,6 +7,49 @@ const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_MEDIA_PART = 1_500;
 
 /**
+ * Token counts of long texts, remembered. An agent sends its whole context again on every turn,
+ * and counting a 100 KB prompt with the BPE takes milliseconds; looking it up takes microseconds
+ * (a Map hashes a long string by its length and compares it on a hit). Least recently used
+ * texts go first once the cache holds `maxChars` characters of keys.
+ */
+export class TokenCountCache {
+  private readonly counts = new Map<string, number>();
+  private chars = 0;
+
+  constructor(
+    private readonly options: { maxChars: number; minChars: number; count: (text: string) => number },
+  ) {}
+
+  count(text: string): number {
+    if (text.length < this.options.minChars) return this.options.count(text);
+    const known = this.counts.get(text);
+    if (known !== undefined) {
+      // Most recently used last: re-inserted.
+      this.counts.delete(text);
+      this.counts.set(text, known);
+      return known;
+    }
+    const counted = this.options.count(text);
+    if (text.length > this.options.maxChars) return counted;
+    this.counts.set(text, counted);
+    this.chars += text.length;
+    for (const oldest of this.counts.keys()) {
+      if (this.chars <= this.options.maxChars) break;
+      this.counts.delete(oldest);
+      this.chars -= oldest.length;
+    }
+    return counted;
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+}
+
+/** Below 1 KB the BPE is as quick as a lookup; up to 16 M characters of prompt text are remembered. */
+const textTokens = new TokenCountCache({ minChars: 1024, maxChars: 16 * 1024 * 1024, count: countTokens });
+
+/**
  * Prompt tokens of a chat request, counted with the o200k BPE (GPT-4o and later). Other model
  * families tokenize differently (typically within ±20% for English); reservations only have to
  * bound a call's cost, and settlement uses the provider's own count.
@@ -16,13 +59,13 @@ export function countPromptTokens(request: ChatRequest): number {
   for (const message of request.messages) {
     tokens += TOKENS_PER_MESSAGE;
     for (const part of message.content) {
-      if (part.type === 'tool-call') tokens += countTokens(part.name) + countTokens(part.arguments) + 8;
-      else if ('text' in part && typeof part.text === 'string') tokens += countTokens(part.text);
+      if (part.type === 'tool-call') tokens += countTokens(part.name) + textTokens.count(part.arguments) + 8;
+      else if ('text' in part && typeof part.text === 'string') tokens += textTokens.count(part.text);
       else tokens += TOKENS_PER_MEDIA_PART;
     }
   }
-  if (request.tools !== undefined && request.tools.length > 0) tokens += countTokens(JSON.stringify(request.tools));
-  if (request.responseFormat !== undefined) tokens += countTokens(JSON.stringify(request.responseFormat));
+  if (request.tools !== undefined && request.tools.length > 0) tokens += textTokens.count(JSON.stringify(request.tools));
+  if (request.responseFormat !== undefined) tokens += textTokens.count(JSON.stringify(request.responseFormat));
   return tokens;
 }
 
@@ -31,7 +74,7 @@ export function countEmbeddingTokens(request: EmbeddingRequest): number {
   const inputs: unknown[] = Array.isArray(request.input) ? request.input : [request.input];
   let tokens = 0;
   for (const input of inputs) {
-    if (typeof input === 'string') tokens += countTokens(input);
+    if (typeof input === 'string') tokens += textTokens.count(input);
     else if (typeof input === 'number') tokens += 1;
     else if (Array.isArray(input)) tokens += input.length;
   }

@@ -2,7 +2,7 @@ export { generateApiKeySecret, hashApiKeySecret, API_KEY_PREFIX_LENGTH } from '.
 export { KeyAuthenticator, type KeyAuthenticatorOptions, type Principal } from './key-authenticator.ts';
 export { BudgetGuard, type BudgetGuardOptions, type CallEstimate, type CallIdentity, type Reservation } from './budget-guard.ts';
 export { periodEnd, periodStart, minuteStart } from './budget-periods.ts';
-export { countEmbeddingTokens, countPromptTokens } from './count-prompt-tokens.ts';
+export { countEmbeddingTokens, countPromptTokens, TokenCountCache } from './count-prompt-tokens.ts';
 export { usd } from './limit-errors.ts';
 export { PolicyStore, type PolicyStoreOptions } from './policy-store.ts';
 export { parseUsdMicros, readCustomerHeader, readRunLimitHeaders } from './read-limit-headers.ts';
