@@ -45,6 +45,19 @@ export interface BudgetGuardOptions {
 
 const EPOCH = new Date(0).toISOString();
 
+/** The limits a call is checked against, and who set each (for the refusal's message). Never mutated once built. */
+interface CallPlan {
+  /** The policy and minute it was built for (one-call runs' plans are reused while both hold); none for named runs. */
+  snapshot: PolicyStore['current'] | undefined;
+  minute: number;
+  checks: LedgerCheck[];
+  owners: ReadonlyMap<string, ScopeOwner>;
+  /** The checks' counters, as ledger entries list them. */
+  scopes: { scope: string; window: string }[];
+  /** Whether every check may draw on leases (no run or parallel limit, which reserve per call). */
+  leased: boolean;
+}
+
 interface OneCallRunLimits {
   defaults: RunLimits;
   /** Where the defaults come from (the key's win per field), for the error's advice. */
@@ -104,6 +117,8 @@ export class BudgetGuard {
   private readonly writer: SettledEntryWriter;
   private readonly onError: (error: unknown) => void;
   private readonly leases: BudgetLeases | undefined;
+  /** Plans of one-call runs by caller (key, team, customer). */
+  private readonly plans = new Map<string, CallPlan>();
 
   constructor(
     private readonly db: GantryDb,
@@ -149,8 +164,7 @@ export class BudgetGuard {
     };
     // The common case (the master key, keys without limits) decided with a few map lookups.
     if (!this.anyLimitMayApply(identity)) return this.unreserved(base, at);
-    const owners = new Map<string, ScopeOwner>();
-    const checks = this.checksFor(identity, at, owners);
+    const { checks, owners, scopes, leased } = this.planFor(identity, at);
     const oneCall = identity.run.implicit ? this.oneCallRunLimits(identity) : undefined;
     if (checks.length === 0 && oneCall === undefined) return this.unreserved(base, at);
 
@@ -160,9 +174,7 @@ export class BudgetGuard {
     if (checks.length === 0) return this.unreserved(base, at);
     // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
     // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
-    if (this.leases !== undefined && checks.every((check) => check.stored !== true && !check.scope.startsWith('parallel:'))) {
-      return this.drawOnLeases(this.leases, checks, owners, base, at, worstCase);
-    }
+    if (this.leases !== undefined && leased) return this.drawOnLeases(this.leases, checks, owners, scopes, base, at, worstCase);
     const reservation: LedgerReservation = {
       ...base,
       at,
@@ -194,6 +206,7 @@ export class BudgetGuard {
     leases: BudgetLeases,
     checks: readonly LedgerCheck[],
     owners: ReadonlyMap<string, ScopeOwner>,
+    scopes: CallPlan['scopes'],
     base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>,
     at: Date,
     worstCase: CallEstimate,
@@ -202,7 +215,7 @@ export class BudgetGuard {
     try {
       outcome = await leases.draw(checks, worstCase.costMicros, worstCase.tokens, {
         ...base,
-        scopes: checks.map((check) => ({ scope: check.scope, window: check.window })),
+        scopes,
         reservedMicros: worstCase.costMicros,
         reservedTokens: worstCase.tokens,
         createdAt: at,
@@ -251,6 +264,37 @@ export class BudgetGuard {
     if (Object.keys(defaults).length === 0 && identity.lowerRun === undefined) return undefined;
     const source = key?.limits.run !== undefined ? { owner: 'key' as const, id: identity.keyId! } : team?.limits.run !== undefined ? { owner: 'team' as const, id: identity.teamId! } : undefined;
     return { defaults, source };
+  }
+
+  /**
+   * What a call is checked against. A call naming no run is checked like every other of its
+   * caller's: its plan is built once, and again when the policy changes or a minute starts (every
+   * window key, budget periods' included, can only change with the minute).
+   */
+  private planFor(identity: CallIdentity, at: Date): CallPlan {
+    if (!identity.run.implicit) return this.buildPlan(identity, at);
+    const snapshot = this.store.current;
+    const minute = Math.floor(at.getTime() / 60_000);
+    const key = `${identity.keyId ?? ''}\n${identity.teamId ?? ''}\n${identity.customer ?? ''}`;
+    const cached = this.plans.get(key);
+    if (cached !== undefined && cached.snapshot === snapshot && cached.minute === minute) return cached;
+    const plan = this.buildPlan(identity, at, snapshot, minute);
+    if (this.plans.size >= 10_000) this.plans.clear();
+    this.plans.set(key, plan);
+    return plan;
+  }
+
+  private buildPlan(identity: CallIdentity, at: Date, snapshot?: CallPlan['snapshot'], minute = Number.NaN): CallPlan {
+    const owners = new Map<string, ScopeOwner>();
+    const checks = this.checksFor(identity, at, owners);
+    return {
+      snapshot,
+      minute,
+      checks,
+      owners,
+      scopes: checks.map((check) => ({ scope: check.scope, window: check.window })),
+      leased: checks.every((check) => check.stored !== true && !check.scope.startsWith('parallel:')),
+    };
   }
 
   private checksFor(identity: CallIdentity, at: Date, owners: Map<string, ScopeOwner>): LedgerCheck[] {

@@ -231,23 +231,29 @@ export class BudgetLeases {
       }
       leases.push(lease);
     }
-    leases.forEach((lease, index) => {
+    for (let index = 0; index < leases.length; index++) {
+      const lease = leases[index]!;
       const amount = amounts[index]!;
-      for (const dimension of DIMENSIONS) lease.inFlight[dimension] += amount[dimension];
+      lease.inFlight.micros += amount.micros;
+      lease.inFlight.calls += amount.calls;
+      lease.inFlight.tokens += amount.tokens;
       lease.lastDrawn = drawnAt;
       lease.open += 1;
       lease.draws += 1;
       this.refillIfLow(lease, amount);
-    });
+    }
     let done = false;
     return {
       finish: (state, micros, usedTokens, finishedAt) => {
         if (done) return;
         done = true;
         const settled = state === 'settled';
-        leases.forEach((lease, index) => {
+        for (let index = 0; index < leases.length; index++) {
+          const lease = leases[index]!;
           const amount = amounts[index]!;
-          for (const dimension of DIMENSIONS) lease.inFlight[dimension] -= amount[dimension];
+          lease.inFlight.micros -= amount.micros;
+          lease.inFlight.calls -= amount.calls;
+          lease.inFlight.tokens -= amount.tokens;
           lease.open -= 1;
           // Like a per-call reservation: a released call still counts toward its rate window.
           lease.used.calls += 1;
@@ -255,7 +261,7 @@ export class BudgetLeases {
             lease.used.micros += micros;
             lease.used.tokens += usedTokens;
           }
-        });
+        }
         this.entries.push({
           ...entry,
           state,

@@ -6,11 +6,15 @@ const TOKENS_PER_MESSAGE = 4;
 /** Images, audio and files are priced by the provider in ways text cannot predict: a generous flat guess. */
 const TOKENS_PER_MEDIA_PART = 1_500;
 
+/** What an entry costs the cache, in characters: its text, and the map's own overhead. */
+const weight = (text: string) => text.length + 64;
+
 /**
- * Token counts of long texts, remembered. An agent sends its whole context again on every turn,
+ * Token counts of texts, remembered. An agent sends its whole context again on every turn,
  * and counting a 100 KB prompt with the BPE takes milliseconds; looking it up takes microseconds
- * (a Map hashes a long string by its length and compares it on a hit). Least recently used
- * texts go first once the cache holds `maxChars` characters of keys.
+ * (a Map hashes a long string by its length and compares it on a hit); a short system prompt
+ * or tool list is sent again just as often. Least recently used texts go first once the cache
+ * holds `maxChars` characters (each entry weighs 64 more). Texts under `minChars` are counted.
  */
 export class TokenCountCache {
   private readonly counts = new Map<string, number>();
@@ -30,13 +34,13 @@ export class TokenCountCache {
       return known;
     }
     const counted = this.options.count(text);
-    if (text.length > this.options.maxChars) return counted;
+    if (weight(text) > this.options.maxChars) return counted;
     this.counts.set(text, counted);
-    this.chars += text.length;
+    this.chars += weight(text);
     for (const oldest of this.counts.keys()) {
       if (this.chars <= this.options.maxChars) break;
       this.counts.delete(oldest);
-      this.chars -= oldest.length;
+      this.chars -= weight(oldest);
     }
     return counted;
   }
@@ -46,8 +50,8 @@ export class TokenCountCache {
   }
 }
 
-/** Below 1 KB the BPE is as quick as a lookup; up to 16 M characters of prompt text are remembered. */
-const textTokens = new TokenCountCache({ minChars: 1024, maxChars: 16 * 1024 * 1024, count: countTokens });
+/** Even a sentence takes the BPE microseconds, a lookup nanoseconds; up to 16 M characters are remembered. */
+const textTokens = new TokenCountCache({ minChars: 8, maxChars: 16 * 1024 * 1024, count: countTokens });
 
 /**
  * Prompt tokens of a chat request, counted with the o200k BPE (GPT-4o and later). Other model

@@ -21,23 +21,24 @@ describe('TokenCountCache', () => {
 
   it('does not remember short texts, nor one longer than the whole cache', () => {
     const counter = counting();
-    const cache = new TokenCountCache({ minChars: 10, maxChars: 100, count: counter.count });
+    const cache = new TokenCountCache({ minChars: 10, maxChars: 200, count: counter.count });
     cache.count('short');
     cache.count('short');
-    cache.count('y'.repeat(101));
-    cache.count('y'.repeat(101));
+    cache.count('y'.repeat(137)); // 137 + 64 > 200
+    cache.count('y'.repeat(137));
     expect(counter.asked).toHaveLength(4);
     expect(cache.size).toBe(0);
   });
 
   it('forgets the least recently used texts first once it holds maxChars characters', () => {
     const counter = counting();
-    const cache = new TokenCountCache({ minChars: 10, maxChars: 100, count: counter.count });
+    // Each entry weighs its length + 64: two of 40 characters fit in 220, not three.
+    const cache = new TokenCountCache({ minChars: 10, maxChars: 220, count: counter.count });
     const [a, b, c] = ['a', 'b', 'c'].map((letter) => letter.repeat(40));
     cache.count(a!);
     cache.count(b!);
     cache.count(a!); // a is now the most recently used
-    cache.count(c!); // 120 characters: b goes
+    cache.count(c!); // 312 > 220: b goes
     expect(cache.size).toBe(2);
     counter.asked.length = 0;
     cache.count(a!);
