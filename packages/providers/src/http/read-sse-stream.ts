@@ -49,22 +49,16 @@ export function toProviderStream(response: SseResponse, createDecoding: () => Ss
 export async function* readSseStream(response: SseResponse, decoding: SseDecoding): AsyncGenerator<StreamEvent> {
   const { provider, body, raw, signal } = response;
   const { onStrayLine } = decoding;
-  const queue: StreamEvent[] = [];
-  let failure: unknown;
-  const take = (decode: () => StreamEvent[]): void => {
-    if (failure !== undefined) return;
-    try {
-      queue.push(...decode());
-    } catch (error) {
-      failure = error;
-    }
-  };
+  // Frames are decoded as they are yielded, not when their packet arrives: the first of a packet
+  // reaches the client before the rest are decoded. A frame that fails to decode fails the stream
+  // after the events of the frames before it.
+  const frames: (() => StreamEvent[])[] = [];
   const parser = createParser({
-    onEvent: (event) => take(() => decoding.decode(event.data, event.event)),
+    onEvent: (event) => frames.push(() => decoding.decode(event.data, event.event)),
     onError(error) {
       const line = error.line;
       if (onStrayLine === undefined || error.type !== 'unknown-field' || line === undefined) return;
-      take(() => onStrayLine(line));
+      frames.push(() => onStrayLine(line));
     },
   });
   const utf8 = new TextDecoder();
@@ -74,15 +68,13 @@ export async function* readSseStream(response: SseResponse, decoding: SseDecodin
       const piece = utf8.decode(chunk as Buffer, { stream: true });
       if (text.length < RAW_STREAM_CAP) text += piece;
       parser.feed(piece);
-      while (queue.length > 0) yield queue.shift()!;
-      if (failure !== undefined) throw failure;
+      while (frames.length > 0) for (const event of frames.shift()!()) yield event;
     }
     // A last frame or line without its terminating blank line still counts. (`parser.reset({ consume:
     // true })` would parse the last line but drop a frame that was not yet dispatched.)
     parser.feed('\n\n');
-    if (decoding.onBodyEnd !== undefined) take(decoding.onBodyEnd);
-    while (queue.length > 0) yield queue.shift()!;
-    if (failure !== undefined) throw failure;
+    if (decoding.onBodyEnd !== undefined) frames.push(() => decoding.onBodyEnd!());
+    while (frames.length > 0) for (const event of frames.shift()!()) yield event;
   } catch (error) {
     throw toTransportError(provider, error, signal);
   } finally {
