@@ -5,6 +5,7 @@ export interface LoadResult {
   latencies: number[];
   requestsPerSecond: number;
   errors: number;
+  elapsedMs: number;
 }
 
 /**
@@ -49,7 +50,14 @@ export async function runLoad(options: {
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const elapsed = performance.now() - started;
   await pool.close();
-  return { latencies, requestsPerSecond: (latencies.length / elapsed) * 1000, errors };
+  return { latencies, requestsPerSecond: (latencies.length / elapsed) * 1000, errors, elapsedMs: elapsed };
+}
+
+/** Loads measured in slices, as one: their latencies together, requests per second over their summed time. */
+export function mergeLoads(loads: readonly LoadResult[]): LoadResult {
+  const latencies = loads.flatMap((load) => load.latencies);
+  const elapsedMs = loads.reduce((sum, load) => sum + load.elapsedMs, 0);
+  return { latencies, requestsPerSecond: (latencies.length / elapsedMs) * 1000, errors: loads.reduce((sum, load) => sum + load.errors, 0), elapsedMs };
 }
 
 export function percentile(values: number[], p: number): number {

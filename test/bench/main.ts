@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile, runLoad, type LoadResult } from './load.ts';
+import { mergeLoads, percentile, runLoad, type LoadResult } from './load.ts';
 import { runOutageDrill } from './outage-drill.ts';
-import { answers, spawnServer, type Server } from './spawn-server.ts';
+import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
 
 /**
  * `pnpm bench`: the same load against the mock directly, through a bare Node pass-through (the
@@ -18,6 +18,7 @@ const MOCK_PORT = 4610;
 const PROXY_PORT = 4620;
 const GANTRY_PORT = 4630;
 const MASTER_KEY = 'gk-master-bench';
+const LIMITED = 'gantry (budgets + rate limits)';
 
 const body = (stream: boolean, model: string) =>
   JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 32, ...(stream ? { stream: true } : {}) });
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
       { name: 'floor', url: `http://127.0.0.1:${PROXY_PORT}`, model: 'bench-model' },
       { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model' },
       { name: 'gantry (recording off)', url: `http://127.0.0.1:${GANTRY_PORT + 1}`, model: 'mock/bench-model' },
-      { name: 'gantry (budgets + rate limits)', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', apiKey: limitedApiKey },
+      { name: LIMITED, url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', apiKey: limitedApiKey },
     ];
     console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on (and off, for its cost), and under budgets and rate limits\n`);
 
@@ -95,12 +96,31 @@ async function main(): Promise<void> {
     for (const stream of [false, true]) {
       for (const concurrency of CONCURRENCIES) {
         const results = new Map<string, LoadResult>();
+        const loadOf = (scenario: Scenario) => ({
+          url: scenario.url,
+          path: '/v1/chat/completions',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${scenario.apiKey ?? MASTER_KEY}` },
+          body: body(stream, scenario.model),
+          concurrency,
+          stream,
+        });
         for (const scenario of scenarios) {
-          const headers = { 'content-type': 'application/json', authorization: `Bearer ${scenario.apiKey ?? MASTER_KEY}` };
-          const load = { url: scenario.url, path: '/v1/chat/completions', headers, body: body(stream, scenario.model), concurrency, stream };
-          await runLoad({ ...load, durationMs: Math.min(1500, DURATION_MS / 2) }); // warm-up: JIT, pools
-          results.set(scenario.name, await runLoad({ ...load, durationMs: DURATION_MS }));
+          if (scenario.name === LIMITED) continue;
+          await quiet(servers);
+          await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) }); // warm-up: JIT, pools
+          results.set(scenario.name, await runLoad({ ...loadOf(scenario), durationMs: DURATION_MS }));
         }
+        // The cost of limits is a difference of two loads on one gantry: measured in alternating
+        // slices, so both see the same database size, backlog and machine state.
+        const pair = [scenarios.find((scenario) => scenario.name === 'gantry')!, scenarios.find((scenario) => scenario.name === LIMITED)!];
+        const slices = new Map<string, LoadResult[]>(pair.map((scenario) => [scenario.name, []]));
+        await quiet(servers);
+        for (const scenario of pair) await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) });
+        for (let slice = 0; slice < 4; slice++) {
+          for (const scenario of slice % 2 === 0 ? pair : [...pair].reverse()) slices.get(scenario.name)!.push(await runLoad({ ...loadOf(scenario), durationMs: DURATION_MS / 4 }));
+        }
+        const pairResults = new Map([...slices].map(([name, loads]) => [name, mergeLoads(loads)]));
+        results.set(LIMITED, pairResults.get(LIMITED)!);
         const direct = results.get('direct')!;
         for (const scenario of scenarios.slice(1)) {
           const result = results.get(scenario.name)!;
@@ -111,8 +131,8 @@ async function main(): Promise<void> {
             ).toFixed(0)}% | ${result.errors} |`,
           );
         }
-        const limited = results.get('gantry (budgets + rate limits)')!;
-        const unlimited = results.get('gantry')!;
+        const limited = pairResults.get(LIMITED)!;
+        const unlimited = pairResults.get('gantry')!;
         limitCosts.push(`${stream ? 'stream' : 'non-stream'} c=${concurrency}: ${(percentile(limited.latencies, 50) - percentile(unlimited.latencies, 50)).toFixed(3)} ms`);
         rows.push(
           `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | ${direct.errors} |`,
@@ -122,7 +142,7 @@ async function main(): Promise<void> {
     console.log('| mode | concurrency | via | added p50 ms | added p90 ms | added p99 ms | req/s | of floor | errors |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
-    console.log(`\nCost of budgets and rate limits at p50 (the limited key minus the master key, same gantry): ${limitCosts.join(', ')}`);
+    console.log(`\nCost of budgets and rate limits at p50 (the limited key minus the master key on the same gantry, in alternating slices): ${limitCosts.join(', ')}`);
     console.log(`\nPeak RSS: gantry ${gantry.peakRssMiB().toFixed(0)} MiB, floor ${proxy.peakRssMiB().toFixed(0)} MiB, mock ${mock.peakRssMiB().toFixed(0)} MiB`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));

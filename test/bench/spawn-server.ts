@@ -9,7 +9,23 @@ export interface Server {
   child: ChildProcess;
   /** Peak resident set size so far, in MiB (Linux VmHWM). */
   peakRssMiB(): number;
+  /** CPU time used so far, in ms (Linux /proc; NaN elsewhere). */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * Waits until the servers are quiet (under 5% of a core for 200 ms), at most `maxMs`: a cell must
+ * not pay for work a previous cell left behind (spans still being written, a GC).
+ */
+export async function quiet(servers: readonly Server[], maxMs = 5000): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (performance.now() < until) {
+    const before = servers.reduce((sum, server) => sum + server.cpuMs(), 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const used = servers.reduce((sum, server) => sum + server.cpuMs(), 0) - before;
+    if (!(used >= 10)) return; // NaN (no /proc) counts as quiet
+  }
 }
 
 /** Starts a TypeScript entry point in its own process and waits until `ready` answers. */
@@ -30,6 +46,15 @@ export async function spawnServer(entry: string, options: { cwd: string; env: Re
   }
   return {
     child,
+    cpuMs() {
+      try {
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        // utime and stime, in clock ticks of 10 ms.
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch {
+        return Number.NaN;
+      }
+    },
     peakRssMiB() {
       let status: string;
       try {
