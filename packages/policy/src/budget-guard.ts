@@ -52,8 +52,8 @@ interface CallPlan {
   minute: number;
   checks: LedgerCheck[];
   owners: ReadonlyMap<string, ScopeOwner>;
-  /** The checks' counters, as ledger entries list them. */
-  scopes: { scope: string; window: string }[];
+  /** A one-call run's limits (the key's and team's run defaults); undefined for named runs and when there are none. */
+  oneCall: OneCallRunLimits | undefined;
   /** Whether every check may draw on leases (no run or parallel limit, which reserve per call). */
   leased: boolean;
 }
@@ -63,6 +63,8 @@ interface OneCallRunLimits {
   /** Where the defaults come from (the key's win per field), for the error's advice. */
   source: { owner: 'key' | 'team'; id: string } | undefined;
 }
+
+const NO_RUN_DEFAULTS: OneCallRunLimits = { defaults: {}, source: undefined };
 
 /**
  * A request that names no run is a run of one call: its run limits can be checked against the call
@@ -164,8 +166,10 @@ export class BudgetGuard {
     };
     // The common case (the master key, keys without limits) decided with a few map lookups.
     if (!this.anyLimitMayApply(identity)) return this.unreserved(base, at);
-    const { checks, owners, scopes, leased } = this.planFor(identity, at);
-    const oneCall = identity.run.implicit ? this.oneCallRunLimits(identity) : undefined;
+    const plan = this.planFor(identity, at);
+    const { checks, owners, leased } = plan;
+    // A one-call run's own headers may lower limits it has no default for.
+    const oneCall = plan.oneCall ?? (identity.run.implicit && identity.lowerRun !== undefined ? NO_RUN_DEFAULTS : undefined);
     if (checks.length === 0 && oneCall === undefined) return this.unreserved(base, at);
 
     const keyLimits = identity.keyId === null ? undefined : this.store.current.keys.get(identity.keyId)?.limits;
@@ -174,7 +178,7 @@ export class BudgetGuard {
     if (checks.length === 0) return this.unreserved(base, at);
     // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
     // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
-    if (this.leases !== undefined && leased) return this.drawOnLeases(this.leases, checks, owners, scopes, base, at, worstCase);
+    if (this.leases !== undefined && leased) return this.drawOnLeases(this.leases, checks, owners, base, at, worstCase);
     const reservation: LedgerReservation = {
       ...base,
       at,
@@ -206,7 +210,6 @@ export class BudgetGuard {
     leases: BudgetLeases,
     checks: readonly LedgerCheck[],
     owners: ReadonlyMap<string, ScopeOwner>,
-    scopes: CallPlan['scopes'],
     base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>,
     at: Date,
     worstCase: CallEstimate,
@@ -215,7 +218,8 @@ export class BudgetGuard {
     try {
       outcome = await leases.draw(checks, worstCase.costMicros, worstCase.tokens, {
         ...base,
-        scopes,
+        // No counter holds a reservation of this call's own (its lease holds them all): `scopes`,
+        // which lists those, stays empty. Parsing it cost the database more than the rest of the row.
         reservedMicros: worstCase.costMicros,
         reservedTokens: worstCase.tokens,
         createdAt: at,
@@ -255,13 +259,13 @@ export class BudgetGuard {
     return this.store.budgetsOf('customer', this.store.customerId(identity.teamId, identity.customer) ?? null).length > 0;
   }
 
-  /** The limits of a one-call run: the key's and team's run defaults, lowered by its headers; undefined when none. */
+  /** The run defaults of a caller's one-call runs (the key's and team's); undefined when none. Headers may lower them per call. */
   private oneCallRunLimits(identity: CallIdentity): OneCallRunLimits | undefined {
     const snapshot = this.store.current;
     const key = identity.keyId === null ? undefined : snapshot.keys.get(identity.keyId);
     const team = identity.teamId === null ? undefined : snapshot.teams.get(identity.teamId);
     const defaults = mergeRunLimits(team?.limits.run, key?.limits.run);
-    if (Object.keys(defaults).length === 0 && identity.lowerRun === undefined) return undefined;
+    if (Object.keys(defaults).length === 0) return undefined;
     const source = key?.limits.run !== undefined ? { owner: 'key' as const, id: identity.keyId! } : team?.limits.run !== undefined ? { owner: 'team' as const, id: identity.teamId! } : undefined;
     return { defaults, source };
   }
@@ -292,7 +296,7 @@ export class BudgetGuard {
       minute,
       checks,
       owners,
-      scopes: checks.map((check) => ({ scope: check.scope, window: check.window })),
+      oneCall: identity.run.implicit ? this.oneCallRunLimits(identity) : undefined,
       leased: checks.every((check) => check.stored !== true && !check.scope.startsWith('parallel:')),
     };
   }

@@ -144,6 +144,19 @@ describe.each(databaseTargets)('budget guard on $kind', (target: DatabaseTarget)
     expect(Number(runCounters.rows[0]!.count)).toBe(0);
   });
 
+  it("checks each call against the caller's current limits and its own headers, however many came before", async () => {
+    const keyId = await keyWithBudget('total', 1_000_000);
+    (await guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 30, tokens: 1 })).settle(30, 1);
+    // Same caller, same minute: a header lowering its run's budget still applies to this call.
+    const lowered = { ...identity(keyId), lowerRun: { maxCostMicros: 20 } };
+    await expect(guard.reserve(lowered, `span-${++sequence}`, { costMicros: 30, tokens: 1 })).rejects.toBeInstanceOf(BudgetExceededError);
+    // A budget added meanwhile applies to the very next call.
+    await insertBudget(database.db, { id: `budget-small-${keyId}`, scope: 'key', scopeId: keyId, period: 'day', limitMicros: 10 });
+    await store.reload();
+    await expect(guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 30, tokens: 1 })).rejects.toThrow(/budget exceeded for key 'key-\d+' \(day budget/);
+    await guard.drain();
+  });
+
   it('fails closed with a 503 when the ledger cannot be reached', async () => {
     const scratchDatabase = await scratch.open();
     await migrate(scratchDatabase);
