@@ -13,8 +13,9 @@ const weight = (text: string) => text.length + 64;
  * Token counts of texts, remembered. An agent sends its whole context again on every turn,
  * and counting a 100 KB prompt with the BPE takes milliseconds; looking it up takes microseconds
  * (a Map hashes a long string by its length and compares it on a hit); a short system prompt
- * or tool list is sent again just as often. Least recently used texts go first once the cache
- * holds `maxChars` characters (each entry weighs 64 more). Texts under `minChars` are counted.
+ * or tool list is sent again just as often. The oldest texts go first once the cache holds
+ * `maxChars` characters (each entry weighs 64 more): a text still in use is counted again once,
+ * which costs less than reordering on every hit. Texts under `minChars` are counted.
  */
 export class TokenCountCache {
   private readonly counts = new Map<string, number>();
@@ -27,12 +28,7 @@ export class TokenCountCache {
   count(text: string): number {
     if (text.length < this.options.minChars) return this.options.count(text);
     const known = this.counts.get(text);
-    if (known !== undefined) {
-      // Most recently used last: re-inserted.
-      this.counts.delete(text);
-      this.counts.set(text, known);
-      return known;
-    }
+    if (known !== undefined) return known;
     const counted = this.options.count(text);
     if (weight(text) > this.options.maxChars) return counted;
     this.counts.set(text, counted);

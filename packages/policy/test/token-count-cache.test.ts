@@ -30,21 +30,20 @@ describe('TokenCountCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('forgets the least recently used texts first once it holds maxChars characters', () => {
+  it('forgets the oldest texts first once it holds maxChars characters', () => {
     const counter = counting();
     // Each entry weighs its length + 64: two of 40 characters fit in 220, not three.
     const cache = new TokenCountCache({ minChars: 10, maxChars: 220, count: counter.count });
     const [a, b, c] = ['a', 'b', 'c'].map((letter) => letter.repeat(40));
     cache.count(a!);
     cache.count(b!);
-    cache.count(a!); // a is now the most recently used
-    cache.count(c!); // 312 > 220: b goes
+    cache.count(c!); // 312 > 220: a goes
     expect(cache.size).toBe(2);
     counter.asked.length = 0;
-    cache.count(a!);
+    cache.count(b!);
     cache.count(c!);
     expect(counter.asked).toEqual([]);
-    cache.count(b!);
-    expect(counter.asked).toEqual([b]);
+    expect(cache.count(a!)).toBe(40);
+    expect(counter.asked).toEqual([a]);
   });
 });
