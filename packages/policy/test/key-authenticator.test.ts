@@ -2,10 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertApiKey, migrate, revokeApiKey, type Database } from '@gantry/db';
 import { AuthenticationError } from '@gantry/spec';
 import { databaseTargets, type DatabaseTarget } from '../../db/test/test-databases.ts';
-import { generateApiKeySecret, KeyAuthenticator, type KeyAuthenticatorOptions } from '../src/index.ts';
+import { generateApiKeySecret, hashApiKeySecret, KeyAuthenticator, type KeyAuthenticatorOptions } from '../src/index.ts';
 
 const MASTER_KEY = 'gk-master-unit-test-key';
 const TTL_MS = 10_000;
+
+it('hashes secrets as SHA-256 hex, as every stored key was hashed (FIPS 180-2 test vector)', () => {
+  expect(hashApiKeySecret('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
 
 describe.each(databaseTargets)('KeyAuthenticator on $kind', (target: DatabaseTarget) => {
   let scratch: Awaited<ReturnType<DatabaseTarget['setUp']>>;
