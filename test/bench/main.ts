@@ -44,8 +44,10 @@ async function limitedKey(gantryUrl: string): Promise<string> {
     return (await response.json()) as { id: string; key?: string };
   };
   const limits = { rpm: 10_000_000, tpm: 10_000_000_000 };
-  const team = await admin('/admin/teams', { name: 'bench-team', limits });
-  const key = await admin('/admin/keys', { name: 'bench-limited', team_id: team.id, limits });
+  // Named per run: on Postgres the database outlives the bench, and team names are unique.
+  const run = new Date().toISOString();
+  const team = await admin('/admin/teams', { name: `bench-team ${run}`, limits });
+  const key = await admin('/admin/keys', { name: `bench-limited ${run}`, team_id: team.id, limits });
   await admin('/admin/budgets', { scope: 'key', scope_id: key.id, period: 'day', limit_usd: 100_000 });
   await admin('/admin/budgets', { scope: 'team', scope_id: team.id, period: 'month', limit_usd: 1_000_000 });
   return key.key!;
