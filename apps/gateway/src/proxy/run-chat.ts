@@ -178,9 +178,8 @@ async function streamChat(call: ChatCall, route: Route, reply: FastifyReply): Pr
       builder.push(event);
       const first = firstTokenAt === undefined && isContent(event);
       if (first) firstTokenAt = Date.now();
-      const drained = writeSse(response, encoder.encode(event), call.signal);
       // The first token leaves now, with the headers, not after the rest of its upstream packet.
-      if (first && response.writableCorked) response.uncork();
+      const drained = writeSse(response, encoder.encode(event), call.signal, first);
       if (drained !== undefined) await drained;
     }
     await writeSse(response, encoder.end(), call.signal);

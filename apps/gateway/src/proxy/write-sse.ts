@@ -10,16 +10,19 @@ function uncork(response: ServerResponse): void {
  * awaited until the socket drained (the common case costs no promise per event).
  * Writes are corked until the event loop's check phase, so the several events one upstream packet
  * carries — and, when it carries the last of them, the stream's end — leave in one syscall instead
- * of one each, without delaying anything past the current turn of the loop.
+ * of one each, without delaying anything past the current turn of the loop. `flush` sends at once
+ * (a stream's first token: the client's time to first token).
  */
-export function writeSse(response: ServerResponse, text: string, signal: AbortSignal): Promise<unknown> | undefined {
+export function writeSse(response: ServerResponse, text: string, signal: AbortSignal, flush = false): Promise<unknown> | undefined {
   if (text === '' || response.destroyed) return undefined;
   if (!response.writableCorked) {
     response.cork();
     setImmediate(uncork, response);
   }
-  if (response.write(text)) return undefined;
-  return once(response, 'drain', { signal });
+  const written = response.write(text);
+  // Sent now, with whatever was corked before it; the scheduled uncork then finds nothing to do.
+  if (flush) response.uncork();
+  return written ? undefined : once(response, 'drain', { signal });
 }
 
 export const SSE_HEADERS = {
