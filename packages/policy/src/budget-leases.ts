@@ -17,6 +17,18 @@ function limitsOf(check: LedgerCheck): Partial<Amounts> {
   return { micros: check.limitMicros, calls: check.limitCalls, tokens: check.limitTokens };
 }
 
+/** A lease's limits as `gantry_lease` takes them (a dimension without a limit is left out). */
+function limitFields({ micros, calls, tokens }: Partial<Amounts>): Pick<LeaseWant, 'limitMicros' | 'limitCalls' | 'limitTokens'> {
+  return {
+    ...(micros === undefined ? {} : { limitMicros: micros }),
+    ...(calls === undefined ? {} : { limitCalls: calls }),
+    ...(tokens === undefined ? {} : { limitTokens: tokens }),
+  };
+}
+
+/** The map key of a counter window's lease. */
+const leaseKey = (scope: string, window: string) => `${scope}\n${window}`;
+
 /** This instance's hold on one counter window, mirrored in memory. */
 interface Lease {
   scope: string;
@@ -143,7 +155,7 @@ export class BudgetLeases {
             own[dimension] = Math.max(0, avail[dimension]);
           }
           if (need.micros > 0 || need.calls > 0 || need.tokens > 0) {
-            wants.push({ scope: check.scope, window: check.window, ...this.limitFields(check), need, want, own, call: { micros: costMicros, tokens } });
+            wants.push({ scope: check.scope, window: check.window, ...limitFields(limitsOf(check)), need, want, own, call: { micros: costMicros, tokens } });
           }
         });
         // Unreachable unless the mirror is inconsistent: fail the call rather than spin.
@@ -185,16 +197,8 @@ export class BudgetLeases {
     return { micros: check.limitMicros === undefined ? 0 : costMicros, calls: check.limitCalls === undefined ? 0 : 1, tokens: check.limitTokens === undefined ? 0 : tokens };
   }
 
-  private limitFields(check: LedgerCheck): Pick<LeaseWant, 'limitMicros' | 'limitCalls' | 'limitTokens'> {
-    return {
-      ...(check.limitMicros === undefined ? {} : { limitMicros: check.limitMicros }),
-      ...(check.limitCalls === undefined ? {} : { limitCalls: check.limitCalls }),
-      ...(check.limitTokens === undefined ? {} : { limitTokens: check.limitTokens }),
-    };
-  }
-
   private leaseOf(check: LedgerCheck): Lease {
-    const key = `${check.scope}\n${check.window}`;
+    const key = leaseKey(check.scope, check.window);
     let lease = this.leases.get(key);
     if (lease === undefined) {
       lease = { scope: check.scope, window: check.window, limits: limitsOf(check), held: zero(), inFlight: zero(), used: zero(), validUntil: 0, lastDrawn: 0, open: 0, draws: 0, rate: 0, refill: undefined };
@@ -296,13 +300,10 @@ export class BudgetLeases {
       for (const marked of this.leases.values()) {
         if (marked.refill === undefined) continue;
         if (performance.now() < marked.validUntil) {
-          const { micros, calls, tokens } = marked.limits;
           wants.push({
             scope: marked.scope,
             window: marked.window,
-            ...(micros === undefined ? {} : { limitMicros: micros }),
-            ...(calls === undefined ? {} : { limitCalls: calls }),
-            ...(tokens === undefined ? {} : { limitTokens: tokens }),
+            ...limitFields(marked.limits),
             need: zero(),
             want: marked.refill,
             own: zero(),
@@ -320,7 +321,7 @@ export class BudgetLeases {
   private async refresh(checks: readonly LedgerCheck[]): Promise<void> {
     const stale = new Map<Lease, Partial<Amounts>>();
     for (const check of checks) {
-      const lease = this.leases.get(`${check.scope}\n${check.window}`);
+      const lease = this.leases.get(leaseKey(check.scope, check.window));
       if (lease === undefined) continue;
       const limits = limitsOf(check);
       const holds = DIMENSIONS.some((dimension) => lease.held[dimension] !== 0);
@@ -342,7 +343,7 @@ export class BudgetLeases {
   }
 
   private setHeld(scope: string, window: string, held: Amounts, startedAt: number): void {
-    const lease = this.leases.get(`${scope}\n${window}`);
+    const lease = this.leases.get(leaseKey(scope, window));
     if (lease === undefined) return;
     lease.held = { micros: held.micros, calls: held.calls, tokens: held.tokens };
     // A quarter of the lifetime spare: the database takes the lease back only after all of it.
@@ -381,7 +382,7 @@ export class BudgetLeases {
     // A hold being trimmed must not be drawn on meanwhile: the database gives back what it had as
     // spare when the sync started. Calls arriving now wait in the queue; the sync's answer
     // (setHeld) makes the lease drawable again.
-    for (const sync of syncs) if (sync.keep !== undefined) this.leases.get(`${sync.scope}\n${sync.window}`)!.validUntil = 0;
+    for (const sync of syncs) if (sync.keep !== undefined) this.leases.get(leaseKey(sync.scope, sync.window))!.validUntil = 0;
     let holds;
     try {
       holds = await syncLeasesInLedger(this.db, this.instanceId, this.now(), this.ttlMs, syncs, entries);
