@@ -12,12 +12,18 @@ interface JsonColumn {
   constant: unknown;
 }
 
-const columnsByTable = new WeakMap<PgTable, JsonColumn[]>();
+interface JsonTable {
+  columns: JsonColumn[];
+  /** The row of constant defaults as JSON (`jsonRecordset`'s base row). */
+  defaults: string;
+}
 
-function columnsOf(table: PgTable): JsonColumn[] {
-  let columns = columnsByTable.get(table);
-  if (columns !== undefined) return columns;
-  columns = Object.entries(getTableColumns(table)).map(([property, column]) => {
+const tables = new WeakMap<PgTable, JsonTable>();
+
+function describe(table: PgTable): JsonTable {
+  const known = tables.get(table);
+  if (known !== undefined) return known;
+  const columns: JsonColumn[] = Object.entries(getTableColumns(table)).map(([property, column]) => {
     let fallback: () => unknown = () => null;
     let constant: unknown;
     if (column.default !== undefined && !is(column.default, SQL)) {
@@ -32,8 +38,11 @@ function columnsOf(table: PgTable): JsonColumn[] {
     }
     return { property, name: column.name, fallback, constant };
   });
-  columnsByTable.set(table, columns);
-  return columns;
+  const defaults: Record<string, unknown> = {};
+  for (const column of columns) if (column.constant !== undefined) defaults[column.name] = column.constant;
+  const described = { columns, defaults: JSON.stringify(defaults) };
+  tables.set(table, described);
+  return described;
 }
 
 /**
@@ -51,7 +60,7 @@ function withoutNul(json: string): string {
  * up as the gateway's largest CPU cost under load), and no bind-parameter limit to split around.
  */
 export function toJsonRows(table: PgTable, rows: readonly Record<string, unknown>[]): string {
-  const columns = columnsOf(table);
+  const { columns } = describe(table);
   return withoutNul(
     JSON.stringify(
       rows.map((row) => {
@@ -78,9 +87,7 @@ function isConstant(value: unknown, constant: unknown): boolean {
  * (`defaultNow()`, `$defaultFn`) are still written with each row.
  */
 export function jsonRecordset(table: PgTable, rows: readonly Record<string, unknown>[]): SQL {
-  const columns = columnsOf(table);
-  const defaults: Record<string, unknown> = {};
-  for (const column of columns) if (column.constant !== undefined) defaults[column.name] = column.constant;
+  const { columns, defaults } = describe(table);
   const json = JSON.stringify(
     rows.map((row) => {
       const out: Record<string, unknown> = {};
@@ -99,5 +106,5 @@ export function jsonRecordset(table: PgTable, rows: readonly Record<string, unkn
     }),
   );
   const type = sql.identifier(getTableName(table));
-  return sql`json_populate_recordset(json_populate_record(null::${type}, ${JSON.stringify(defaults)}::json), ${withoutNul(json)}::json)`;
+  return sql`json_populate_recordset(json_populate_record(null::${type}, ${defaults}::json), ${withoutNul(json)}::json)`;
 }

@@ -1,4 +1,4 @@
-import { toJsonRows } from './json-rows.ts';
+import { jsonRecordset, toJsonRows } from './json-rows.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { budgetCounters, ledgerEntries } from '../schema/budgets.ts';
@@ -110,7 +110,7 @@ export async function settleInLedger(db: GantryDb, id: string, state: 'settled' 
 /** Calls that no limit applied to still count in spend: written settled, after the fact, in batches. */
 export async function insertSettledEntries(db: GantryDb, rows: readonly (typeof ledgerEntries.$inferInsert)[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.execute(sql`insert into ledger_entries select * from json_populate_recordset(null::ledger_entries, ${toJsonRows(ledgerEntries, rows)}::json) on conflict do nothing`);
+  await db.execute(sql`insert into ledger_entries select * from ${jsonRecordset(ledgerEntries, rows)} on conflict do nothing`);
 }
 
 const EPOCH = new Date(0);
