@@ -81,8 +81,11 @@ export async function ledgerTotals(database: Database, where: { apiKeyId?: strin
 export async function settledLedger(database: Database, where: { apiKeyId?: string; rootRunId?: string; scope?: string }, timeoutMs = 15_000): Promise<LedgerTotals> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const totals = await ledgerTotals(database, where);
+    // Leases first: a sync writes its calls' entries in the transaction that gives the lease back,
+    // so once no lease is left every entry is visible. (Read the other way round, a sync committing
+    // between the two reads showed no lease and not yet its entries.)
     const leases = where.scope === undefined ? 0 : await leasesOn(database, where.scope);
+    const totals = await ledgerTotals(database, where);
     if ((totals.open === 0 && leases === 0) || Date.now() > deadline) return totals;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
