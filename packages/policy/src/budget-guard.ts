@@ -1,4 +1,4 @@
-import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type RunLimits } from '@gantry/db';
+import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type ledgerEntries, type RunLimits } from '@gantry/db';
 import { BudgetExceededError, InvalidRequestError, PermissionDeniedError, UnavailableError } from '@gantry/spec';
 import { minuteStart, windowKey } from './budget-periods.ts';
 import { limitError, usd, type ScopeOwner } from './limit-errors.ts';
@@ -103,6 +103,30 @@ function oneCallRaiseError(header: string, limit: string, source: OneCallRunLimi
   return new InvalidRequestError(`header ${header}: this call's run is limited to ${limit}${from}; this header can only lower a run's limits, never raise them`, { param: header });
 }
 
+/** A call's ledger entry as written (settled when no limit applied; a leased call's is finished by its draw). */
+type LedgerEntry = typeof ledgerEntries.$inferInsert;
+
+/** The entry a call leaves, built once per call in one shape: spreading it cost more than the rest of a draw. */
+function entryOf(identity: CallIdentity, spanId: string, at: Date): LedgerEntry {
+  return {
+    id: spanId,
+    state: 'settled',
+    apiKeyId: identity.keyId,
+    teamId: identity.teamId,
+    customerId: identity.customer ?? null,
+    runId: identity.run.id,
+    rootRunId: identity.run.rootRunId,
+    runName: identity.run.name ?? null,
+    model: identity.model,
+    reservedMicros: 0,
+    reservedTokens: 0,
+    settledMicros: 0,
+    settledTokens: 0,
+    createdAt: at,
+    settledAt: null,
+  };
+}
+
 function mergeRunLimits(team: RunLimits | undefined, key: RunLimits | undefined): RunLimits {
   return { ...team, ...key };
 }
@@ -153,34 +177,30 @@ export class BudgetGuard {
    */
   async reserve(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate)): Promise<Reservation> {
     const at = this.now();
-    const customerName = identity.customer ?? null;
-    const base = {
-      id: spanId,
-      apiKeyId: identity.keyId,
-      teamId: identity.teamId,
-      customerId: customerName,
-      runId: identity.run.id,
-      rootRunId: identity.run.rootRunId,
-      runName: identity.run.name ?? null,
-      model: identity.model,
-    };
     // The common case (the master key, keys without limits) decided with a few map lookups.
-    if (!this.anyLimitMayApply(identity)) return this.unreserved(base, at);
+    if (!this.anyLimitMayApply(identity)) return this.unreserved(entryOf(identity, spanId, at));
     const plan = this.planFor(identity, at);
     const { checks, owners, leased } = plan;
     // A one-call run's own headers may lower limits it has no default for.
     const oneCall = plan.oneCall ?? (identity.run.implicit && identity.lowerRun !== undefined ? NO_RUN_DEFAULTS : undefined);
-    if (checks.length === 0 && oneCall === undefined) return this.unreserved(base, at);
+    if (checks.length === 0 && oneCall === undefined) return this.unreserved(entryOf(identity, spanId, at));
 
     const keyLimits = identity.keyId === null ? undefined : this.store.current.keys.get(identity.keyId)?.limits;
     const worstCase = typeof estimate === 'function' ? estimate() : estimate;
     if (oneCall !== undefined) checkOneCallRun(identity, oneCall, worstCase);
-    if (checks.length === 0) return this.unreserved(base, at);
+    if (checks.length === 0) return this.unreserved(entryOf(identity, spanId, at));
     // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
     // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
-    if (this.leases !== undefined && leased) return this.drawOnLeases(this.leases, checks, owners, base, at, worstCase);
+    if (this.leases !== undefined && leased) return this.drawOnLeases(this.leases, checks, owners, entryOf(identity, spanId, at), worstCase);
     const reservation: LedgerReservation = {
-      ...base,
+      id: spanId,
+      apiKeyId: identity.keyId,
+      teamId: identity.teamId,
+      customerId: identity.customer ?? null,
+      runId: identity.run.id,
+      rootRunId: identity.run.rootRunId,
+      runName: identity.run.name ?? null,
+      model: identity.model,
       at,
       amountMicros: worstCase.costMicros,
       tokens: worstCase.tokens,
@@ -206,28 +226,18 @@ export class BudgetGuard {
     return { reserved: true, settle: (micros, tokens) => finish('settled', micros, tokens), release: () => finish('released', 0, 0) };
   }
 
-  private async drawOnLeases(
-    leases: BudgetLeases,
-    checks: readonly LedgerCheck[],
-    owners: ReadonlyMap<string, ScopeOwner>,
-    base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>,
-    at: Date,
-    worstCase: CallEstimate,
-  ): Promise<Reservation> {
+  private async drawOnLeases(leases: BudgetLeases, checks: readonly LedgerCheck[], owners: ReadonlyMap<string, ScopeOwner>, entry: LedgerEntry, worstCase: CallEstimate): Promise<Reservation> {
+    // No counter holds a reservation of this call's own (its lease holds them all): the entry's
+    // `scopes`, which lists those, stays empty. Parsing it cost the database more than the rest of the row.
+    entry.reservedMicros = worstCase.costMicros;
+    entry.reservedTokens = worstCase.tokens;
     let outcome;
     try {
-      outcome = await leases.draw(checks, worstCase.costMicros, worstCase.tokens, {
-        ...base,
-        // No counter holds a reservation of this call's own (its lease holds them all): `scopes`,
-        // which lists those, stays empty. Parsing it cost the database more than the rest of the row.
-        reservedMicros: worstCase.costMicros,
-        reservedTokens: worstCase.tokens,
-        createdAt: at,
-      });
+      outcome = await leases.draw(checks, worstCase.costMicros, worstCase.tokens, entry);
     } catch (error) {
       throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed): ${(error as Error).message}; retry shortly`, { cause: error });
     }
-    if (!('finish' in outcome)) throw limitError(outcome, owners.get(outcome.scope), at);
+    if (!('finish' in outcome)) throw limitError(outcome, owners.get(outcome.scope), entry.createdAt);
     return {
       reserved: true,
       settle: (micros, tokens) => outcome.finish('settled', micros, tokens, this.now()),
@@ -235,14 +245,17 @@ export class BudgetGuard {
     };
   }
 
-  private unreserved(base: Omit<LedgerReservation, 'at' | 'amountMicros' | 'tokens'>, at: Date): Reservation {
+  private unreserved(entry: LedgerEntry): Reservation {
     let done = false;
     return {
       reserved: false,
       settle: (micros, tokens) => {
         if (done) return;
         done = true;
-        this.writer.add({ ...base, state: 'settled', createdAt: at, settledAt: this.now(), settledMicros: micros, settledTokens: tokens });
+        entry.settledMicros = micros;
+        entry.settledTokens = tokens;
+        entry.settledAt = this.now();
+        this.writer.add(entry);
       },
       release: () => {
         done = true;

@@ -26,6 +26,18 @@ function limitFields({ micros, calls, tokens }: Partial<Amounts>): Pick<LeaseWan
   };
 }
 
+/** What a call draws on a counter: only its limited dimensions (the others are counted at sync). */
+function amountsFor(check: LedgerCheck, costMicros: number, tokens: number): Amounts {
+  return { micros: check.limitMicros === undefined ? 0 : costMicros, calls: check.limitCalls === undefined ? 0 : 1, tokens: check.limitTokens === undefined ? 0 : tokens };
+}
+
+/** Adds (`sign` 1) or takes back (-1) a call's draw on a counter: {@link amountsFor}, without allocating. */
+function move(inFlight: Amounts, check: LedgerCheck, costMicros: number, tokens: number, sign: 1 | -1): void {
+  if (check.limitMicros !== undefined) inFlight.micros += sign * costMicros;
+  if (check.limitCalls !== undefined) inFlight.calls += sign;
+  if (check.limitTokens !== undefined) inFlight.tokens += sign * tokens;
+}
+
 /** The map key of a counter window's lease. */
 const leaseKey = (scope: string, window: string) => `${scope}\n${window}`;
 
@@ -129,13 +141,13 @@ export class BudgetLeases {
    * room, else after taking more from the database (queued behind the instance's other operations).
    * Resolves to the refusal of the first limit the call would pass.
    */
-  async draw(checks: readonly LedgerCheck[], costMicros: number, tokens: number, entry: Omit<Entry, 'state'>): Promise<LeaseDraw | LedgerRefusal> {
-    const amounts = checks.map((check) => this.amountsFor(check, costMicros, tokens));
-    const fast = this.tryDraw(checks, amounts, entry);
+  async draw(checks: readonly LedgerCheck[], costMicros: number, tokens: number, entry: Entry): Promise<LeaseDraw | LedgerRefusal> {
+    const fast = this.tryDraw(checks, costMicros, tokens, entry);
     if (fast !== undefined) return fast;
+    const amounts = checks.map((check) => amountsFor(check, costMicros, tokens));
     return this.enqueue(async () => {
       for (;;) {
-        const drawn = this.tryDraw(checks, amounts, entry);
+        const drawn = this.tryDraw(checks, costMicros, tokens, entry);
         if (drawn !== undefined) return drawn;
         await this.refresh(checks);
         const wants: LeaseWant[] = [];
@@ -193,10 +205,6 @@ export class BudgetLeases {
     return { micros: amount.micros * calls, calls: amount.calls * calls, tokens: amount.tokens * calls };
   }
 
-  private amountsFor(check: LedgerCheck, costMicros: number, tokens: number): Amounts {
-    return { micros: check.limitMicros === undefined ? 0 : costMicros, calls: check.limitCalls === undefined ? 0 : 1, tokens: check.limitTokens === undefined ? 0 : tokens };
-  }
-
   private leaseOf(check: LedgerCheck): Lease {
     const key = leaseKey(check.scope, check.window);
     let lease = this.leases.get(key);
@@ -216,35 +224,37 @@ export class BudgetLeases {
     };
   }
 
-  /** The draw, if every lease has room for it now and was taken under the same limits. */
-  private tryDraw(checks: readonly LedgerCheck[], amounts: readonly Amounts[], entry: Omit<Entry, 'state'>): LeaseDraw | undefined {
+  /**
+   * The draw, if every lease has room for it now and was taken under the same limits. On every
+   * limited call, so it allocates only the draw: a call's amount on a counter is its cost, one
+   * call and its tokens, on the dimensions the counter limits.
+   */
+  private tryDraw(checks: readonly LedgerCheck[], costMicros: number, tokens: number, entry: Entry): LeaseDraw | undefined {
     const leases: Lease[] = [];
     const drawnAt = performance.now();
-    for (let index = 0; index < checks.length; index++) {
-      const check = checks[index]!;
+    for (const check of checks) {
       const lease = this.leaseOf(check);
-      const amount = amounts[index]!;
+      const micros = check.limitMicros === undefined ? 0 : costMicros;
+      const calls = check.limitCalls === undefined ? 0 : 1;
+      const drawnTokens = check.limitTokens === undefined ? 0 : tokens;
       // A call that draws nothing on a counter (an unpriced model under a budget) only reports its use.
-      if (amount.micros > 0 || amount.calls > 0 || amount.tokens > 0) {
+      if (micros > 0 || calls > 0 || drawnTokens > 0) {
         if (!takenUnder(lease, check) || drawnAt >= lease.validUntil) return undefined;
         const { held, inFlight, used } = lease;
         // Only limited dimensions are drawn on (amount > 0); the others run past their (zero) hold.
-        if (amount.micros > 0 && amount.micros > held.micros - inFlight.micros - used.micros) return undefined;
-        if (amount.calls > 0 && amount.calls > held.calls - inFlight.calls - used.calls) return undefined;
-        if (amount.tokens > 0 && amount.tokens > held.tokens - inFlight.tokens - used.tokens) return undefined;
+        if (micros > 0 && micros > held.micros - inFlight.micros - used.micros) return undefined;
+        if (calls > 0 && calls > held.calls - inFlight.calls - used.calls) return undefined;
+        if (drawnTokens > 0 && drawnTokens > held.tokens - inFlight.tokens - used.tokens) return undefined;
       }
       leases.push(lease);
     }
     for (let index = 0; index < leases.length; index++) {
       const lease = leases[index]!;
-      const amount = amounts[index]!;
-      lease.inFlight.micros += amount.micros;
-      lease.inFlight.calls += amount.calls;
-      lease.inFlight.tokens += amount.tokens;
+      move(lease.inFlight, checks[index]!, costMicros, tokens, 1);
       lease.lastDrawn = drawnAt;
       lease.open += 1;
       lease.draws += 1;
-      this.refillIfLow(lease, amount);
+      this.refillIfLow(lease, checks[index]!, costMicros, tokens);
     }
     let done = false;
     return {
@@ -254,10 +264,7 @@ export class BudgetLeases {
         const settled = state === 'settled';
         for (let index = 0; index < leases.length; index++) {
           const lease = leases[index]!;
-          const amount = amounts[index]!;
-          lease.inFlight.micros -= amount.micros;
-          lease.inFlight.calls -= amount.calls;
-          lease.inFlight.tokens -= amount.tokens;
+          move(lease.inFlight, checks[index]!, costMicros, tokens, -1);
           lease.open -= 1;
           // Like a per-call reservation: a released call still counts toward its rate window.
           lease.used.calls += 1;
@@ -266,13 +273,11 @@ export class BudgetLeases {
             lease.used.tokens += usedTokens;
           }
         }
-        this.entries.push({
-          ...entry,
-          state,
-          settledMicros: settled ? micros : 0,
-          settledTokens: settled ? usedTokens : 0,
-          settledAt: finishedAt,
-        });
+        entry.state = state;
+        entry.settledMicros = settled ? micros : 0;
+        entry.settledTokens = settled ? usedTokens : 0;
+        entry.settledAt = finishedAt;
+        this.entries.push(entry);
       },
     };
   }
@@ -281,17 +286,20 @@ export class BudgetLeases {
    * Marks a lease whose room fell below a quarter of what is taken ahead, and takes more for every
    * marked lease in one background round trip, so calls rarely wait for one.
    */
-  private refillIfLow(lease: Lease, amount: Amounts): void {
+  private refillIfLow(lease: Lease, check: LedgerCheck, costMicros: number, tokens: number): void {
     if (this.prefetch === 0 || lease.refill !== undefined) return;
     // Checked on every draw, so without allocating: room per dimension against a quarter of what is taken ahead.
     const quarter = Math.max(this.prefetch, Math.ceil(lease.rate)) / 4;
     const { held, inFlight, used } = lease;
+    const micros = check.limitMicros === undefined ? 0 : costMicros;
+    const calls = check.limitCalls === undefined ? 0 : 1;
+    const drawnTokens = check.limitTokens === undefined ? 0 : tokens;
     const low =
-      (amount.micros > 0 && held.micros - inFlight.micros - used.micros < amount.micros * quarter) ||
-      (amount.calls > 0 && held.calls - inFlight.calls - used.calls < amount.calls * quarter) ||
-      (amount.tokens > 0 && held.tokens - inFlight.tokens - used.tokens < amount.tokens * quarter);
+      (micros > 0 && held.micros - inFlight.micros - used.micros < micros * quarter) ||
+      (calls > 0 && held.calls - inFlight.calls - used.calls < calls * quarter) ||
+      (drawnTokens > 0 && held.tokens - inFlight.tokens - used.tokens < drawnTokens * quarter);
     if (!low) return;
-    lease.refill = this.ahead(lease, amount);
+    lease.refill = this.ahead(lease, amountsFor(check, costMicros, tokens));
     if (this.refillQueued) return;
     this.refillQueued = true;
     this.enqueue(async () => {

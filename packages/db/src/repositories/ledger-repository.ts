@@ -1,4 +1,4 @@
-import { jsonRecordset, toJsonRows } from './json-rows.ts';
+import { jsonRecordset } from './json-rows.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { budgetCounters, ledgerEntries } from '../schema/budgets.ts';
@@ -268,9 +268,12 @@ export async function syncLeasesInLedger(
     keep_calls: sync.keep?.calls ?? 0,
     keep_tokens: sync.keep?.tokens ?? 0,
   }));
+  // The entries go in through the statement's own insert, as compact rows (see jsonRecordset), in
+  // the same transaction as the sync: the function's entries parameter takes full rows only.
+  const sync = sql`select gantry_lease_sync(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${JSON.stringify(payload)}::jsonb, '[]'::json) as outcome`;
   const outcome = await callJsonFunction(
     db,
-    sql`select gantry_lease_sync(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${JSON.stringify(payload)}::jsonb, ${toJsonRows(ledgerEntries, entries)}::json) as outcome`,
+    entries.length === 0 ? sync : sql`with entries as (insert into ledger_entries select * from ${jsonRecordset(ledgerEntries, entries)} on conflict do nothing) ${sync}`,
   );
   return holds(outcome.leases as LeaseRow[]);
 }
