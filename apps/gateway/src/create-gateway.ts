@@ -5,6 +5,7 @@ import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver, Router } from '@gantry/router';
 import { RunRegistry, SpanRecorder } from '@gantry/runs';
 import { buildApp, type BuildAppOptions } from './build-app.ts';
+import { closeWithoutIdleSockets } from './close-server.ts';
 import type { GatewayConfig } from './config/load-config.ts';
 import type { GatewayServices } from './gateway-services.ts';
 
@@ -84,6 +85,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   }, Math.min(60_000, Math.max(1_000, config.runIdleTimeoutMs / 4)));
   sweeper.unref();
 
+  const closeApp = closeWithoutIdleSockets(app.server);
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -91,7 +93,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
-        await app.close();
+        await closeApp(() => app.close());
         await services.recorder.close();
         policy.close();
         await services.budgets.close();
