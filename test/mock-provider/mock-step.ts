@@ -43,6 +43,8 @@ export interface MockStep {
   /** Default `tool_calls` when `toolCalls` are given, else `stop`. */
   finishReason?: MockFinishReason;
   usage?: MockUsage;
+  /** OpenAI wire: no usage at all, in the body or the stream (servers that ignore `stream_options.include_usage`). */
+  omitUsage?: boolean;
   /** Delay before the response headers, in milliseconds. */
   latencyMs?: number;
   /** Streams: delay between the headers and the first content frame, in milliseconds. */

@@ -98,7 +98,7 @@ export function handleChatCompletion(exchange: MockExchange): Promise<void> | vo
       created,
       model,
       choices,
-      usage: openAiUsage(usage, completionTokens),
+      ...(step.omitUsage === true ? {} : { usage: openAiUsage(usage, completionTokens) }),
       service_tier: 'default',
       system_fingerprint: SYSTEM_FINGERPRINT,
     }, requestHeaders());
@@ -128,7 +128,7 @@ export function handleChatCompletion(exchange: MockExchange): Promise<void> | vo
     });
     frames.push({ data: chunk(index, {}, output.finishReason), content: false });
   }
-  if (includeUsage) {
+  if (includeUsage && step.omitUsage !== true) {
     frames.push({ data: `data: ${head},"choices":[],"usage":${JSON.stringify(openAiUsage(usage, completionTokens))}}\n\n`, content: false });
   }
   frames.push({ data: 'data: [DONE]\n\n', content: false });

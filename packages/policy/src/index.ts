@@ -3,6 +3,7 @@ export { KeyAuthenticator, type KeyAuthenticatorOptions, type Principal } from '
 export { BudgetGuard, type BudgetGuardOptions, type CallEstimate, type CallIdentity, type Reservation } from './budget-guard.ts';
 export { periodEnd, periodStart, minuteStart } from './budget-periods.ts';
 export { countEmbeddingTokens, countPromptTokens, TokenCountCache } from './count-prompt-tokens.ts';
+export { estimateUsage } from './estimate-usage.ts';
 export { usd } from './limit-errors.ts';
 export { PolicyStore, type PolicyStoreOptions } from './policy-store.ts';
 export { parseUsdMicros, readCustomerHeader, readRunLimitHeaders } from './read-limit-headers.ts';

@@ -38,6 +38,8 @@ export interface CallRecord {
   request: unknown;
   result?: unknown;
   usage?: Usage;
+  /** `usage` was counted by Gantry: the answer came without the provider's. */
+  usageEstimated?: boolean;
   /** Micro-dollars; undefined when the model has no known price. */
   costMicros: number | undefined;
   error?: GatewayError;
@@ -95,6 +97,7 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
       stream: record.stream,
       attempts: record.attempts.length,
       ...(usage === undefined ? { usage_reported: false } : {}),
+      ...(record.usageEstimated === true ? { usage_estimated: true } : {}),
       ...(record.costMicros === undefined && usage !== undefined ? { priced: false } : {}),
       ...(usage?.cacheWriteInputTokens ? { cache_write_input_tokens: usage.cacheWriteInputTokens } : {}),
     },

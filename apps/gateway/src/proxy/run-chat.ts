@@ -4,7 +4,7 @@ import type { ProviderStream } from '@gantry/providers';
 import { peekStream, type Attempt, type Route, type RouteCallOptions, type Target } from '@gantry/router';
 import { buildCallRows, newSpanId, readRunContext, type ActiveRun, type CallRecord, type CalledTool, type RunContext } from '@gantry/runs';
 import { ClientClosedError, toGatewayError, type ChatRequest, type ChatResult, type GatewayError, type StreamEvent } from '@gantry/spec';
-import type { Reservation } from '@gantry/policy';
+import { estimateUsage, type Reservation } from '@gantry/policy';
 import type { GatewayServices } from '../gateway-services.ts';
 import { callCost } from './call-cost.ts';
 import { abortOnClientClose } from './client-abort.ts';
@@ -47,7 +47,11 @@ interface Outcome {
 function record(call: ChatCall, outcome: Outcome): void {
   const { services } = call;
   const endedAt = outcome.endedAt ?? Date.now();
-  const usage = outcome.result?.usage;
+  // An answer without the provider's usage (a cut stream, a server ignoring include_usage) is
+  // settled at what Gantry counts of it, not released: the provider bills what it generated.
+  const result = outcome.result;
+  const estimated = result !== undefined && result.usage === undefined;
+  const usage = result === undefined ? undefined : (result.usage ?? estimateUsage(call.request, result));
   // The winning attempt lasts until the call is over (for streams, until the last byte).
   const last = call.attempts.at(-1);
   if (last !== undefined && last.error === undefined) last.endedAt = endedAt;
@@ -81,6 +85,7 @@ function record(call: ChatCall, outcome: Outcome): void {
     callRecord.upstreamModel = outcome.result.model;
   }
   if (usage !== undefined) callRecord.usage = usage;
+  if (estimated) callRecord.usageEstimated = true;
   if (outcome.error !== undefined) callRecord.error = outcome.error;
   if (outcome.firstTokenAt !== undefined) callRecord.firstTokenAt = outcome.firstTokenAt;
   if (outcome.raw !== undefined && services.config.recording.storeRaw) callRecord.raw = outcome.raw;
