@@ -6,6 +6,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   errors: number;
   elapsedMs: number;
+  /** CPU the serving process used for the load, in ms (set by the bench, not by runLoad). */
+  cpuMs?: number;
 }
 
 /**
@@ -57,7 +59,8 @@ export async function runLoad(options: {
 export function mergeLoads(loads: readonly LoadResult[]): LoadResult {
   const latencies = loads.flatMap((load) => load.latencies);
   const elapsedMs = loads.reduce((sum, load) => sum + load.elapsedMs, 0);
-  return { latencies, requestsPerSecond: (latencies.length / elapsedMs) * 1000, errors: loads.reduce((sum, load) => sum + load.errors, 0), elapsedMs };
+  const cpuMs = loads.every((load) => load.cpuMs !== undefined) ? loads.reduce((sum, load) => sum + load.cpuMs!, 0) : undefined;
+  return { latencies, requestsPerSecond: (latencies.length / elapsedMs) * 1000, errors: loads.reduce((sum, load) => sum + load.errors, 0), elapsedMs, ...(cpuMs === undefined ? {} : { cpuMs }) };
 }
 
 export function percentile(values: number[], p: number): number {

@@ -32,6 +32,22 @@ interface Scenario {
   model: string;
   /** The key calls are made with (default: the master key, to which no limit applies). */
   apiKey?: string;
+  /** The process that serves it, whose CPU per call is reported. */
+  server: Server;
+}
+
+/** Above the recorder's flush interval (200 ms): a load's batched writes are counted with it. */
+const TAIL_MS = 300;
+
+/**
+ * A load, with the CPU its server used for it (all threads: PGlite's worker is counted, a Postgres
+ * server is another process and is not), read once the load's last batched writes are done.
+ */
+async function measuredLoad(scenario: Scenario, options: Parameters<typeof runLoad>[0]): Promise<LoadResult> {
+  const before = scenario.server.cpuMs();
+  const result = await runLoad(options);
+  await new Promise((resolve) => setTimeout(resolve, TAIL_MS));
+  return { ...result, cpuMs: scenario.server.cpuMs() - before };
 }
 
 /**
@@ -53,6 +69,12 @@ async function limitedKey(gantryUrl: string): Promise<string> {
   await admin('/admin/budgets', { scope: 'key', scope_id: key.id, period: 'day', limit_usd: 100_000 });
   await admin('/admin/budgets', { scope: 'team', scope_id: team.id, period: 'month', limit_usd: 1_000_000 });
   return key.key!;
+}
+
+/** The serving process's CPU per request of a load, in µs (failed requests count too). */
+function cpuPerCall(result: LoadResult): string {
+  const calls = result.latencies.length + result.errors;
+  return result.cpuMs === undefined || calls === 0 ? 'n/a' : ((result.cpuMs * 1000) / calls).toFixed(0);
 }
 
 async function main(): Promise<void> {
@@ -84,15 +106,15 @@ async function main(): Promise<void> {
       return server;
     };
     const gantry = await startGantry(GANTRY_PORT, true);
-    await startGantry(GANTRY_PORT + 1, false);
+    const gantryUnrecorded = await startGantry(GANTRY_PORT + 1, false);
     const limitedApiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`);
 
     const scenarios: Scenario[] = [
-      { name: 'direct', url: `http://127.0.0.1:${MOCK_PORT}`, model: 'bench-model' },
-      { name: 'floor', url: `http://127.0.0.1:${PROXY_PORT}`, model: 'bench-model' },
-      { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model' },
-      { name: 'gantry (recording off)', url: `http://127.0.0.1:${GANTRY_PORT + 1}`, model: 'mock/bench-model' },
-      { name: LIMITED, url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', apiKey: limitedApiKey },
+      { name: 'direct', url: `http://127.0.0.1:${MOCK_PORT}`, model: 'bench-model', server: mock },
+      { name: 'floor', url: `http://127.0.0.1:${PROXY_PORT}`, model: 'bench-model', server: proxy },
+      { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', server: gantry },
+      { name: 'gantry (recording off)', url: `http://127.0.0.1:${GANTRY_PORT + 1}`, model: 'mock/bench-model', server: gantryUnrecorded },
+      { name: LIMITED, url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', apiKey: limitedApiKey, server: gantry },
     ];
     console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on (and off, for its cost), and under budgets and rate limits\n`);
 
@@ -122,7 +144,7 @@ async function main(): Promise<void> {
           if (scenario.name === LIMITED) continue;
           await quiet(servers);
           await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) }); // warm-up: JIT, pools
-          results.set(scenario.name, await runLoad({ ...loadOf(scenario), durationMs: DURATION_MS }));
+          results.set(scenario.name, await measuredLoad(scenario, { ...loadOf(scenario), durationMs: DURATION_MS }));
         }
         // The cost of limits is a difference of two loads on one gantry: measured in alternating
         // slices (A B B A A B …), so both see the same database size, backlog and machine state,
@@ -133,7 +155,7 @@ async function main(): Promise<void> {
         await quiet(servers);
         for (const scenario of pair) await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) });
         for (let slice = 0; slice < LIMIT_SLICES; slice++) {
-          for (const scenario of slice % 2 === 0 ? pair : [...pair].reverse()) slices.get(scenario.name)!.push(await runLoad({ ...loadOf(scenario), durationMs: DURATION_MS / LIMIT_SLICES }));
+          for (const scenario of slice % 2 === 0 ? pair : [...pair].reverse()) slices.get(scenario.name)!.push(await measuredLoad(scenario, { ...loadOf(scenario), durationMs: DURATION_MS / LIMIT_SLICES }));
         }
         const pairResults = new Map([...slices].map(([name, loads]) => [name, mergeLoads(loads)]));
         results.set(LIMITED, pairResults.get(LIMITED)!);
@@ -144,20 +166,21 @@ async function main(): Promise<void> {
           rows.push(
             `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | ${scenario.name} | ${added(50)} | ${added(90)} | ${added(99)} | ${result.requestsPerSecond.toFixed(0)} | ${(
               (100 * result.requestsPerSecond) / results.get('floor')!.requestsPerSecond
-            ).toFixed(0)}% | ${result.errors} |`,
+            ).toFixed(0)}% | ${cpuPerCall(result)} | ${result.errors} |`,
           );
         }
         const differences = slices.get(LIMITED)!.map((limited, slice) => percentile(limited.latencies, 50) - percentile(slices.get('gantry')![slice]!.latencies, 50));
+        const cpuCost = Number(cpuPerCall(pairResults.get(LIMITED)!)) - Number(cpuPerCall(pairResults.get('gantry')!));
         limitCosts.push(
-          `${stream ? 'stream' : 'non-stream'} c=${concurrency}: ${median(differences).toFixed(3)} ms (slices ${Math.min(...differences).toFixed(3)} to ${Math.max(...differences).toFixed(3)})`,
+          `${stream ? 'stream' : 'non-stream'} c=${concurrency}: ${median(differences).toFixed(3)} ms (slices ${Math.min(...differences).toFixed(3)} to ${Math.max(...differences).toFixed(3)}; CPU ${cpuCost >= 0 ? '+' : ''}${cpuCost} µs/call)`,
         );
         rows.push(
-          `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | ${direct.errors} |`,
+          `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | mock ${cpuPerCall(direct)} | ${direct.errors} |`,
         );
       }
     }
-    console.log('| mode | concurrency | via | added p50 ms | added p90 ms | added p99 ms | req/s | of floor | errors |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| mode | concurrency | via | added p50 ms | added p90 ms | added p99 ms | req/s | of floor | CPU µs/call | errors |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
     console.log(`\nCost of budgets and rate limits at p50 (the limited key minus the master key on the same gantry: median of ${LIMIT_SLICES} paired alternating slices): ${limitCosts.join(', ')}`);
     console.log(`\nPeak RSS: gantry ${gantry.peakRssMiB().toFixed(0)} MiB, floor ${proxy.peakRssMiB().toFixed(0)} MiB, mock ${mock.peakRssMiB().toFixed(0)} MiB`);
