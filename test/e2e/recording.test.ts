@@ -2,6 +2,7 @@ import { getSpan, listSpansByRun, type Run, type Span } from '@gantry/db';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
+import { storedSpan } from '../support/stored-span.ts';
 
 /** USD per million tokens, as in gantry.yaml. */
 const PRICE = { input: 0.1, output: 0.2, cached_input: 0.05 };
@@ -40,14 +41,6 @@ describe('call recording', () => {
     await stack?.close();
   });
 
-  async function storedSpan(id: string | null): Promise<Span> {
-    expect(id).toEqual(expect.any(String));
-    await stack.flush();
-    const span = await getSpan(stack.database.db, id!);
-    expect(span).toBeDefined();
-    return span!;
-  }
-
   async function storedRun(id: string | null): Promise<Run | undefined> {
     expect(id).toEqual(expect.any(String));
     return stack.database.db.query.runs.findFirst({ where: (runs, { eq }) => eq(runs.id, id!) });
@@ -61,7 +54,7 @@ describe('call recording', () => {
     expect(data.choices[0]?.message.content).toBe('a priced answer');
     const spanId = response.headers.get('x-gantry-span-id');
     const runId = response.headers.get('x-gantry-run-id');
-    const span = await storedSpan(spanId);
+    const span = await storedSpan(stack, spanId);
 
     expect(span).toMatchObject({
       runId,
@@ -109,7 +102,7 @@ describe('call recording', () => {
       .openai(key)
       .chat.completions.create({ model: 'local/priced-model', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse();
-    expect(await storedSpan(response.headers.get('x-gantry-span-id'))).toMatchObject({ apiKeyId: id });
+    expect(await storedSpan(stack, response.headers.get('x-gantry-span-id'))).toMatchObject({ apiKeyId: id });
     expect(await storedRun(response.headers.get('x-gantry-run-id'))).toMatchObject({ apiKeyId: id });
   });
 
@@ -129,7 +122,7 @@ describe('call recording', () => {
     expect(chunks).toBeGreaterThan(2);
     expect(streamed).toBe('streamed, chunk by chunk, to the client');
 
-    const span = await storedSpan(response.headers.get('x-gantry-span-id'));
+    const span = await storedSpan(stack, response.headers.get('x-gantry-span-id'));
     expect(span).toMatchObject({ status: 'ok', inputTokens: 1000, outputTokens: 500, cachedInputTokens: 200, costMicros: EXPECTED_COST_MICROS });
     expect(span.attributes).toMatchObject({ stream: true });
     expect(span.firstTokenAt).toBeInstanceOf(Date);
@@ -150,7 +143,7 @@ describe('call recording', () => {
       );
     if (!(error instanceof APIError)) throw error;
     expect(error.status).toBe(502);
-    const span = await storedSpan(error.headers.get('x-gantry-span-id'));
+    const span = await storedSpan(stack, error.headers.get('x-gantry-span-id'));
     expect(span).toMatchObject({ status: 'error', httpStatus: 502, model: 'local/failing-model', error: { code: 'provider_error', status: 502 } });
     expect(span.error?.message).toEqual(expect.any(String));
 
@@ -213,7 +206,7 @@ describe('call recording', () => {
   it('records an embeddings call with its operation name and token usage', async () => {
     const { data, response } = await stack.openai().embeddings.create({ model: 'local/embed-model', input: 'embed this' }).withResponse();
     expect(data.data).toHaveLength(1);
-    const span = await storedSpan(response.headers.get('x-gantry-span-id'));
+    const span = await storedSpan(stack, response.headers.get('x-gantry-span-id'));
     expect(span).toMatchObject({
       kind: 'llm',
       name: 'embeddings',

@@ -2,6 +2,7 @@ import { getSpan, type Span } from '@gantry/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCall, chatCall, settledLedger } from '../support/budget-helpers.ts';
 import { startStack, type Stack } from '../support/start-stack.ts';
+import { storedSpan } from '../support/stored-span.ts';
 
 /**
  * Counted by hand with the o200k BPE: the prompt `hi` is 3 (reply priming) + 4 (one message's
@@ -29,21 +30,13 @@ describe('answers without the provider’s usage', () => {
     return { ...key, scope: `budget:${budget.id}` };
   }
 
-  async function storedSpan(id: string | null): Promise<Span> {
-    expect(id).toEqual(expect.any(String));
-    await stack.flush();
-    const span = await getSpan(stack.database.db, id!);
-    expect(span).toBeDefined();
-    return span!;
-  }
-
   it('settles a call whose server sent no usage at the tokens Gantry counted, not at nothing', async () => {
     const key = await budgetedKey();
     const response = await chatCall(stack.url, key.key, 'local/no-usage');
     expect(response.status).toBe(200);
     const body = (await response.json()) as { usage?: unknown; choices: { message: { content: string } }[] };
     expect(body.choices[0]!.message.content).toBe(ANSWER);
-    const span = await storedSpan(response.headers.get('x-gantry-span-id'));
+    const span = await storedSpan(stack, response.headers.get('x-gantry-span-id'));
     expect(span).toMatchObject({ inputTokens: PROMPT_TOKENS, outputTokens: ANSWER_TOKENS, costMicros: 16 });
     expect(span.attributes).toMatchObject({ usage_estimated: true });
     expect(span.attributes).not.toHaveProperty('usage_reported');
@@ -64,7 +57,7 @@ describe('answers without the provider’s usage', () => {
     }
     expect(text).toBe(ANSWER);
     expect(usageChunks).toBe(0);
-    const span = await storedSpan(stream.response.headers.get('x-gantry-span-id'));
+    const span = await storedSpan(stack, stream.response.headers.get('x-gantry-span-id'));
     expect(span).toMatchObject({ inputTokens: PROMPT_TOKENS, outputTokens: ANSWER_TOKENS, costMicros: 16 });
     expect(span.attributes).toMatchObject({ usage_estimated: true });
     await stack.gateway.services.budgets.drain();
