@@ -71,11 +71,13 @@ async function limitedKey(gantryUrl: string): Promise<string> {
   return key.key!;
 }
 
-/** The serving process's CPU per request of a load, in µs (failed requests count too). */
-function cpuPerCall(result: LoadResult): string {
+/** The serving process's CPU per request of a load, in µs (failed requests count too); NaN when unknown. */
+function cpuPerCall(result: LoadResult): number {
   const calls = result.latencies.length + result.errors;
-  return result.cpuMs === undefined || calls === 0 ? 'n/a' : ((result.cpuMs * 1000) / calls).toFixed(0);
+  return result.cpuMs === undefined || calls === 0 ? Number.NaN : (result.cpuMs * 1000) / calls;
 }
+
+const micros = (value: number) => (Number.isNaN(value) ? 'n/a' : value.toFixed(0));
 
 async function main(): Promise<void> {
   const servers: Server[] = [];
@@ -166,16 +168,16 @@ async function main(): Promise<void> {
           rows.push(
             `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | ${scenario.name} | ${added(50)} | ${added(90)} | ${added(99)} | ${result.requestsPerSecond.toFixed(0)} | ${(
               (100 * result.requestsPerSecond) / results.get('floor')!.requestsPerSecond
-            ).toFixed(0)}% | ${cpuPerCall(result)} | ${result.errors} |`,
+            ).toFixed(0)}% | ${micros(cpuPerCall(result))} | ${result.errors} |`,
           );
         }
         const differences = slices.get(LIMITED)!.map((limited, slice) => percentile(limited.latencies, 50) - percentile(slices.get('gantry')![slice]!.latencies, 50));
-        const cpuCost = Number(cpuPerCall(pairResults.get(LIMITED)!)) - Number(cpuPerCall(pairResults.get('gantry')!));
+        const cpuCost = cpuPerCall(pairResults.get(LIMITED)!) - cpuPerCall(pairResults.get('gantry')!);
         limitCosts.push(
-          `${stream ? 'stream' : 'non-stream'} c=${concurrency}: ${median(differences).toFixed(3)} ms (slices ${Math.min(...differences).toFixed(3)} to ${Math.max(...differences).toFixed(3)}; CPU ${cpuCost >= 0 ? '+' : ''}${cpuCost} µs/call)`,
+          `${stream ? 'stream' : 'non-stream'} c=${concurrency}: ${median(differences).toFixed(3)} ms (slices ${Math.min(...differences).toFixed(3)} to ${Math.max(...differences).toFixed(3)}; CPU ${cpuCost >= 0 ? '+' : ''}${micros(cpuCost)} µs/call)`,
         );
         rows.push(
-          `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | mock ${cpuPerCall(direct)} | ${direct.errors} |`,
+          `| ${stream ? 'stream (TTFB)' : 'non-stream'} | ${concurrency} | direct | p50 ${percentile(direct.latencies, 50).toFixed(3)} | p90 ${percentile(direct.latencies, 90).toFixed(3)} | p99 ${percentile(direct.latencies, 99).toFixed(3)} | ${direct.requestsPerSecond.toFixed(0)} | | mock ${micros(cpuPerCall(direct))} | ${direct.errors} |`,
         );
       }
     }
