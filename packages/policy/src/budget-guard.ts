@@ -56,7 +56,17 @@ interface CallPlan {
   oneCall: OneCallRunLimits | undefined;
   /** Whether every check may draw on leases (no run or parallel limit, which reserve per call). */
   leased: boolean;
+  /** Whether the next minute's windows were taken ahead (see {@link TAKE_AHEAD_MS}). */
+  nextTaken?: boolean;
 }
+
+/**
+ * How long before a minute ends its calls take the next minute's windows ahead (rate limits; a
+ * budget period too when one ends with it). Without it every call at the boundary waits for the
+ * new windows' first lease, queued behind the instance's other ledger writes: at 64 calls in
+ * flight on one instance that stalled a whole second of them by 7 to 20 ms at p50.
+ */
+const TAKE_AHEAD_MS = 2_000;
 
 interface OneCallRunLimits {
   defaults: RunLimits;
@@ -191,7 +201,14 @@ export class BudgetGuard {
     if (checks.length === 0) return this.unreserved(entryOf(identity, spanId, at));
     // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
     // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
-    if (this.leases !== undefined && leased) return this.drawOnLeases(this.leases, checks, owners, entryOf(identity, spanId, at), worstCase);
+    if (this.leases !== undefined && leased) {
+      if (plan.nextTaken !== true && 60_000 - (at.getTime() % 60_000) <= TAKE_AHEAD_MS) {
+        plan.nextTaken = true;
+        const next = new Date(Math.floor(at.getTime() / 60_000) * 60_000 + 60_000);
+        this.leases.takeAhead(checks, this.checksFor(identity, next, new Map()), worstCase.costMicros, worstCase.tokens, next.getTime() - at.getTime());
+      }
+      return this.drawOnLeases(this.leases, checks, owners, entryOf(identity, spanId, at), worstCase);
+    }
     const reservation: LedgerReservation = {
       id: spanId,
       apiKeyId: identity.keyId,

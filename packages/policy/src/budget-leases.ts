@@ -178,6 +178,30 @@ export class BudgetLeases {
     });
   }
 
+  /**
+   * Takes headroom on windows about to open (`next`, the counters of `current` in a later window)
+   * that this instance holds nothing on yet, in one background round trip, so calls need not wait
+   * for it when they open. Sized like a refill, by the current window's traffic; idle from when the
+   * window opens (`opensInMs`), so it is not given back before.
+   */
+  takeAhead(current: readonly LedgerCheck[], next: readonly LedgerCheck[], costMicros: number, tokens: number, opensInMs: number): void {
+    if (this.prefetch === 0) return;
+    const wants: LeaseWant[] = [];
+    for (const check of next) {
+      if (this.leases.has(leaseKey(check.scope, check.window))) continue;
+      const now = current.find((candidate) => candidate.scope === check.scope);
+      const lease = this.leaseOf(check);
+      lease.rate = now === undefined ? 0 : (this.leases.get(leaseKey(now.scope, now.window))?.rate ?? 0);
+      lease.lastDrawn = performance.now() + opensInMs;
+      const want = this.ahead(lease, amountsFor(check, costMicros, tokens));
+      if (want.micros === 0 && want.calls === 0 && want.tokens === 0) continue;
+      wants.push({ scope: check.scope, window: check.window, ...limitFields(lease.limits), need: zero(), want, own: zero(), call: { micros: 0, tokens: 0 } });
+    }
+    if (wants.length === 0) return;
+    // A counter already at its limit gives nothing and refuses nothing: the window's first call then asks as usual.
+    this.enqueue(() => this.lease(wants)).catch(this.onError);
+  }
+
   private reportSyncError(error: unknown): void {
     this.failedSyncs += 1;
     if (performance.now() - this.lastReport < 10_000) return;

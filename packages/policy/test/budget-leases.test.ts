@@ -141,6 +141,29 @@ describe.each(databaseTargets)('budget leases on $kind', (target: DatabaseTarget
     expect(await counter(scope)).toMatchObject({ spentMicros: 0, reservedMicros: 0, calls: 1, tokens: 7 });
   });
 
+  it("takes the next minute's rate window ahead, so the minute's first call draws in memory", async () => {
+    let clock = new Date('2026-03-02T10:00:58.500Z');
+    const guard = new BudgetGuard(database.db, store, { now: () => clock });
+    guards.push(guard);
+    const keyId = `lease-key-${++sequence}`;
+    await insertApiKey(database.db, { id: keyId, name: keyId, prefix: keyId, secretHash: keyId, limits: { rpm: 100_000 } });
+    await store.reload();
+    const scope = `rate:key:${keyId}`;
+    const windows = async () =>
+      Object.fromEntries(
+        (await database.db.select().from(budgetCounters).where(eq(budgetCounters.scope, scope))).map((row) => [row.windowStart.toISOString().slice(11, 16), row.calls]),
+      );
+    // 1.5 s before the minute ends: the call's own window, and the next one taken ahead in the background.
+    (await guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 1, tokens: 1 })).settle(1, 1);
+    await expect.poll(windows).toEqual({ '10:00': 65, '10:01': 64 });
+    clock = new Date('2026-03-02T10:01:00.200Z');
+    (await guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 1, tokens: 1 })).settle(1, 1);
+    // Drawn on the hold taken ahead: the counter was not asked again.
+    expect(await windows()).toEqual({ '10:00': 65, '10:01': 64 });
+    await guard.drain();
+    expect(await windows()).toEqual({ '10:00': 1, '10:01': 1 });
+  });
+
   it('fails closed with a 503 when a lease cannot be taken', async () => {
     const isolated = await scratch.open();
     await migrate(isolated);
