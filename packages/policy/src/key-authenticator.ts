@@ -25,12 +25,17 @@ const HOW_TO_GET_ONE = 'create a key with POST /admin/keys or `pnpm gantry keys 
 /**
  * Verifies bearer secrets: the master key by constant-time digest comparison; virtual keys by
  * looking up their prefix and comparing SHA-256 digests in constant time. Verified keys are cached
- * for `cacheTtlMs` so the hot path makes no database round trip.
+ * for `cacheTtlMs` and verified again ahead of its end while in use, so the hot path makes no
+ * database round trip.
  */
 export class KeyAuthenticator {
   private readonly masterHash: string | undefined;
   private readonly cache = new Map<string, CachedKey>();
   private readonly used = new Set<string>();
+  /** Database lookups in flight, by digest. */
+  private readonly lookups = new Map<string, Promise<CachedKey | undefined>>();
+  /** Counts invalidations, so a lookup that overlapped one does not cache what it read. */
+  private generation = 0;
   private readonly ttl: number;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
@@ -57,26 +62,50 @@ export class KeyAuthenticator {
     // Keyed by digest: a map lookup on a SHA-256 reveals nothing usable about the secret.
     const cached = this.cache.get(hash);
     if (cached !== undefined && now - cached.verifiedAt < this.ttl) {
+      // A key in use is verified again in the background once half its time is up: its calls
+      // never wait for the database, and a revocation elsewhere still shows within the TTL.
+      if (now - cached.verifiedAt >= this.ttl / 2) this.verify(hash, secret).catch(() => {});
       return this.accept(cached, now);
     }
+    const verified = await this.verify(hash, secret);
+    if (verified === undefined) throw new AuthenticationError(`invalid API key '${secret.slice(0, 6)}…': it does not exist or was revoked; ${HOW_TO_GET_ONE}`);
+    return this.accept(verified, this.now());
+  }
 
-    const candidates = await findApiKeysByPrefix(this.db, secret.slice(0, API_KEY_PREFIX_LENGTH));
-    for (const row of candidates) {
-      if (!digestsEqual(hash, row.secretHash)) continue;
-      const entry: CachedKey = {
-        principal: { kind: 'key', keyId: row.id, name: row.name, teamId: row.teamId },
-        expiresAt: row.expiresAt === null ? null : row.expiresAt.getTime(),
-        verifiedAt: now,
-      };
-      if (this.cache.size > 50_000) this.cache.clear();
-      this.cache.set(hash, entry);
-      return this.accept(entry, now);
+  /** Looks a secret up in the database, once at a time per secret however many calls ask; caches what it finds and forgets what it does not. */
+  private verify(hash: string, secret: string): Promise<CachedKey | undefined> {
+    let pending = this.lookups.get(hash);
+    if (pending === undefined) {
+      pending = this.lookUp(hash, secret).finally(() => this.lookups.delete(hash));
+      this.lookups.set(hash, pending);
     }
-    throw new AuthenticationError(`invalid API key '${secret.slice(0, 6)}…': it does not exist or was revoked; ${HOW_TO_GET_ONE}`);
+    return pending;
+  }
+
+  private async lookUp(hash: string, secret: string): Promise<CachedKey | undefined> {
+    const generation = this.generation;
+    const verifiedAt = this.now();
+    const candidates = await findApiKeysByPrefix(this.db, secret.slice(0, API_KEY_PREFIX_LENGTH));
+    const row = candidates.find((candidate) => digestsEqual(hash, candidate.secretHash));
+    if (row === undefined) {
+      this.cache.delete(hash);
+      return undefined;
+    }
+    const entry: CachedKey = {
+      principal: { kind: 'key', keyId: row.id, name: row.name, teamId: row.teamId },
+      expiresAt: row.expiresAt === null ? null : row.expiresAt.getTime(),
+      verifiedAt,
+    };
+    // A key invalidated while this lookup ran may have been read before its revocation: not cached.
+    if (generation !== this.generation) return entry;
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(hash, entry);
+    return entry;
   }
 
   /** Forgets a key at once on this instance (after revocation). */
   invalidate(keyId: string): void {
+    this.generation += 1;
     for (const [cacheKey, entry] of this.cache) {
       if (entry.principal.kind === 'key' && entry.principal.keyId === keyId) this.cache.delete(cacheKey);
     }

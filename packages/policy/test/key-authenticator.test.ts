@@ -118,6 +118,29 @@ describe.each(databaseTargets)('KeyAuthenticator on $kind', (target: DatabaseTar
     await expect(auth.authenticate(secret)).rejects.toBeInstanceOf(AuthenticationError);
   });
 
+  it('verifies a key in use again in the background once half its TTL is up: no call waits, and a revocation shows sooner', async () => {
+    let now = 1_000_000;
+    const { id, secret } = await createKey();
+    const auth = authenticator({ now: () => now });
+    await expect(auth.authenticate(secret)).resolves.toMatchObject({ keyId: id });
+    await revokeApiKey(database.db, id);
+    now += TTL_MS / 2;
+    // Still within the TTL: answered from the cache at once, while the database is asked again.
+    await expect(auth.authenticate(secret)).resolves.toMatchObject({ keyId: id });
+    await expect.poll(() => auth.authenticate(secret).then(() => 'accepted', (error: Error) => error.message)).toMatch(/does not exist or was revoked/);
+    expect(now).toBeLessThan(1_000_000 + TTL_MS);
+  });
+
+  it('asks the database once for many concurrent calls with a key it has not verified', async () => {
+    const { id, secret } = await createKey();
+    const auth = authenticator();
+    const lookups = (auth as unknown as { lookups: Map<string, unknown> }).lookups;
+    const calls = Array.from({ length: 20 }, () => auth.authenticate(secret));
+    expect(lookups.size).toBe(1);
+    for (const principal of await Promise.all(calls)) expect(principal).toMatchObject({ keyId: id });
+    expect(lookups.size).toBe(0);
+  });
+
   it('keeps other keys working when one is invalidated', async () => {
     const first = await createKey();
     const second = await createKey();
