@@ -20,7 +20,7 @@ const PROXY_PORT = 4620;
 const GANTRY_PORT = 4630;
 const MASTER_KEY = 'gk-master-bench';
 const LIMITED = 'gantry (budgets + rate limits)';
-/** Alternating slices per scenario in which the cost of limits is measured. */
+/** Slices in which the cost of limits is measured: of the alternating loads (rows, CPU) and of the interleaved one (p50). */
 const LIMIT_SLICES = 8;
 
 const body = (stream: boolean, model: string) =>

@@ -202,10 +202,11 @@ export class BudgetGuard {
     // Budgets and rate limits draw on this instance's leases; run and parallel limits need the
     // ledger's per-call rows (pause, in-flight count), so a call subject to one reserves per call.
     if (this.leases !== undefined && leased) {
-      if (plan.nextTaken !== true && 60_000 - (at.getTime() % 60_000) <= TAKE_AHEAD_MS) {
+      const opensInMs = minuteStart(at).getTime() + 60_000 - at.getTime();
+      if (plan.nextTaken !== true && opensInMs <= TAKE_AHEAD_MS) {
         plan.nextTaken = true;
-        const next = new Date(Math.floor(at.getTime() / 60_000) * 60_000 + 60_000);
-        this.leases.takeAhead(checks, this.checksFor(identity, next, new Map()), worstCase.costMicros, worstCase.tokens, next.getTime() - at.getTime());
+        const next = new Date(at.getTime() + opensInMs);
+        this.leases.takeAhead(checks, this.checksFor(identity, next, new Map()), worstCase.costMicros, worstCase.tokens, opensInMs);
       }
       return this.drawOnLeases(this.leases, checks, owners, entryOf(identity, spanId, at), worstCase);
     }
