@@ -11,6 +11,7 @@ interface ChoiceState {
 /**
  * Folds canonical stream events into a ChatResult, the same shape a non-streaming call returns.
  * Adjacent deltas of one kind merge into one part; tool calls keep their stream order.
+ * `unfoldChatResult` is its inverse.
  */
 export class ChatResultBuilder {
   private id = '';

@@ -1,9 +1,10 @@
 import { InvalidRequestError, type AssistantPart, type ChatRequest, type Message, type TextPart, type UserPart } from '@gantry/spec';
+import { formatDataUrl } from '../data-url.ts';
 import { toInvalidRequestError } from '../format-zod-error.ts';
+import { decodeToolArguments } from '../tool-arguments.ts';
 import { ANTHROPIC_CANONICAL_KEYS, anthropicRequestSchema, type AnthropicRequest } from './anthropic-request-schema.ts';
 import { anthropicExtras } from './anthropic-extras.ts';
 import { effortForThinkingBudget } from './anthropic-thinking.ts';
-import { argumentsOfInput } from './convert-anthropic-response.ts';
 
 type WireMessage = AnthropicRequest['messages'][number];
 type UserBlock = Exclude<Extract<WireMessage, { role: 'user' }>['content'], string>[number];
@@ -21,9 +22,9 @@ function userPart(block: Exclude<UserBlock, { type: 'tool_result' }>): UserPart 
     case 'image':
       return block.source.type === 'url'
         ? { type: 'image', url: block.source.url, ...extras }
-        : { type: 'image', url: `data:${block.source.media_type};base64,${block.source.data}`, ...extras };
+        : { type: 'image', url: formatDataUrl({ mimeType: block.source.media_type, data: block.source.data }), ...extras };
     case 'document': {
-      const part: UserPart = { type: 'file', data: `data:application/pdf;base64,${block.source.data}`, ...extras };
+      const part: UserPart = { type: 'file', data: formatDataUrl({ mimeType: 'application/pdf', data: block.source.data }), ...extras };
       if (block.title != null) part.filename = block.title;
       return part;
     }
@@ -65,7 +66,7 @@ function decodeAssistantTurn(content: Extract<WireMessage, { role: 'assistant' }
       case 'text':
         return { type: 'text', text: block.text, ...anthropicExtras(block) };
       case 'tool_use':
-        return { type: 'tool-call', id: block.id, name: block.name, arguments: argumentsOfInput(block.input), ...anthropicExtras(block) };
+        return { type: 'tool-call', id: block.id, name: block.name, arguments: decodeToolArguments(block.input), ...anthropicExtras(block) };
       case 'thinking':
         return { type: 'reasoning', text: block.thinking, signature: block.signature };
       case 'redacted_thinking':

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderUnreachableError, type StreamEvent } from '@gantry/spec';
+import { decodeToolArguments } from '../tool-arguments.ts';
 import { anthropicStreamError } from './anthropic-error.ts';
 import { decodeAnthropicUsage, mergeAnthropicUsage } from './anthropic-usage.ts';
 import { anthropicStreamEventSchema, type AnthropicUsage } from './anthropic-wire-schemas.ts';
-import { argumentsOfInput } from './convert-anthropic-response.ts';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.ts';
 
 export interface AnthropicStreamDecoder {
@@ -84,7 +84,7 @@ export function createAnthropicStreamDecoder(provider: string): AnthropicStreamD
             // The start carries `input: {}`; the arguments follow as input_json_delta pieces.
             const input = block.input;
             if (typeof input === 'object' && input !== null && Object.keys(input).length > 0) {
-              events.push({ type: 'tool-call-delta', index: state.toolIndex, argumentsDelta: argumentsOfInput(input) });
+              events.push({ type: 'tool-call-delta', index: state.toolIndex, argumentsDelta: decodeToolArguments(input) });
               state.sentArguments = true;
             }
           }

@@ -1,6 +1,6 @@
 import type { AssistantPart, ChatResult } from '@gantry/spec';
+import { encodeToolArguments } from '../tool-arguments.ts';
 import { encodeAnthropicUsage } from './anthropic-usage.ts';
-import { toToolInput } from './convert-to-anthropic-messages.ts';
 import { toAnthropicStopReason } from './map-anthropic-stop-reason.ts';
 
 export interface EncodeAnthropicResponseOptions {
@@ -27,7 +27,7 @@ export function toAnthropicContentBlocks(parts: AssistantPart[]): Record<string,
         blocks.push({ type: 'text', text: part.text });
         break;
       case 'tool-call':
-        blocks.push({ type: 'tool_use', id: part.id, name: part.name, input: toToolInput(part.arguments) });
+        blocks.push({ type: 'tool_use', id: part.id, name: part.name, input: encodeToolArguments(part.arguments) });
         break;
     }
   }

@@ -1,6 +1,5 @@
-export { encodeAnthropicRequest, DEFAULT_ANTHROPIC_MAX_TOKENS, type EncodeAnthropicRequestOptions } from './convert-to-anthropic-request.ts';
-export { RAW_ARGUMENTS_KEY } from './convert-to-anthropic-messages.ts';
-export { decodeAnthropicResponse, decodeAnthropicCountTokensResponse } from './convert-anthropic-response.ts';
+export { encodeAnthropicRequest, DEFAULT_ANTHROPIC_MAX_TOKENS, type EncodeAnthropicRequestOptions } from './encode-anthropic-request.ts';
+export { decodeAnthropicResponse, decodeAnthropicCountTokensResponse } from './decode-anthropic-response.ts';
 export { createAnthropicStreamDecoder, type AnthropicStreamDecoder } from './decode-anthropic-stream.ts';
 export { decodeAnthropicRequest } from './decode-anthropic-request.ts';
 export { encodeAnthropicResponse, type EncodeAnthropicResponseOptions } from './encode-anthropic-response.ts';

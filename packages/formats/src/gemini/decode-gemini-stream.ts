@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ProviderUnreachableError, type StreamEvent, type Usage } from '@gantry/spec';
-import { convertGeminiPart } from './convert-gemini-part.ts';
+import { decodeGeminiPart } from './decode-gemini-part.ts';
 import { decodeGeminiError } from './gemini-error.ts';
 import { geminiResponseSchema } from './gemini-wire-schemas.ts';
 import { decodeGeminiUsage, mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
@@ -85,7 +85,7 @@ export function createGeminiStreamDecoder(provider: string): GeminiStreamDecoder
         const choiceIndex = wireCandidate.index ?? position;
         const at = choiceIndex === 0 ? {} : { choiceIndex };
         const state = candidate(choiceIndex);
-        for (const part of (wireCandidate.content?.parts ?? []).flatMap(convertGeminiPart)) {
+        for (const part of (wireCandidate.content?.parts ?? []).flatMap(decodeGeminiPart)) {
           switch (part.type) {
             case 'reasoning':
               events.push(part.signature === undefined

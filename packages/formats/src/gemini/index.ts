@@ -1,5 +1,5 @@
-export { encodeGeminiRequest, GEMINI_THINKING_BUDGETS } from './convert-to-gemini-request.ts';
-export { decodeGeminiResponse } from './convert-gemini-response.ts';
+export { encodeGeminiRequest, GEMINI_THINKING_BUDGETS } from './encode-gemini-request.ts';
+export { decodeGeminiResponse } from './decode-gemini-response.ts';
 export { createGeminiStreamDecoder, type GeminiStreamDecoder } from './decode-gemini-stream.ts';
 export { decodeGeminiError } from './gemini-error.ts';
 export { mapGeminiFinishReason, decodeGeminiUsage } from './map-gemini-finish-reason.ts';

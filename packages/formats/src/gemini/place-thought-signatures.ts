@@ -14,7 +14,7 @@ export const GEMINI_SKIP_SIGNATURE_VALIDATION = 'skip_thought_signature_validato
  * Puts each canonical reasoning signature back on the Gemini part it belongs to, and returns the
  * parts to send (`wire[i]` is the encoding of `parts[i]`, undefined when it has no wire form).
  *
- * The decoder (convert-gemini-part.ts) carries a signature that Gemini put on a `functionCall` or
+ * The decoder (decode-gemini-part.ts) carries a signature that Gemini put on a `functionCall` or
  * `text` part as a reasoning part with empty text just before it. On the way back that position
  * can have moved: stream folding merges it into a preceding thought, and the OpenAI wire keeps one
  * `reasoning_signature` per message, decoded as a reasoning part at the front. Hence the rules:

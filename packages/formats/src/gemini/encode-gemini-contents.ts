@@ -1,5 +1,6 @@
 import { InvalidRequestError, type AssistantPart, type Message, type UserPart } from '@gantry/spec';
-import { RAW_ARGUMENTS_KEY } from './convert-gemini-part.ts';
+import { parseDataUrl } from '../data-url.ts';
+import { encodeToolArguments } from '../tool-arguments.ts';
 import { placeThoughtSignatures } from './place-thought-signatures.ts';
 
 export type GeminiWirePart = Record<string, unknown>;
@@ -33,16 +34,6 @@ export function guessMimeType(name: string, fallback: string): string {
   return (extension === undefined ? undefined : MIME_BY_EXTENSION[extension]) ?? fallback;
 }
 
-/** `data:<mime>[;base64],<data>` → inline bytes (base64). Undefined when `url` is not a data URL. */
-export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
-  const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(url);
-  if (match === null) return undefined;
-  const mimeType = match[1] || 'text/plain';
-  const isBase64 = (match[2] ?? '').split(';').includes('base64');
-  const payload = match[3] ?? '';
-  return { mimeType, data: isBase64 ? payload : Buffer.from(decodeURIComponent(payload)).toString('base64') };
-}
-
 /**
  * A media reference: `data:` URLs travel inline; other URLs (File API `https://…/files/…`,
  * `gs://…`, public `https://…`) as fileData with a MIME type guessed from the extension.
@@ -50,7 +41,7 @@ export function parseDataUrl(url: string): { mimeType: string; data: string } | 
  */
 function mediaPart(url: string, fallbackMime: string): GeminiWirePart {
   const inline = parseDataUrl(url);
-  if (inline !== undefined) return { inlineData: inline };
+  if (inline !== undefined) return { inlineData: { mimeType: inline.mimeType, data: inline.data } };
   return { fileData: { fileUri: url, mimeType: guessMimeType(url, fallbackMime) } };
 }
 
@@ -71,22 +62,6 @@ function encodeUserPart(part: UserPart, param: string): GeminiWirePart {
   }
 }
 
-/**
- * Tool-call arguments → the `args` object. Gemini takes an object, not text: arguments that are
- * not a JSON object are never dropped but wrapped as `{"_raw_arguments": "<text as sent>"}`;
- * empty arguments become `{}`.
- */
-export function parseToolArguments(text: string): Record<string, unknown> {
-  if (text.trim() === '') return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // not JSON: wrapped below
-  }
-  return { [RAW_ARGUMENTS_KEY]: text };
-}
-
 function encodeAssistantParts(parts: AssistantPart[]): GeminiWirePart[] {
   const wire = parts.map((part): GeminiWirePart | undefined => {
     switch (part.type) {
@@ -96,7 +71,7 @@ function encodeAssistantParts(parts: AssistantPart[]): GeminiWirePart[] {
       case 'reasoning':
         return part.text === '' ? undefined : { text: part.text, thought: true };
       case 'tool-call':
-        return { functionCall: { name: part.name, args: parseToolArguments(part.arguments) } };
+        return { functionCall: { name: part.name, args: encodeToolArguments(part.arguments) } };
     }
   });
   return placeThoughtSignatures(parts, wire);

@@ -1,7 +1,7 @@
 import { withAnthropicExtras } from './anthropic-extras.ts';
 import { InvalidRequestError, type ChatRequest, type ToolChoice } from '@gantry/spec';
 import { budgetOfThinking, thinkingBudgetForEffort } from './anthropic-thinking.ts';
-import { toAnthropicConversation } from './convert-to-anthropic-messages.ts';
+import { encodeAnthropicMessages } from './encode-anthropic-messages.ts';
 
 export interface EncodeAnthropicRequestOptions {
   /** The model name the provider knows (without Gantry's `provider/` prefix). */
@@ -51,7 +51,7 @@ export function encodeAnthropicRequest(request: ChatRequest, options: EncodeAnth
     throw new InvalidRequestError(`provider ${provider} generates one choice per request; got n=${request.n}. Send n=1 or omit it.`, { param: 'n' });
   }
   const extra = request.providerOptions?.anthropic ?? {};
-  const { system, messages } = toAnthropicConversation(request.messages, provider);
+  const { system, messages } = encodeAnthropicMessages(request.messages, provider);
   const body: Record<string, unknown> = { model: options.model };
   // A lone plain block is sent as the string clients write; blocks with extras (cache_control) stay blocks.
   const onlySystem = system[0];

@@ -1,5 +1,7 @@
-import { withAnthropicExtras } from './anthropic-extras.ts';
 import { InvalidRequestError, type AssistantPart, type Message, type TextPart, type UserPart } from '@gantry/spec';
+import { parseDataUrl } from '../data-url.ts';
+import { encodeToolArguments } from '../tool-arguments.ts';
+import { withAnthropicExtras } from './anthropic-extras.ts';
 
 type Block = Record<string, unknown>;
 
@@ -14,43 +16,21 @@ export interface AnthropicConversation {
   messages: AnthropicTurn[];
 }
 
-/** Key under which tool-call arguments that are not a JSON object are kept, so nothing is dropped. */
-export const RAW_ARGUMENTS_KEY = '_raw_arguments';
-
-/**
- * Tool-call arguments → `tool_use.input`, which must be an object. Arguments that are not a JSON
- * object (a model's truncated or malformed JSON) are wrapped as `{"_raw_arguments": "<text>"}`
- * rather than dropped; empty arguments become `{}`.
- * @see https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use
- */
-export function toToolInput(args: string): Record<string, unknown> {
-  if (args.trim() === '') return {};
-  try {
-    const value: unknown = JSON.parse(args);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // Falls through to the wrapper.
-  }
-  return { [RAW_ARGUMENTS_KEY]: args };
-}
-
-const DATA_URL = /^data:([^;,]+)((?:;[^;,]+)*);base64,(.*)$/s;
-
 /** @see https://docs.anthropic.com/en/docs/build-with-claude/vision#base64-encoded-image-example */
 function imageBlock(url: string, fail: (why: string) => never): Block {
   if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
-  const match = DATA_URL.exec(url);
-  if (match) return { type: 'image', source: { type: 'base64', media_type: match[1], data: match[3] } };
+  const inline = parseDataUrl(url);
+  if (inline !== undefined) return { type: 'image', source: { type: 'base64', media_type: inline.mimeType, data: inline.data } };
   return fail('the image URL must be http(s) or a base64 data: URL');
 }
 
 /** PDFs only: Anthropic `document` blocks. @see https://docs.anthropic.com/en/docs/build-with-claude/pdf-support */
 function documentBlock(part: Extract<UserPart, { type: 'file' }>, fail: (why: string) => never): Block {
-  const match = part.data === undefined ? null : DATA_URL.exec(part.data);
-  if (match?.[1] !== 'application/pdf') {
+  const inline = part.data === undefined ? undefined : parseDataUrl(part.data);
+  if (inline?.mimeType !== 'application/pdf') {
     return fail('files must be PDFs given inline as a data:application/pdf;base64 URL (file ids are not portable to Anthropic)');
   }
-  const block: Block = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: match[3] } };
+  const block: Block = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: inline.data } };
   if (part.filename !== undefined) block.title = part.filename;
   return block;
 }
@@ -95,7 +75,7 @@ function assistantBlocks(parts: AssistantPart[]): Block[] {
         if (part.text !== '') rest.push(part.type === 'text' ? withAnthropicExtras({ type: 'text', text: part.text }, part) : { type: 'text', text: part.text });
         break;
       case 'tool-call':
-        rest.push(withAnthropicExtras({ type: 'tool_use', id: part.id, name: part.name, input: toToolInput(part.arguments) }, part));
+        rest.push(withAnthropicExtras({ type: 'tool_use', id: part.id, name: part.name, input: encodeToolArguments(part.arguments) }, part));
         break;
     }
   }
@@ -119,7 +99,7 @@ function compact(blocks: Block[]): string | Block[] {
  * and in a merged user turn the tool results come first, as Anthropic requires.
  * @see https://docs.anthropic.com/en/api/messages#body-messages
  */
-export function toAnthropicConversation(messages: Message[], provider: string): AnthropicConversation {
+export function encodeAnthropicMessages(messages: Message[], provider: string): AnthropicConversation {
   const system: Block[] = [];
   const turns: { role: 'user' | 'assistant'; blocks: Block[] }[] = [];
   const push = (role: 'user' | 'assistant', blocks: Block[]): void => {

@@ -1,5 +1,5 @@
 import { ProviderUnreachableError, type AssistantPart, type ChatChoice, type ChatResult } from '@gantry/spec';
-import { convertGeminiPart } from './convert-gemini-part.ts';
+import { decodeGeminiPart } from './decode-gemini-part.ts';
 import { geminiResponseSchema } from './gemini-wire-schemas.ts';
 import { decodeGeminiUsage, mapGeminiFinishReason } from './map-gemini-finish-reason.ts';
 
@@ -16,7 +16,7 @@ export function decodeGeminiResponse(body: unknown, provider: string): ChatResul
   }
   const wire = parsed.data;
   const choices = (wire.candidates ?? []).map((candidate, position): ChatChoice => {
-    const content: AssistantPart[] = (candidate.content?.parts ?? []).flatMap(convertGeminiPart);
+    const content: AssistantPart[] = (candidate.content?.parts ?? []).flatMap(decodeGeminiPart);
     const hasFunctionCalls = content.some((part) => part.type === 'tool-call');
     const choice: ChatChoice = {
       index: candidate.index ?? position,

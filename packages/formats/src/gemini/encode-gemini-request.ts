@@ -1,5 +1,5 @@
 import { InvalidRequestError, type ChatRequest, type ReasoningEffort, type ToolChoice } from '@gantry/spec';
-import { encodeGeminiContents } from './convert-to-gemini-contents.ts';
+import { encodeGeminiContents } from './encode-gemini-contents.ts';
 
 /**
  * `reasoningEffort` → `thinkingConfig.thinkingBudget` in tokens, with thought summaries on so that

@@ -1,4 +1,5 @@
 import { ProviderUnreachableError, type AssistantPart, type ChatResult } from '@gantry/spec';
+import { decodeToolArguments } from '../tool-arguments.ts';
 import { decodeAnthropicUsage } from './anthropic-usage.ts';
 import {
   anthropicCountTokensResponseSchema,
@@ -9,11 +10,6 @@ import {
   anthropicToolUseBlockSchema,
 } from './anthropic-wire-schemas.ts';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.ts';
-
-/** `tool_use.input` → canonical arguments text. */
-export function argumentsOfInput(input: unknown): string {
-  return input === undefined ? '{}' : JSON.stringify(input);
-}
 
 /**
  * One Anthropic content block → a canonical part, or null for block types with no canonical form
@@ -28,7 +24,7 @@ export function decodeAnthropicBlock(block: { type: string }): AssistantPart | n
     }
     case 'tool_use': {
       const call = anthropicToolUseBlockSchema.safeParse(block);
-      return call.success ? { type: 'tool-call', id: call.data.id, name: call.data.name, arguments: argumentsOfInput(call.data.input) } : null;
+      return call.success ? { type: 'tool-call', id: call.data.id, name: call.data.name, arguments: decodeToolArguments(call.data.input) } : null;
     }
     case 'thinking': {
       const thinking = anthropicThinkingBlockSchema.safeParse(block);

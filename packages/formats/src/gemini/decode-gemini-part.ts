@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AssistantPart } from '@gantry/spec';
+import { decodeToolArguments } from '../tool-arguments.ts';
 import type { GeminiPart } from './gemini-wire-schemas.ts';
 
 /** A tool call id for Gemini function calls, which carry none (`call_` + 24 hex digits). */
 export function generateToolCallId(): string {
   return `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
 }
-
-/**
- * Arguments of an outbound `functionCall` whose text was not JSON: wrapped rather than dropped,
- * so the model still sees what it sent. Documented in convert-to-gemini-request.ts.
- */
-export const RAW_ARGUMENTS_KEY = '_raw_arguments';
 
 /**
  * One Gemini response part → canonical assistant parts, in order.
@@ -23,7 +18,7 @@ export const RAW_ARGUMENTS_KEY = '_raw_arguments';
  * to (see place-thought-signatures.ts).
  * @see https://ai.google.dev/gemini-api/docs/thought-signatures
  */
-export function convertGeminiPart(part: GeminiPart): AssistantPart[] {
+export function decodeGeminiPart(part: GeminiPart): AssistantPart[] {
   const signature = part.thoughtSignature;
   if (part.thought === true) {
     if ((part.text ?? '') === '' && signature === undefined) return [];
@@ -32,7 +27,7 @@ export function convertGeminiPart(part: GeminiPart): AssistantPart[] {
   const parts: AssistantPart[] = signature === undefined ? [] : [{ type: 'reasoning', text: '', signature }];
   if (part.functionCall !== undefined) {
     const call = part.functionCall;
-    parts.push({ type: 'tool-call', id: call.id ?? generateToolCallId(), name: call.name, arguments: JSON.stringify(call.args ?? {}) });
+    parts.push({ type: 'tool-call', id: call.id ?? generateToolCallId(), name: call.name, arguments: decodeToolArguments(call.args) });
   } else if (part.text !== undefined) {
     if (part.text !== '') parts.push({ type: 'text', text: part.text });
   } else if (part.executableCode !== undefined) {
