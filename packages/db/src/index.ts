@@ -1,5 +1,6 @@
 export { createDatabase, type CreateDatabaseOptions, type Database } from './create-database.ts';
 export { migrate, type MigrateResult } from './migrate.ts';
+export { newId } from './new-id.ts';
 export {
   schema,
   type GantryDb,

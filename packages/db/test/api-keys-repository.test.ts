@@ -7,6 +7,7 @@ import {
   insertApiKey,
   listApiKeys,
   migrate,
+  newId,
   revokeApiKey,
   touchApiKeyLastUsed,
   type Database,
@@ -17,7 +18,7 @@ import { databaseTargets, type DatabaseTarget } from './test-databases.ts';
 function newKey(overrides: Partial<NewApiKey> = {}): NewApiKey {
   const secret = `gk_${randomUUID().replaceAll('-', '')}`;
   return {
-    id: randomUUID(),
+    id: newId(),
     name: 'test key',
     prefix: secret.slice(0, 12),
     secretHash: `hash-${secret}`,
@@ -88,7 +89,7 @@ describe.each(databaseTargets)('api keys repository on $kind', (target: Database
 
     expect(await revokeApiKey(database.db, key.id)).toBe(true);
     expect(await revokeApiKey(database.db, key.id)).toBe(false);
-    expect(await revokeApiKey(database.db, randomUUID())).toBe(false);
+    expect(await revokeApiKey(database.db, newId())).toBe(false);
 
     const [row] = await database.db.select().from(apiKeys).where(eq(apiKeys.id, key.id));
     expect(row?.revokedAt).toBeInstanceOf(Date);

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getSpan, insertSpans, listSpansByRun, listSpansOfRuns, migrate, spans, type Database, type NewSpan, type Span } from '../src/index.ts';
+import { getSpan, insertSpans, listSpansByRun, listSpansOfRuns, migrate, newId, spans, type Database, type NewSpan, type Span } from '../src/index.ts';
 import { databaseTargets, type DatabaseTarget } from './test-databases.ts';
 
 const at = (ms: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, 0, ms));
@@ -9,7 +8,7 @@ const at = (ms: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, 0, ms));
 /** An llm call as buildCallRows makes it: the llm span and one attempt per try. */
 function llmCall(runId: string, tries: Partial<NewSpan>[] = [{}]): NewSpan[] {
   const llm: NewSpan = {
-    id: randomUUID(),
+    id: newId(),
     runId,
     kind: 'llm',
     name: 'chat',
@@ -29,7 +28,7 @@ function llmCall(runId: string, tries: Partial<NewSpan>[] = [{}]): NewSpan[] {
     attributes: { stream: false, attempts: tries.length },
   };
   const attempts = tries.map((overrides, index): NewSpan => ({
-    id: randomUUID(),
+    id: newId(),
     runId,
     parentSpanId: llm.id,
     kind: 'attempt',
@@ -93,7 +92,7 @@ describe.each(databaseTargets)('single attempts stored in their llm span on $kin
   }
 
   it('writes one row for a call with one plain try and reads both spans back unchanged', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const [llm, attempt] = llmCall(runId);
     await insertSpans(database.db, [llm!, attempt!]);
 
@@ -103,11 +102,11 @@ describe.each(databaseTargets)('single attempts stored in their llm span on $kin
     expect(await getSpan(database.db, llm!.id)).toEqual(stored(llm!));
     expect(await getSpan(database.db, attempt!.id, runId)).toEqual(stored(attempt!));
     expect(await getSpan(database.db, attempt!.id)).toEqual(stored(attempt!));
-    expect(await getSpan(database.db, attempt!.id, `run_${randomUUID()}`)).toBeUndefined();
+    expect(await getSpan(database.db, attempt!.id, `run_${newId()}`)).toBeUndefined();
   });
 
   it('keeps an attempt that ended before its call', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const [llm, attempt] = llmCall(runId, [{ endedAt: at(30) }]);
     await insertSpans(database.db, [llm!, attempt!]);
 
@@ -116,7 +115,7 @@ describe.each(databaseTargets)('single attempts stored in their llm span on $kin
   });
 
   it('stores attempts that say more than their llm span as rows of their own', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const failed = llmCall(runId, [{ status: 'error', httpStatus: 502, error: { code: 'provider_error', message: 'bad gateway', status: 502 } }]);
     const retried = llmCall(runId, [{ status: 'error', httpStatus: 503 }, {}]);
     const otherProvider = llmCall(runId, [{ provider: 'azure', name: 'azure/gpt-x' }]);
@@ -130,7 +129,7 @@ describe.each(databaseTargets)('single attempts stored in their llm span on $kin
   });
 
   it('stores an attempt written without its llm span as a row', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const [llm, attempt] = llmCall(runId);
     await insertSpans(database.db, [llm!]);
     await insertSpans(database.db, [attempt!]);

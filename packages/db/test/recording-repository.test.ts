@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +6,7 @@ import {
   insertSpans,
   listSpansByRun,
   migrate,
+  newId,
   runs,
   type Database,
   type NewSpan,
@@ -15,7 +15,7 @@ import { databaseTargets, type DatabaseTarget } from './test-databases.ts';
 
 function newSpan(runId: string, overrides: Partial<NewSpan> = {}): NewSpan {
   return {
-    id: randomUUID(),
+    id: newId(),
     runId,
     kind: 'llm',
     status: 'ok',
@@ -38,8 +38,8 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
   });
 
   it('inserts new runs, ignores existing ids and reports which ones it inserted', async () => {
-    const rootId = `run_${randomUUID()}`;
-    const childId = `run_${randomUUID()}`;
+    const rootId = `run_${newId()}`;
+    const childId = `run_${newId()}`;
 
     const firstInsert = await insertRunsIgnoreExisting(database.db, [
       { id: rootId, rootRunId: rootId, name: 'first name', metadata: { agent: 'planner' } },
@@ -66,7 +66,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
   });
 
   it('keeps bigint money exact up to Number.MAX_SAFE_INTEGER', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const big = Number.MAX_SAFE_INTEGER;
     await insertRunsIgnoreExisting(database.db, [
       { id: runId, rootRunId: runId, costMicros: big, inputTokens: big - 1, outputTokens: 2 ** 40 + 1 },
@@ -88,18 +88,18 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
 
   it('round-trips every span column, jsonb included, and fills defaults', async () => {
     // No run row on purpose: spans may land before (or without) their run.
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const full: NewSpan = {
-      id: randomUUID(),
+      id: newId(),
       runId,
-      parentSpanId: randomUUID(),
+      parentSpanId: newId(),
       kind: 'attempt',
       name: 'openai gpt-x',
       status: 'error',
       startedAt: new Date('2030-01-01T00:00:00.001Z'),
       endedAt: new Date('2030-01-01T00:00:01.999Z'),
       firstTokenAt: new Date('2030-01-01T00:00:00.500Z'),
-      apiKeyId: randomUUID(),
+      apiKeyId: newId(),
       provider: 'openai',
       model: 'gpt-x',
       upstreamModel: 'gpt-x-2030-01-01',
@@ -143,12 +143,12 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
       raw: null,
       attributes: {},
     });
-    expect(await getSpan(database.db, randomUUID())).toBeUndefined();
+    expect(await getSpan(database.db, newId())).toBeUndefined();
   });
 
   it('lists a run\'s spans in start order and nothing from other runs', async () => {
-    const runId = `run_${randomUUID()}`;
-    const otherRunId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
+    const otherRunId = `run_${newId()}`;
     const late = newSpan(runId, { startedAt: new Date('2030-01-01T00:00:03Z') });
     const early = newSpan(runId, { startedAt: new Date('2030-01-01T00:00:01Z') });
     const middle = newSpan(runId, { startedAt: new Date('2030-01-01T00:00:02Z') });
@@ -158,11 +158,11 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
 
     const listed = await listSpansByRun(database.db, runId);
     expect(listed.map((span) => span.id)).toEqual([early.id, middle.id, late.id]);
-    expect(await listSpansByRun(database.db, `run_${randomUUID()}`)).toEqual([]);
+    expect(await listSpansByRun(database.db, `run_${newId()}`)).toEqual([]);
   });
 
   it('inserts a batch larger than one statement can bind', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     const batch = Array.from({ length: 2_500 }, (_, index) =>
       newSpan(runId, {
         startedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, 0, index)),
@@ -179,7 +179,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
   });
 
   it('runs repository calls inside a transaction through the transaction handle', async () => {
-    const runId = `run_${randomUUID()}`;
+    const runId = `run_${newId()}`;
     await expect(
       database.db.transaction(async (tx) => {
         await insertRunsIgnoreExisting(tx, [{ id: runId, rootRunId: runId }]);

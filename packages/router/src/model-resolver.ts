@@ -1,5 +1,5 @@
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
-import { BUILT_IN_PRICES, type Provider } from '@gantry/providers';
+import { findModelFamily, MODEL_CATALOGUE, type ModelCatalogue, type ModelFamily, type Provider } from '@gantry/providers';
 import type { ModelAlias, TargetSpec } from './routing-options.ts';
 import type { Target } from './target.ts';
 
@@ -13,17 +13,12 @@ function specOf(target: string | TargetSpec): TargetSpec {
   return typeof target === 'string' ? { ref: target } : target;
 }
 
-/** Provider types whose built-in model names clients may use bare (`gpt-4o-mini`), for drop-in compatibility. */
-const FAMILY_TYPES: Record<keyof typeof BUILT_IN_PRICES, string[]> = {
-  openai: ['openai', 'azure-openai'],
-  anthropic: ['anthropic'],
-  gemini: ['gemini'],
-};
-
 /**
  * Maps what a client addresses to targets: an alias (`fast`), `provider/model` (`local/llama3`;
- * the model part may itself contain slashes), or a bare model name a configured provider's family
- * is known to serve (`gpt-4o-mini` → the `openai` provider), so apps switch by base URL alone.
+ * the model part may itself contain slashes), or a bare model name the model catalogue places in
+ * a configured provider's family (`gpt-4o-mini` → the first `openai` or `azure-openai` provider),
+ * so apps switch by base URL alone. Prices play no part: a bare name resolves or not whether or
+ * not it is priced.
  */
 export class ModelResolver {
   private readonly cache = new Map<string, Route>();
@@ -31,6 +26,8 @@ export class ModelResolver {
   constructor(
     private readonly providers: ReadonlyMap<string, Provider>,
     private readonly aliases: Readonly<Record<string, ModelAlias>>,
+    /** Which bare model names exist, per family; the built-in catalogue unless a test passes its own. */
+    private readonly catalogue: ModelCatalogue = MODEL_CATALOGUE,
   ) {}
 
   resolve(model: string): Target[] {
@@ -93,12 +90,16 @@ export class ModelResolver {
       };
     }
     if (model.includes('/')) return { targets: [this.direct(model, model)] };
-    const bare = this.bare(model);
+    const family = findModelFamily(model, this.catalogue);
+    const bare = family === undefined ? undefined : this.bare(model, family);
     if (bare !== undefined) return { targets: [bare] };
     const providers = [...this.providers.keys()];
     const aliases = Object.keys(this.aliases);
     throw new NotFoundError(
-      `unknown model '${model}': address a model as provider/model` +
+      (family === undefined
+        ? `unknown model '${model}'`
+        : `model '${model}' belongs to the ${family} family, and no provider of type ${this.catalogue[family].providerTypes.join(' or ')} is configured`) +
+        ': address a model as provider/model' +
         (providers.length > 0 ? ` (configured providers: ${providers.join(', ')})` : ' (no providers are configured)') +
         (aliases.length > 0 ? ` or use an alias (${aliases.join(', ')})` : ''),
     );
@@ -121,13 +122,11 @@ export class ModelResolver {
     return { provider, model: providerModel, id: `${providerName}/${providerModel}` };
   }
 
-  private bare(model: string): Target | undefined {
-    for (const [family, table] of Object.entries(BUILT_IN_PRICES) as [keyof typeof BUILT_IN_PRICES, Record<string, unknown>][]) {
-      const known = Object.keys(table).some((name) => model === name || model.startsWith(`${name}-`));
-      if (!known) continue;
-      for (const provider of this.providers.values()) {
-        if (FAMILY_TYPES[family].includes(provider.type)) return { provider, model, id: `${provider.name}/${model}` };
-      }
+  /** The first configured provider (in config order) serving `family`, with `model` as it was named. */
+  private bare(model: string, family: ModelFamily): Target | undefined {
+    const types: readonly string[] = this.catalogue[family].providerTypes;
+    for (const provider of this.providers.values()) {
+      if (types.includes(provider.type)) return { provider, model, id: `${provider.name}/${model}` };
     }
     return undefined;
   }

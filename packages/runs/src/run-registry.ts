@@ -1,7 +1,6 @@
-import { agentSpanId, claimRun, getRun, listOpenToolSpans, pinRunTarget, toolSpanId, type GantryDb, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
+import { agentSpanId, claimRun, getRun, listOpenToolSpans, newId, pinRunTarget, toolSpanId, type GantryDb, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
 import { GatewayError, PermissionDeniedError, UnavailableError, type Message } from '@gantry/spec';
 import type { RunContext } from './run-context.ts';
-import { newSpanId } from './span-id.ts';
 import type { SpanRecorder } from './span-recorder.ts';
 
 /** Who is calling, as far as runs care. The master key sees and writes every run. */
@@ -67,7 +66,7 @@ export class RunRegistry {
 
   async resolve(context: RunContext, caller: RunCaller, now = new Date()): Promise<ActiveRun> {
     if (context.runId === undefined) {
-      const id = newSpanId();
+      const id = newId();
       return { id, rootRunId: id, parentRunId: null, depth: 0, implicit: true };
     }
     try {

@@ -18,7 +18,10 @@ export const maxRunIdLength = 128;
 export const runs = pgTable(
   'runs',
   {
-    /** Client-chosen id, at most 128 characters. */
+    /**
+     * Client-chosen id, at most 128 characters; for a request that names no run, a `newId()`. No
+     * default: a root run's `rootRunId` must repeat it, so the caller picks it first.
+     */
     id: text('id').primaryKey(),
     /** The run that spawned this one; null for a root run. */
     parentRunId: text('parent_run_id'),

@@ -1,12 +1,14 @@
+import type { ModelFamily } from '../catalogue/model-catalogue.ts';
 import type { ModelPrice } from './model-price.ts';
 
 /**
  * List prices (USD per million tokens, standard tier, prompts under any long-context threshold)
  * as published by each provider in November 2026. `pricing:` in gantry.yaml overrides any entry.
  * Keys are model names; dated snapshots (`gpt-4o-2024-08-06`, `claude-sonnet-4-20250514`) match
- * their base name by longest prefix.
+ * their base name by longest prefix. Used for cost only: whether a model name resolves to a
+ * provider is decided by `MODEL_CATALOGUE`, never by this table.
  */
-export const BUILT_IN_PRICES: Record<'openai' | 'anthropic' | 'gemini', Record<string, ModelPrice>> = {
+export const BUILT_IN_PRICES: Record<ModelFamily, Record<string, ModelPrice>> = {
   // @see https://openai.com/api/pricing
   openai: {
     'gpt-5': { input: 1.25, cachedInput: 0.125, output: 10 },

@@ -1,18 +1,12 @@
+import { familyOfProviderType, isModelOrVariant } from '../catalogue/model-catalogue.ts';
 import { BUILT_IN_PRICES } from './built-in-prices.ts';
 import type { ModelPrice } from './model-price.ts';
-
-/** The family whose built-in prices apply to a provider type. */
-const FAMILY_BY_TYPE: Record<string, keyof typeof BUILT_IN_PRICES> = {
-  openai: 'openai',
-  'azure-openai': 'openai',
-  anthropic: 'anthropic',
-  gemini: 'gemini',
-};
 
 /**
  * Resolves the price of `provider/model`: an exact `pricing:` entry from config first, then the
  * built-in table of the provider's family by longest dated-snapshot prefix. Self-hosted
  * OpenAI-compatible models have no built-in price: configure one, or their calls cost nothing.
+ * Prices are for cost only: which models exist is the model catalogue's business.
  */
 export class PriceBook {
   private readonly cache = new Map<string, ModelPrice | null>();
@@ -30,12 +24,12 @@ export class PriceBook {
   }
 
   private builtIn(providerType: string, model: string): ModelPrice | undefined {
-    const family = FAMILY_BY_TYPE[providerType];
+    const family = familyOfProviderType(providerType);
     if (family === undefined) return undefined;
     const table = BUILT_IN_PRICES[family];
     let best: string | undefined;
     for (const name of Object.keys(table)) {
-      if ((model === name || model.startsWith(`${name}-`)) && (best === undefined || name.length > best.length)) best = name;
+      if (isModelOrVariant(model, name) && (best === undefined || name.length > best.length)) best = name;
     }
     return best === undefined ? undefined : table[best];
   }
