@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { GatewayServices } from './gateway-services.ts';
 import metricsPlugin from './metrics/metrics-plugin.ts';
-import authPlugin from './plugins/auth-plugin.ts';
+import authPlugin, { requireMasterKey } from './plugins/auth-plugin.ts';
 import errorHandlerPlugin from './plugins/error-handler-plugin.ts';
 import servicesPlugin from './plugins/services-plugin.ts';
 import adminBudgetsRoutes from './routes/admin-budgets-routes.ts';
@@ -19,6 +19,19 @@ import modelsRoute from './routes/models-route.ts';
 import runsRoutes from './routes/runs-routes.ts';
 import spendRoute from './routes/spend-route.ts';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the app serves, the HEAD routes fastify adds for GETs included, in registration order. */
+    registeredRoutes: readonly RegisteredRoute[];
+  }
+}
+
+/** One method and path the app answers, as registered (`/v1/runs/:id`). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
 export interface BuildAppOptions {
   /** Fastify logger: true, false, or pino options. */
   logger?: boolean | Record<string, unknown>;
@@ -26,7 +39,8 @@ export interface BuildAppOptions {
 
 /**
  * The whole HTTP surface, registered explicitly in tiers so the order is visible in one place:
- * external concerns (errors), then the app (services, auth), then routes.
+ * external concerns (errors), then the app (services, auth), then routes. Every route needs a key
+ * unless it says `auth: 'public'`; the master-only routes share one context that requires the master key.
  */
 export async function buildApp(services: GatewayServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -45,6 +59,11 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   // The API speaks JSON only: without this, fastify's built-in text/plain parser would hand routes a
   // string and a text/plain body would get a misleading 400 instead of 415 Unsupported Media Type.
   app.removeContentTypeParser('text/plain');
+  const registeredRoutes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
+  });
 
   // Tier 1: external
   await app.register(errorHandlerPlugin, { bodyLimit: services.config.bodyLimit });
@@ -60,12 +79,16 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(messagesRoutes);
   await app.register(embeddingsRoute);
   await app.register(runsRoutes);
-  await app.register(adminKeysRoutes);
-  await app.register(adminTeamsRoutes);
-  await app.register(adminCustomersRoutes);
-  await app.register(adminBudgetsRoutes);
-  await app.register(adminRunLimitsRoutes);
   await app.register(spendRoute);
-  await app.register(adminTargetsRoute);
+  // Master key only: the check is made once, by this context's hook, not declared route by route.
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', requireMasterKey);
+    await admin.register(adminKeysRoutes);
+    await admin.register(adminTeamsRoutes);
+    await admin.register(adminCustomersRoutes);
+    await admin.register(adminBudgetsRoutes);
+    await admin.register(adminRunLimitsRoutes);
+    await admin.register(adminTargetsRoute);
+  });
   return app;
 }

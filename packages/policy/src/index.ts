@@ -5,5 +5,5 @@ export { periodEnd, periodStart, minuteStart } from './budget-periods.ts';
 export { countEmbeddingTokens, countPromptTokens, TokenCountCache } from './count-prompt-tokens.ts';
 export { estimateUsage } from './estimate-usage.ts';
 export { usd } from './limit-errors.ts';
-export { PolicyStore, type PolicyStoreOptions } from './policy-store.ts';
+export { PolicyStore, type BudgetValues, type CustomerValues, type KeyValues, type PolicyStoreOptions, type TeamValues } from './policy-store.ts';
 export { parseUsdMicros, readCustomerHeader, readRunLimitHeaders } from './read-limit-headers.ts';

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { budgetPeriods, budgetScopes, deleteBudget, getBudget, getCounter, getCustomer, getTeam, insertBudget, listBudgets, updateBudget, type Budget, type BudgetScope, type GantryDb } from '@gantry/db';
+import { budgetPeriods, budgetScopes, getBudget, getCounter, listBudgets, type Budget } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { periodEnd, periodStart } from '@gantry/policy';
-import { newSpanId } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { toMicros, toUsd, usdAmount } from './admin-limits-schema.ts';
 
@@ -13,15 +12,8 @@ const createBody = z.strictObject({ scope, scope_id: z.string().min(1, 'must not
 const updateBody = z.strictObject({ period: period.optional(), limit_usd: usdAmount.optional() });
 const listQuery = z.strictObject({ scope: scope.optional(), scope_id: z.string().optional() });
 
-async function scopeExists(db: GantryDb, kind: BudgetScope, id: string, keyIds: ReadonlySet<string>): Promise<boolean> {
-  if (kind === 'team') return (await getTeam(db, id)) !== undefined;
-  if (kind === 'customer') return (await getCustomer(db, id)) !== undefined;
-  return keyIds.has(id);
-}
-
 /** Budgets on keys, teams and customers, with what the current period has spent so far. */
 const adminBudgetsRoutes: FastifyPluginAsync = async (app) => {
-  const admin = { config: { auth: 'admin' as const } };
   const db = () => app.gantry.database.db;
   const missing = (id: string) => new NotFoundError(`no budget with id '${id}'; list budgets with GET /admin/budgets`);
 
@@ -43,21 +35,18 @@ const adminBudgetsRoutes: FastifyPluginAsync = async (app) => {
     };
   }
 
-  app.post('/admin/budgets', admin, async (request, reply) => {
+  app.post('/admin/budgets', async (request, reply) => {
     const parsed = createBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'budget');
     const body = parsed.data;
-    const keyIds = new Set(app.gantry.policy.current.keys.keys());
-    if (body.scope === 'key' && !keyIds.has(body.scope_id)) await app.gantry.policy.reload();
-    if (!(await scopeExists(db(), body.scope, body.scope_id, new Set(app.gantry.policy.current.keys.keys())))) {
+    const budget = await app.gantry.policy.createBudget({ scope: body.scope, scopeId: body.scope_id, period: body.period, limitMicros: toMicros(body.limit_usd) });
+    if (budget === undefined) {
       throw new InvalidRequestError(`invalid budget: scope_id: no ${body.scope} '${body.scope_id}'; list them with GET /admin/${body.scope === 'key' ? 'keys' : `${body.scope}s`}`, { param: 'scope_id' });
     }
-    const budget = await insertBudget(db(), { id: newSpanId(), scope: body.scope, scopeId: body.scope_id, period: body.period, limitMicros: toMicros(body.limit_usd) });
-    await app.gantry.policy.reload();
     return reply.code(201).send(await toWire(budget));
   });
 
-  app.get('/admin/budgets', admin, async (request) => {
+  app.get('/admin/budgets', async (request) => {
     const parsed = listQuery.safeParse(request.query, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'query');
     const { scope: kind, scope_id: scopeId } = parsed.data;
@@ -66,27 +55,25 @@ const adminBudgetsRoutes: FastifyPluginAsync = async (app) => {
     return { data: await Promise.all(filtered.map(toWire)) };
   });
 
-  app.get<{ Params: { id: string } }>('/admin/budgets/:id', admin, async (request) => {
+  app.get<{ Params: { id: string } }>('/admin/budgets/:id', async (request) => {
     const budget = await getBudget(db(), request.params.id);
     if (budget === undefined) throw missing(request.params.id);
     return toWire(budget);
   });
 
-  app.patch<{ Params: { id: string } }>('/admin/budgets/:id', admin, async (request) => {
+  app.patch<{ Params: { id: string } }>('/admin/budgets/:id', async (request) => {
     const parsed = updateBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'budget');
-    const budget = await updateBudget(db(), request.params.id, {
+    const budget = await app.gantry.policy.updateBudget(request.params.id, {
       ...(parsed.data.period === undefined ? {} : { period: parsed.data.period }),
       ...(parsed.data.limit_usd === undefined ? {} : { limitMicros: toMicros(parsed.data.limit_usd) }),
     });
     if (budget === undefined) throw missing(request.params.id);
-    await app.gantry.policy.reload();
     return toWire(budget);
   });
 
-  app.delete<{ Params: { id: string } }>('/admin/budgets/:id', admin, async (request) => {
-    if (!(await deleteBudget(db(), request.params.id))) throw missing(request.params.id);
-    await app.gantry.policy.reload();
+  app.delete<{ Params: { id: string } }>('/admin/budgets/:id', async (request) => {
+    if (!(await app.gantry.policy.deleteBudget(request.params.id))) throw missing(request.params.id);
     return { id: request.params.id, deleted: true };
   });
 };

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { deleteBudgetsOf, deleteCustomer, getCustomer, getTeam, insertCustomer, listCustomers, updateCustomer, type Customer } from '@gantry/db';
+import { getCustomer, getTeam, listCustomers, type Customer } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
-import { newSpanId } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { metadataBody } from './admin-limits-schema.ts';
 
@@ -28,37 +27,35 @@ function toWire(customer: Customer) {
 
 /** Customers (the end users a team's product sends as `user`): create, list, show, update, delete. */
 const adminCustomersRoutes: FastifyPluginAsync = async (app) => {
-  const admin = { config: { auth: 'admin' as const } };
   const db = () => app.gantry.database.db;
   const missing = (id: string) => new NotFoundError(`no customer with id '${id}'; list customers with GET /admin/customers`);
 
-  app.post('/admin/customers', admin, async (request, reply) => {
+  app.post('/admin/customers', async (request, reply) => {
     const parsed = createBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'customer');
     const { external_id: externalId, team_id: teamId, name, metadata } = parsed.data;
     if (teamId !== undefined && (await getTeam(db(), teamId)) === undefined) {
       throw new InvalidRequestError(`invalid customer: team_id: no team '${teamId}'; list teams with GET /admin/teams`, { param: 'team_id' });
     }
-    const customer = await insertCustomer(db(), { id: newSpanId(), externalId, teamId: teamId ?? null, name: name ?? null, metadata: metadata ?? {} });
+    const customer = await app.gantry.policy.createCustomer({ externalId, teamId: teamId ?? null, name: name ?? null, metadata: metadata ?? {} });
     if (customer === undefined) {
       throw new InvalidRequestError(`invalid customer: external_id: '${externalId}' already exists${teamId === undefined ? ' without a team' : ` in team '${teamId}'`}`, { param: 'external_id', status: 409 });
     }
-    await app.gantry.policy.reload();
     return reply.code(201).send(toWire(customer));
   });
 
-  app.get('/admin/customers', admin, async () => ({ data: (await listCustomers(db())).map(toWire) }));
+  app.get('/admin/customers', async () => ({ data: (await listCustomers(db())).map(toWire) }));
 
-  app.get<{ Params: { id: string } }>('/admin/customers/:id', admin, async (request) => {
+  app.get<{ Params: { id: string } }>('/admin/customers/:id', async (request) => {
     const customer = await getCustomer(db(), request.params.id);
     if (customer === undefined) throw missing(request.params.id);
     return toWire(customer);
   });
 
-  app.patch<{ Params: { id: string } }>('/admin/customers/:id', admin, async (request) => {
+  app.patch<{ Params: { id: string } }>('/admin/customers/:id', async (request) => {
     const parsed = updateBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'customer');
-    const customer = await updateCustomer(db(), request.params.id, {
+    const customer = await app.gantry.policy.updateCustomer(request.params.id, {
       ...(parsed.data.name === undefined ? {} : { name: parsed.data.name }),
       ...(parsed.data.metadata === undefined ? {} : { metadata: parsed.data.metadata }),
     });
@@ -66,10 +63,8 @@ const adminCustomersRoutes: FastifyPluginAsync = async (app) => {
     return toWire(customer);
   });
 
-  app.delete<{ Params: { id: string } }>('/admin/customers/:id', admin, async (request) => {
-    if (!(await deleteCustomer(db(), request.params.id))) throw missing(request.params.id);
-    await deleteBudgetsOf(db(), 'customer', request.params.id);
-    await app.gantry.policy.reload();
+  app.delete<{ Params: { id: string } }>('/admin/customers/:id', async (request) => {
+    if (!(await app.gantry.policy.deleteCustomer(request.params.id))) throw missing(request.params.id);
     return { id: request.params.id, deleted: true };
   });
 };

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { deleteBudgetsOf, getTeam, insertApiKey, listApiKeys, revokeApiKey, updateApiKey, type CallerLimits } from '@gantry/db';
+import { getTeam, listApiKeys, type CallerLimits } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
-import { generateApiKeySecret } from '@gantry/policy';
-import { newSpanId } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { callerLimitsBody, limitsFromWire, limitsToWire } from './admin-limits-schema.ts';
 
@@ -55,40 +53,33 @@ function toWire(key: KeyView) {
 
 /** Virtual key administration; master key only. Secrets are returned once, at creation. */
 const adminKeysRoutes: FastifyPluginAsync = async (app) => {
-  const admin = { config: { auth: 'admin' as const } };
-
   async function assertTeam(teamId: string | undefined): Promise<void> {
     if (teamId !== undefined && (await getTeam(app.gantry.database.db, teamId)) === undefined) {
       throw new InvalidRequestError(`invalid key: team_id: no team '${teamId}'; create it with POST /admin/teams or list teams with GET /admin/teams`, { param: 'team_id' });
     }
   }
 
-  app.post('/admin/keys', admin, async (request, reply) => {
+  app.post('/admin/keys', async (request, reply) => {
     const parsed = createKeyBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'key');
     await assertTeam(parsed.data.team_id);
-    const { secret, prefix, hash } = generateApiKeySecret();
-    const row = await insertApiKey(app.gantry.database.db, {
-      id: newSpanId(),
+    const { key, secret } = await app.gantry.policy.createKey({
       name: parsed.data.name,
-      prefix,
-      secretHash: hash,
       metadata: parsed.data.metadata ?? {},
       teamId: parsed.data.team_id ?? null,
       allowedModels: parsed.data.allowed_models ?? null,
       limits: limitsFromWire(parsed.data.limits ?? {}),
       expiresAt: parsed.data.expires_at === undefined ? null : new Date(parsed.data.expires_at),
     });
-    await app.gantry.policy.reload();
-    return reply.code(201).send({ ...toWire(row), key: secret });
+    return reply.code(201).send({ ...toWire(key), key: secret });
   });
 
-  app.patch<{ Params: { id: string } }>('/admin/keys/:id', admin, async (request) => {
+  app.patch<{ Params: { id: string } }>('/admin/keys/:id', async (request) => {
     const parsed = updateKeyBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'key');
     const body = parsed.data;
     if (body.team_id !== null) await assertTeam(body.team_id);
-    const key = await updateApiKey(app.gantry.database.db, request.params.id, {
+    const key = await app.gantry.policy.updateKey(request.params.id, {
       ...(body.name === undefined ? {} : { name: body.name }),
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
@@ -99,18 +90,14 @@ const adminKeysRoutes: FastifyPluginAsync = async (app) => {
     if (key === undefined) throw new NotFoundError(`no key with id '${request.params.id}'; list keys with GET /admin/keys`);
     // The team and expiry live in the authenticated principal: make this instance look again.
     app.gantry.authenticator.invalidate(request.params.id);
-    await app.gantry.policy.reload();
     return toWire(key);
   });
 
-  app.get('/admin/keys', admin, async () => ({ data: (await listApiKeys(app.gantry.database.db)).map(toWire) }));
+  app.get('/admin/keys', async () => ({ data: (await listApiKeys(app.gantry.database.db)).map(toWire) }));
 
-  app.delete<{ Params: { id: string } }>('/admin/keys/:id', admin, async (request) => {
-    const revoked = await revokeApiKey(app.gantry.database.db, request.params.id);
-    if (!revoked) throw new NotFoundError(`no active key with id '${request.params.id}'; list keys with GET /admin/keys`);
+  app.delete<{ Params: { id: string } }>('/admin/keys/:id', async (request) => {
+    if (!(await app.gantry.policy.revokeKey(request.params.id))) throw new NotFoundError(`no active key with id '${request.params.id}'; list keys with GET /admin/keys`);
     app.gantry.authenticator.invalidate(request.params.id);
-    await deleteBudgetsOf(app.gantry.database.db, 'key', request.params.id);
-    await app.gantry.policy.reload();
     return { id: request.params.id, revoked: true };
   });
 };

@@ -30,8 +30,9 @@ function counterView(rootRunId: string, counter: BudgetCounter | undefined) {
 }
 
 /**
- * A run tree's limits (they apply to the root run and every sub-run): read them (any key that sees
- * the run) and change them (master key). Raising the limits of a paused run resumes it.
+ * A run tree's limits (they apply to the root run and every sub-run): read and change them, master
+ * key only (build-app registers these in the master-only context). Raising the limits of a paused
+ * run resumes it.
  */
 const adminRunLimitsRoutes: FastifyPluginAsync = async (app) => {
   const db = () => app.gantry.database.db;
@@ -42,12 +43,12 @@ const adminRunLimitsRoutes: FastifyPluginAsync = async (app) => {
     return run;
   }
 
-  app.get<{ Params: { id: string } }>('/v1/runs/:id/limits', { config: { auth: 'admin' } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/runs/:id/limits', async (request) => {
     const run = await findRun(request.params.id);
     return { run_id: run.id, status: run.status, ...counterView(run.rootRunId, await getRunCounter(db(), run.rootRunId)) };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/runs/:id/limits', { config: { auth: 'admin' } }, async (request) => {
+  app.post<{ Params: { id: string } }>('/v1/runs/:id/limits', async (request) => {
     const parsed = limitsBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'limits');
     const run = await findRun(request.params.id);

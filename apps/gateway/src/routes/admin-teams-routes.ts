@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { deleteBudgetsOf, deleteTeam, getTeam, insertTeam, listTeams, updateTeam, type Team } from '@gantry/db';
+import { getTeam, listTeams, type Team } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
-import { newSpanId } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { callerLimitsBody, limitsFromWire, limitsToWire, metadataBody } from './admin-limits-schema.ts';
 
@@ -31,51 +30,45 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** Teams: create, list, show, update, delete (master key only). */
 const adminTeamsRoutes: FastifyPluginAsync = async (app) => {
-  const admin = { config: { auth: 'admin' as const } };
   const db = () => app.gantry.database.db;
   const missing = (id: string) => new NotFoundError(`no team with id '${id}'; list teams with GET /admin/teams`);
 
-  app.post('/admin/teams', admin, async (request, reply) => {
+  app.post('/admin/teams', async (request, reply) => {
     const parsed = createBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'team');
     let team: Team;
     try {
-      team = await insertTeam(db(), { id: newSpanId(), name: parsed.data.name, limits: limitsFromWire(parsed.data.limits ?? {}), metadata: parsed.data.metadata ?? {} });
+      team = await app.gantry.policy.createTeam({ name: parsed.data.name, limits: limitsFromWire(parsed.data.limits ?? {}), metadata: parsed.data.metadata ?? {} });
     } catch (error) {
       if (isUniqueViolation(error)) throw new InvalidRequestError(`invalid team: name: a team named '${parsed.data.name}' already exists`, { param: 'name', status: 409 });
       throw error;
     }
-    await app.gantry.policy.reload();
     return reply.code(201).send(toWire(team));
   });
 
-  app.get('/admin/teams', admin, async () => ({ data: (await listTeams(db())).map(toWire) }));
+  app.get('/admin/teams', async () => ({ data: (await listTeams(db())).map(toWire) }));
 
-  app.get<{ Params: { id: string } }>('/admin/teams/:id', admin, async (request) => {
+  app.get<{ Params: { id: string } }>('/admin/teams/:id', async (request) => {
     const team = await getTeam(db(), request.params.id);
     if (team === undefined) throw missing(request.params.id);
     return toWire(team);
   });
 
-  app.patch<{ Params: { id: string } }>('/admin/teams/:id', admin, async (request) => {
+  app.patch<{ Params: { id: string } }>('/admin/teams/:id', async (request) => {
     const parsed = updateBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'team');
     const { name, limits, metadata } = parsed.data;
-    const team = await updateTeam(db(), request.params.id, {
+    const team = await app.gantry.policy.updateTeam(request.params.id, {
       ...(name === undefined ? {} : { name }),
       ...(limits === undefined ? {} : { limits: limitsFromWire(limits) }),
       ...(metadata === undefined ? {} : { metadata }),
     });
     if (team === undefined) throw missing(request.params.id);
-    await app.gantry.policy.reload();
     return toWire(team);
   });
 
-  app.delete<{ Params: { id: string } }>('/admin/teams/:id', admin, async (request) => {
-    const deleted = await deleteTeam(db(), request.params.id);
-    if (!deleted) throw missing(request.params.id);
-    await deleteBudgetsOf(db(), 'team', request.params.id);
-    await app.gantry.policy.reload();
+  app.delete<{ Params: { id: string } }>('/admin/teams/:id', async (request) => {
+    if (!(await app.gantry.policy.deleteTeam(request.params.id))) throw missing(request.params.id);
     return { id: request.params.id, deleted: true };
   });
 };

@@ -2,8 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 
 /** `/healthz`: the process serves. `/readyz`: and its database answers. */
 const healthRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  // Probes carry no key: load balancers and orchestrators call these.
+  const publicAccess = { config: { auth: 'public' as const } };
+  app.get('/healthz', publicAccess, async () => ({ status: 'ok' }));
+  app.get('/readyz', publicAccess, async (_request, reply) => {
     try {
       await app.gantry.database.ping();
       return { status: 'ready', database: app.gantry.database.kind };

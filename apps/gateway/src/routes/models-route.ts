@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 
 /** `GET /v1/models`: aliases and the provider/model names configured behind them. */
 const modelsRoute: FastifyPluginAsync = async (app) => {
-  app.get('/v1/models', { config: { auth: 'proxy' } }, async () => ({
+  app.get('/v1/models', async () => ({
     object: 'list',
     data: app.gantry.resolver.listModels().map((model) => ({
       id: model.id,

@@ -4,7 +4,7 @@ import { endRun, getRun, getSpan, listRunSubtree, listRuns, listSpansOfRuns, run
 import { toInvalidRequestError } from '@gantry/formats';
 import { canAccessRun } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
-import { callerOf } from '../proxy/run-chat.ts';
+import { callerOf } from '../proxy/send-call.ts';
 import { runView, spanView, treeView } from './runs-view.ts';
 
 const listQuery = z.strictObject({
@@ -32,8 +32,6 @@ function decodeCursor(cursor: string): { startedAt: Date; id: string } {
 
 /** Runs: list, whole trees, single spans, and ending a run. A key sees its own team's runs. */
 const runsRoutes: FastifyPluginAsync = async (app) => {
-  const proxy = { config: { auth: 'proxy' as const } };
-
   async function visibleRun(id: string, caller: ReturnType<typeof callerOf>) {
     const run = await getRun(app.gantry.database.db, id);
     // Another team's run is reported as missing: its existence is not theirs to know.
@@ -41,7 +39,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
     return run;
   }
 
-  app.get('/v1/runs', proxy, async (request) => {
+  app.get('/v1/runs', async (request) => {
     const parsed = listQuery.safeParse(request.query, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'query');
     const query = parsed.data;
@@ -66,7 +64,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
     };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/runs/:id', proxy, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/runs/:id', async (request) => {
     const run = await visibleRun(request.params.id, callerOf(request));
     const db = app.gantry.database.db;
     const runs = await listRunSubtree(db, run.id);
@@ -74,7 +72,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
     return treeView(run.id, runs, spans, totals);
   });
 
-  app.get<{ Params: { id: string; spanId: string } }>('/v1/runs/:id/spans/:spanId', proxy, async (request) => {
+  app.get<{ Params: { id: string; spanId: string } }>('/v1/runs/:id/spans/:spanId', async (request) => {
     const run = await visibleRun(request.params.id, callerOf(request));
     const span = await getSpan(app.gantry.database.db, request.params.spanId, run.id);
     if (span === undefined || span.runId !== run.id) {
@@ -83,7 +81,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
     return { ...spanView(span), request: span.request, result: span.result, raw: span.raw };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/runs/:id/end', proxy, async (request) => {
+  app.post<{ Params: { id: string } }>('/v1/runs/:id/end', async (request) => {
     const parsed = endBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'body');
     const run = await visibleRun(request.params.id, callerOf(request));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { spendGroups, sumSpend } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError } from '@gantry/spec';
-import { callerOf } from '../proxy/run-chat.ts';
+import { callerOf } from '../proxy/send-call.ts';
 
 /** A date-time, a date (UTC midnight), or a span back from now: `30d`, `12h`, `2w`. */
 const when = z.string().transform((text, context) => {
@@ -31,7 +31,7 @@ const spendQuery = z.strictObject({
  * sees its team's spend (or its own, without a team).
  */
 const spendRoute: FastifyPluginAsync = async (app) => {
-  app.get('/v1/spend', { config: { auth: 'proxy' } }, async (request) => {
+  app.get('/v1/spend', async (request) => {
     const parsed = spendQuery.safeParse(request.query, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'query');
     const { group_by: groupBy, from, to } = parsed.data;
