@@ -157,6 +157,41 @@ describe('call recording', () => {
     }
   });
 
+  it('keeps a failed attempt’s exchange on its span, each body cut to a bounded size', async () => {
+    stack.mock.script('failing-with-body', [{ status: 500, errorBody: { error: { message: 'upstream exploded', type: 'server_error' } } }]);
+    const long = 'y'.repeat(40_000);
+    const response = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'local/failing-with-body', messages: [{ role: 'user', content: 'short' }] }),
+    });
+    expect(response.status).toBe(502);
+    const runId = response.headers.get('x-gantry-run-id')!;
+    await stack.flush();
+    const [attempt] = (await listSpansByRun(stack.database.db, runId)).filter((stored) => stored.kind === 'attempt');
+    expect(attempt?.raw).toMatchObject({
+      url: `${stack.mock.url}/v1/chat/completions`,
+      requestBody: { model: 'failing-with-body', messages: [{ role: 'user', content: 'short' }] },
+      status: 500,
+      responseBody: { error: { message: 'upstream exploded' } },
+    });
+    expect(attempt?.raw).not.toHaveProperty('truncated');
+
+    const big = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'local/failing-with-body', messages: [{ role: 'user', content: long }] }),
+    });
+    expect(big.status).toBe(502);
+    await stack.flush();
+    const [bigAttempt] = (await listSpansByRun(stack.database.db, big.headers.get('x-gantry-run-id')!)).filter((stored) => stored.kind === 'attempt');
+    const raw = bigAttempt?.raw as { requestBody: unknown; truncated?: boolean; status: number };
+    expect(raw).toMatchObject({ status: 500, truncated: true });
+    expect(typeof raw.requestBody).toBe('string');
+    expect((raw.requestBody as string).length).toBe(16_384);
+    expect(raw.requestBody as string).toMatch(/^\{"model":"failing-with-body"/);
+  });
+
   it('records a stream the client abandoned as client_closed, with the text produced until then', async () => {
     const fullText = 'x'.repeat(8 * 40);
     stack.mock.script('slow-stream-model', [{ text: fullText, chunkSize: 8, chunkDelayMs: 250 }]);

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { createDatabase, type Database } from '@gantry/db';
 import { createGateway, loadConfig, type Gateway } from '@gantry/gateway';
+import type { CallMiddleware } from '@gantry/spec';
 import { startMockProvider, type MockProvider } from '../mock-provider/index.ts';
 
 export const MASTER_KEY = 'gk-master-test-0123456789';
@@ -26,6 +27,8 @@ export interface StartStackOptions {
    */
   config?: Record<string, unknown> | ((mockUrl: string) => Record<string, unknown>);
   env?: Record<string, string>;
+  /** Call middleware the gateway composes around every chat call, in this order. */
+  middleware?: readonly CallMiddleware[];
 }
 
 /**
@@ -43,7 +46,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const config = loadConfig({ file, env: { GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_PORT: '0', ...options.env } });
   const databaseUrl = process.env.DATABASE_URL;
   const database = await createDatabase(databaseUrl ? { url: databaseUrl } : {});
-  const gateway = await createGateway(config, { database });
+  const gateway = await createGateway(config, { database, ...(options.middleware === undefined ? {} : { middleware: options.middleware }) });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = gateway.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

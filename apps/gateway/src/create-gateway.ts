@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { CallMiddleware } from '@gantry/spec';
 import { createDatabase, getRun, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
 import { BudgetGuard, KeyAuthenticator, PolicyStore } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
@@ -23,6 +24,11 @@ export interface CreateGatewayOptions extends BuildAppOptions {
   onRecorderError?: (error: unknown, context: { dropped: number; buffered: number }) => void;
   /** The clock budgets and rate limits use (tests move it across period boundaries). */
   now?: () => Date;
+  /**
+   * Around every chat call, in this order: request side first to last, result side last to first;
+   * the recorder stores what was exchanged with whoever answered (see `CallMiddleware`).
+   */
+  middleware?: readonly CallMiddleware[];
 }
 
 /** Opens the database, applies migrations and assembles a gateway instance from its config. */
@@ -48,6 +54,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   const resolver = new ModelResolver(providers, config.aliases);
   // Ledger writes off the request path (settlements, lease syncs) report here; set once the app (and its logger) exists.
   let reportLedgerError = (error: unknown) => console.error('gantry: budget ledger write failed', error);
+  let reportRecordError = (error: unknown, spanId: string) => console.error(`gantry: recording call ${spanId} failed`, error);
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
   const services: GatewayServices = {
@@ -67,9 +74,16 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       onError: (error) => reportLedgerError(error),
       ...(options.now === undefined ? {} : { now: options.now }),
     }),
+    middleware: options.middleware ?? [],
+    calls: {
+      storeRaw: config.recording.storeRaw,
+      defaultMaxOutputTokens: config.budgets.defaultMaxOutputTokens,
+      onRecordError: (error, spanId) => reportRecordError(error, spanId),
+    },
     startedAt: Math.floor(Date.now() / 1000),
   };
   const app = await buildApp(services, options);
+  reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 
   // Every instance sweeps; the update is idempotent, so N instances behave like one.

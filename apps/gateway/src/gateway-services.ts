@@ -1,3 +1,4 @@
+import type { CallServices } from '@gantry/calls';
 import type { Database } from '@gantry/db';
 import type { BudgetGuard, KeyAuthenticator, PolicyStore } from '@gantry/policy';
 import type { PriceBook, Provider } from '@gantry/providers';
@@ -5,8 +6,8 @@ import type { ModelResolver, Router } from '@gantry/router';
 import type { RunRegistry, SpanRecorder } from '@gantry/runs';
 import type { GatewayConfig } from './config/load-config.ts';
 
-/** The long-lived parts a gateway instance is made of, shared by every route. */
-export interface GatewayServices {
+/** The long-lived parts a gateway instance is made of, shared by every route; calls use the `CallServices` part. */
+export interface GatewayServices extends CallServices {
   config: GatewayConfig;
   database: Database;
   providers: ReadonlyMap<string, Provider>;

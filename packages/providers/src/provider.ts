@@ -1,15 +1,7 @@
-import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamEvent } from '@gantry/spec';
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, ProviderExchange, StreamEvent } from '@gantry/spec';
 
 /** The provider exchange as it happened on the wire, stored on spans for replay and debugging. */
-export interface RawExchange {
-  url: string;
-  requestBody: unknown;
-  status?: number;
-  /** Response body: parsed JSON for JSON responses; the SSE text for streams (capped). */
-  responseBody?: unknown;
-  /** True when the stored stream text was cut at the cap. */
-  truncated?: boolean;
-}
+export type RawExchange = ProviderExchange;
 
 export interface ProviderCallOptions {
   /** The model name the provider knows. */

@@ -1,3 +1,4 @@
+import type { ProviderStream } from '@gantry/providers';
 import { toGatewayError, UnavailableError, type GatewayError } from '@gantry/spec';
 import { backoffDelayMs, retryAfterMs, sleep } from './backoff.ts';
 import { CircuitBreakers, type BreakerSnapshot } from './circuit-breakers.ts';
@@ -7,6 +8,7 @@ import type { ModelResolver, Route } from './model-resolver.ts';
 import { orderTargets } from './order-targets.ts';
 import { RetryBudget } from './retry-budget.ts';
 import { DEFAULT_ROUTING_OPTIONS, FALLBACK_CONDITIONS, type RoutingOptions } from './routing-options.ts';
+import { peekStream } from './peek-stream.ts';
 import type { RunPins } from './run-pins.ts';
 import type { Target } from './target.ts';
 import { deadlineOf, tryTarget } from './try-target.ts';
@@ -157,6 +159,15 @@ export class Router {
       if (refused === undefined || options.signal.aborted) throw error;
       return refused;
     }
+  }
+
+  /**
+   * `call` for a stream: each try counts as succeeded only once its first event arrived (peeked
+   * here), so a stream that fails before it can still move to the next target — nothing has
+   * reached the caller yet. The first-event deadline applies.
+   */
+  callStream(route: Route, options: Omit<RouteCallOptions<ProviderStream>, 'stream'>, open: (target: Target, signal: AbortSignal) => Promise<ProviderStream>): Promise<{ value: ProviderStream; target: Target }> {
+    return this.call(route, { ...options, stream: true }, async (target, signal) => peekStream(await open(target, signal)));
   }
 
   private allOpen(route: Route, skipped: readonly string[]): UnavailableError {

@@ -1,6 +1,5 @@
-import { toolSpanId, type NewRun, type NewSpan, type RunDelta } from '@gantry/db';
+import { newId, toolSpanId, type NewRun, type NewSpan, type RunDelta } from '@gantry/db';
 import type { GatewayError, Usage } from '@gantry/spec';
-import { newSpanId } from './span-id.ts';
 
 /** One upstream try of a call. */
 export interface CallAttempt {
@@ -11,6 +10,8 @@ export interface CallAttempt {
   startedAt: number;
   endedAt: number;
   error?: GatewayError;
+  /** The exchange of a failed try (bounded in size), when raw exchanges are kept. */
+  raw?: unknown;
 }
 
 /** A tool call the model made in this call's response. */
@@ -50,6 +51,11 @@ export interface CallRecord {
   raw?: unknown;
   attempts: readonly CallAttempt[];
   stream: boolean;
+  /**
+   * The middleware that answered the call without a provider (a cache hit): the call's `llm` span
+   * gets a `cache` span named for it where attempts would be, and no usage of its own.
+   */
+  answeredBy?: string;
   /** Tool calls in the response: each opens a `tool` span until a later request carries its result. */
   toolCalls?: readonly CalledTool[];
   attributes?: Record<string, unknown>;
@@ -61,7 +67,7 @@ function errorOf(error: GatewayError): NonNullable<NewSpan['error']> {
 
 /**
  * The rows a call leaves: one `llm` span, one `attempt` span per upstream try (so retries and
- * fallbacks show), one open `tool` span per tool call in the response, the run row when the
+ * fallbacks show) or one `cache` span when a middleware answered, one open `tool` span per tool call in the response, the run row when the
  * request named no run, and the additions to its run's totals.
  */
 export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpan[]; delta?: RunDelta } {
@@ -96,7 +102,7 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
       ...record.attributes,
       stream: record.stream,
       attempts: record.attempts.length,
-      ...(usage === undefined ? { usage_reported: false } : {}),
+      ...(record.answeredBy !== undefined ? { answered_by: record.answeredBy } : usage === undefined ? { usage_reported: false } : {}),
       ...(record.usageEstimated === true ? { usage_estimated: true } : {}),
       ...(record.costMicros === undefined && usage !== undefined ? { priced: false } : {}),
       ...(usage?.cacheWriteInputTokens ? { cache_write_input_tokens: usage.cacheWriteInputTokens } : {}),
@@ -105,7 +111,7 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
   const spans: NewSpan[] = [llm];
   for (const attempt of record.attempts) {
     spans.push({
-      id: newSpanId(),
+      id: newId(),
       runId: record.runId,
       parentSpanId: record.spanId,
       kind: 'attempt',
@@ -118,6 +124,21 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
       model: attempt.model,
       httpStatus: attempt.error?.status ?? null,
       error: attempt.error === undefined ? null : errorOf(attempt.error),
+      raw: attempt.raw ?? null,
+    });
+  }
+  if (record.answeredBy !== undefined) {
+    spans.push({
+      id: newId(),
+      runId: record.runId,
+      parentSpanId: record.spanId,
+      kind: 'cache',
+      name: record.answeredBy,
+      status: failed ? 'error' : 'ok',
+      startedAt,
+      endedAt,
+      apiKeyId: record.apiKeyId,
+      model: record.upstreamModel ?? null,
     });
   }
   for (const tool of record.toolCalls ?? []) {

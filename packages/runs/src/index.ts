@@ -1,5 +1,4 @@
 export { SpanRecorder, type RecordedCall, type RecorderListener, type SpanRecorderOptions, type SpanRecorderStats } from './span-recorder.ts';
-export { newSpanId } from './span-id.ts';
 export { buildCallRows, type CallAttempt, type CallRecord, type CalledTool } from './call-rows.ts';
 export { readRunContext, type RunContext } from './run-context.ts';
 export { RunRegistry, canAccessRun, type ActiveRun, type RunCaller } from './run-registry.ts';

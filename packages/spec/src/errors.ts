@@ -25,6 +25,18 @@ export interface GatewayErrorOptions {
   headers?: Record<string, string>;
 }
 
+/** A provider exchange as it happened on the wire, kept on spans for replay and debugging. */
+export interface ProviderExchange {
+  url: string;
+  requestBody: unknown;
+  /** The provider's HTTP status; absent when no response came (refused, reset, timed out). */
+  status?: number;
+  /** Response body: parsed JSON for JSON responses; the SSE text for streams (capped). */
+  responseBody?: unknown;
+  /** True when a stored body was cut at a size cap. */
+  truncated?: boolean;
+}
+
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** HTTP status for the client. */
@@ -34,6 +46,8 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   /** The request field the error is about, as a dotted path (`messages[0].content`). */
   readonly param: string | undefined;
+  /** The provider exchange that failed, set by the adapter that made it (a failed attempt keeps it). */
+  exchange?: ProviderExchange;
 
   constructor(
     code: ErrorCode,

@@ -4,7 +4,7 @@ import type { AnthropicProvider } from '@gantry/providers';
 import { InvalidRequestError } from '@gantry/spec';
 import { anthropicWire } from '../proxy/client-wire.ts';
 import { abortOnClientClose } from '../proxy/client-abort.ts';
-import { runChat } from '../proxy/run-chat.ts';
+import { sendChat } from '../proxy/send-call.ts';
 
 function canCountTokens(provider: unknown): provider is AnthropicProvider {
   return typeof (provider as Partial<AnthropicProvider>).countTokens === 'function';
@@ -16,9 +16,9 @@ function canCountTokens(provider: unknown): provider is AnthropicProvider {
  * shape and SSE events, and `POST /v1/messages/count_tokens` for targets that can count.
  */
 const messagesRoutes: FastifyPluginAsync = async (app) => {
-  const options = { config: { auth: 'proxy' as const, wire: anthropicWire } };
+  const options = { config: { wire: anthropicWire } };
 
-  app.post('/v1/messages', options, async (request, reply) => runChat(app.gantry, decodeAnthropicRequest(request.body), anthropicWire, request, reply));
+  app.post('/v1/messages', options, async (request, reply) => sendChat(app.gantry, decodeAnthropicRequest(request.body), anthropicWire, request, reply));
 
   app.post('/v1/messages/count_tokens', options, async (request, reply) => {
     // count_tokens bodies carry no max_tokens; the decoder wants one, and it does not affect the count.

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ProviderUnreachableError, type GatewayError } from '@gantry/spec';
+import { GatewayError, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
 import type { RawExchange } from '../provider.ts';
 import type { SseResponse } from './read-sse-stream.ts';
 import { createUpstreamPool, toProviderHttpError, toTransportError, type UpstreamPoolOptions } from './upstream-http.ts';
@@ -43,14 +43,22 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   const readError = options.readError ?? toProviderHttpError;
 
+  /** A failure keeps the exchange that failed: a failed attempt's span shows what was sent and answered. */
+  function failed(error: unknown, path: string, body: unknown, status?: number): unknown {
+    if (error instanceof GatewayError) {
+      error.exchange = { url: baseUrl + path, requestBody: body, ...(status === undefined ? {} : { status, responseBody: error instanceof ProviderHttpError ? error.body : undefined }) };
+    }
+    return error;
+  }
+
   async function post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     let response;
     try {
       response = await pool.request({ method: 'POST', path: basePath + path, headers, body: JSON.stringify(body), signal });
     } catch (error) {
-      throw toTransportError(name, error, signal);
+      throw failed(toTransportError(name, error, signal), path, body);
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) throw await readError(name, response);
+    if (response.statusCode < 200 || response.statusCode >= 300) throw failed(await readError(name, response), path, body, response.statusCode);
     return response;
   }
 

@@ -1,0 +1,83 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callChat, callEmbeddings, isContentEvent, traceOf, type CallTrace } from '@gantry/calls';
+import { encodeOpenAIEmbeddingResponse } from '@gantry/formats';
+import type { RunCaller } from '@gantry/runs';
+import { ClientClosedError, toGatewayError, type ChatRequest, type EmbeddingRequest, type GatewayError, type StreamEvent } from '@gantry/spec';
+import type { GatewayServices } from '../gateway-services.ts';
+import { abortOnClientClose } from './client-abort.ts';
+import type { ClientWire } from './client-wire.ts';
+import { SSE_HEADERS, writeSse } from './write-sse.ts';
+
+/** The caller as runs see it. */
+export function callerOf(request: FastifyRequest): RunCaller {
+  const principal = request.principal;
+  return principal.kind === 'key'
+    ? { apiKeyId: principal.keyId, teamId: principal.teamId, master: false }
+    : { apiKeyId: null, teamId: null, master: true };
+}
+
+/** Gantry's response headers: the run and span the call was recorded as, and where it went. */
+function traceHeaders(trace: CallTrace): Record<string, string> {
+  const headers: Record<string, string> = { 'x-gantry-run-id': trace.runId, 'x-gantry-span-id': trace.spanId, 'x-gantry-attempts': String(trace.attempts) };
+  if (trace.target !== undefined) headers['x-gantry-target'] = trace.target;
+  if (trace.answeredBy !== undefined) headers['x-gantry-answered-by'] = trace.answeredBy;
+  return headers;
+}
+
+/** A failed call's error, with the headers of where it had got to. */
+function withTraceHeaders(error: unknown, reply: FastifyReply): unknown {
+  const trace = traceOf(error);
+  if (trace !== undefined) reply.headers(traceHeaders(trace));
+  return error;
+}
+
+/**
+ * Writes a call's events to the client as SSE in its wire format. Once bytes have reached the
+ * client, a failure ends the stream with the wire's in-stream error, which the official SDKs raise.
+ */
+async function writeStream(reply: FastifyReply, events: AsyncIterable<StreamEvent>, trace: CallTrace, wire: ClientWire, chat: ChatRequest, signal: AbortSignal): Promise<void> {
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(200, { ...SSE_HEADERS, ...(reply.getHeaders() as Record<string, string>), ...traceHeaders(trace) });
+  const encoder = wire.createStreamEncoder(chat);
+  let first = true;
+  try {
+    for await (const event of events) {
+      const flush = first && isContentEvent(event);
+      if (flush) first = false;
+      // The first token leaves now, with the headers, not after the rest of its upstream packet.
+      const drained = writeSse(response, encoder.encode(event), signal, flush);
+      if (drained !== undefined) await drained;
+    }
+    await writeSse(response, encoder.end(), signal);
+  } catch (error) {
+    const failure: GatewayError = signal.aborted ? new ClientClosedError({ cause: error }) : toGatewayError(error);
+    if (!signal.aborted && !response.destroyed) response.write(encoder.error(failure));
+  } finally {
+    response.end();
+  }
+}
+
+/**
+ * A chat route's whole job once the body is decoded: the call (packages/calls), then the answer
+ * in the client's wire — JSON, or SSE for a stream.
+ */
+export async function sendChat(services: GatewayServices, chat: ChatRequest, wire: ClientWire, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const signal = abortOnClientClose(reply).signal;
+  const outcome = await callChat(services, { request: chat, caller: callerOf(request), headers: request.headers }, signal).catch((error: unknown) => {
+    throw withTraceHeaders(error, reply);
+  });
+  if (outcome.type === 'stream') return writeStream(reply, outcome.events, outcome.trace, wire, chat, signal);
+  reply.headers(traceHeaders(outcome.trace));
+  return wire.encodeResult(outcome.result, chat);
+}
+
+/** The embeddings route's job once the body is decoded. */
+export async function sendEmbeddings(services: GatewayServices, embedding: EmbeddingRequest, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  const signal = abortOnClientClose(reply).signal;
+  const { result, trace } = await callEmbeddings(services, { request: embedding, caller: callerOf(request), headers: request.headers }, signal).catch((error: unknown) => {
+    throw withTraceHeaders(error, reply);
+  });
+  reply.headers(traceHeaders(trace));
+  return encodeOpenAIEmbeddingResponse(result);
+}

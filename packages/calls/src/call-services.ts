@@ -1,0 +1,72 @@
+import type { BudgetGuard } from '@gantry/policy';
+import type { PriceBook } from '@gantry/providers';
+import type { Router } from '@gantry/router';
+import type { RunCaller, RunRegistry, SpanRecorder } from '@gantry/runs';
+import type { CallMiddleware, ChatRequest, EmbeddingRequest, GatewayError } from '@gantry/spec';
+
+/** The long-lived parts a call needs. A gateway instance has one set; replay uses the same. */
+export interface CallServices {
+  router: Router;
+  prices: PriceBook;
+  recorder: SpanRecorder;
+  runs: RunRegistry;
+  /** Budgets, run limits and rate limits: reserve before a call, settle after. */
+  budgets: BudgetGuard;
+  /** Around every chat call, in this order (see `CallMiddleware` for what the order decides). */
+  middleware: readonly CallMiddleware[];
+  calls: CallSettings;
+}
+
+export interface CallSettings {
+  /** Keep the provider exchange (URL, bodies) on spans. */
+  storeRaw: boolean;
+  /** Output tokens reserved for a call that sets no `max_tokens`, per choice. */
+  defaultMaxOutputTokens: number;
+  /** Recording a call failed (a bug, never the database: writes are batched later). */
+  onRecordError?: (error: unknown, spanId: string) => void;
+}
+
+/** Request headers as Node gives them; a call reads only Gantry's (and its peers') own from them. */
+export type CallHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * One call as a caller hands it over, after its wire format was decoded. `headers` carry the run
+ * context (`x-gantry-run-id`, parents, names, traceparent, peers' session headers), the customer
+ * and the run-limit overrides; replay sets the ones it needs.
+ */
+export interface CallInput<R> {
+  request: R;
+  caller: RunCaller;
+  headers: CallHeaders;
+}
+
+export type ChatCallInput = CallInput<ChatRequest>;
+export type EmbeddingCallInput = CallInput<EmbeddingRequest>;
+
+/** Where a call went: what a client is told about it (Gantry's response headers). */
+export interface CallTrace {
+  runId: string;
+  spanId: string;
+  /** `provider/model` of the target that answered. */
+  target?: string;
+  /** Upstream tries made (0 when a middleware answered). */
+  attempts: number;
+  /** The middleware that answered the call instead of a provider (a cache hit). */
+  answeredBy?: string;
+}
+
+const traces = new WeakMap<GatewayError, CallTrace>();
+
+/** Remembers where a failed call had got to, for `traceOf`. */
+export function withTrace(error: GatewayError, trace: CallTrace): GatewayError {
+  traces.set(error, trace);
+  return error;
+}
+
+/**
+ * Where a failed call had got to (its run, span and tries), when it failed after its budget was
+ * reserved; undefined for errors before that (a bad header, an unknown model, a budget refusal).
+ */
+export function traceOf(error: unknown): CallTrace | undefined {
+  return typeof error === 'object' && error !== null ? traces.get(error as GatewayError) : undefined;
+}

@@ -1,0 +1,76 @@
+import { estimateUsage } from '@gantry/policy';
+import type { Target } from '@gantry/router';
+import { buildCallRows, type CalledTool, type CallRecord } from '@gantry/runs';
+import { storeChatRequest, storeChatResult, type ChatRequest, type ChatResult, type GatewayError } from '@gantry/spec';
+import { callCost } from './call-cost.ts';
+import { baseRecord, type CallState } from './call-state.ts';
+import { settleCall } from './reserve-call.ts';
+
+/** How a chat call ended, as far as its span and its settlement care. */
+export interface ChatOutcome {
+  target?: Target;
+  /** The answer as the provider (or the answering middleware) gave it. */
+  result?: ChatResult;
+  /** The middleware that answered without reaching the router. */
+  answeredBy?: string;
+  error?: GatewayError;
+  /** Unix milliseconds of the first content event of a stream. */
+  firstTokenAt?: number;
+  /** The provider exchange. */
+  raw?: unknown;
+  /** When the call ended, if it is recorded later than that. */
+  endedAt?: number;
+}
+
+function toolCallsOf(result: ChatResult | undefined): CalledTool[] {
+  const toolCalls: CalledTool[] = [];
+  for (const choice of result?.choices ?? []) {
+    for (const part of choice.content) if (part.type === 'tool-call') toolCalls.push({ id: part.id, name: part.name, arguments: part.arguments });
+  }
+  return toolCalls;
+}
+
+/**
+ * Settles a chat call's reservation and hands its rows to the recorder. `request` is the request as
+ * it was sent (after middleware).
+ */
+export function recordChatCall(call: CallState, request: ChatRequest, outcome: ChatOutcome): void {
+  const { services } = call;
+  const result = outcome.result;
+  const answered = outcome.answeredBy !== undefined;
+  // An answer without the provider's usage (a cut stream, a server ignoring include_usage) is
+  // settled at what Gantry counts of it, not released: the provider bills what it generated. An
+  // answer no provider gave (a middleware's) used nothing.
+  const usage = result === undefined || answered ? undefined : (result.usage ?? estimateUsage(request, result));
+  const toolCalls = toolCallsOf(result);
+  const costMicros = answered ? 0 : callCost(services.prices, outcome.target, usage);
+  const record: CallRecord = {
+    ...baseRecord(call, outcome.endedAt ?? Date.now(), outcome.error),
+    toolCalls,
+    request: storeChatRequest(request),
+    costMicros,
+    stream: request.stream,
+  };
+  if (outcome.target !== undefined) record.provider = outcome.target.provider.name;
+  if (result !== undefined) {
+    record.result = storeChatResult(result);
+    record.upstreamModel = result.model;
+  }
+  if (usage !== undefined) record.usage = usage;
+  if (usage !== undefined && result?.usage === undefined) record.usageEstimated = true;
+  if (answered) record.answeredBy = outcome.answeredBy;
+  if (outcome.firstTokenAt !== undefined) record.firstTokenAt = outcome.firstTokenAt;
+  if (outcome.raw !== undefined && services.calls.storeRaw) record.raw = outcome.raw;
+  settleCall(call.reservation, costMicros, usage);
+  services.recorder.record(buildCallRows(record));
+  if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
+}
+
+/** `recordChatCall`, off the response's path; a failure there is reported, never thrown into the event loop. */
+export function recordChatCallLater(call: CallState, request: ChatRequest, outcome: ChatOutcome): void {
+  try {
+    recordChatCall(call, request, outcome);
+  } catch (error) {
+    call.services.calls.onRecordError?.(error, call.spanId);
+  }
+}
