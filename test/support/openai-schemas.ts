@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
-/** ../shared/wire-fixtures/openai-schemas, wherever the repository is checked out (CI keeps shared/ beside it). */
-const SCHEMA_DIR = fileURLToPath(new URL('../../../shared/wire-fixtures/openai-schemas/', import.meta.url));
+/** OpenAI's response schemas, kept in the repository with the wire recordings (`test/fixtures/wire`). */
+const SCHEMA_DIR = fileURLToPath(new URL('../fixtures/wire/openai-schemas/', import.meta.url));
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
 const cache = new Map<string, ValidateFunction>();

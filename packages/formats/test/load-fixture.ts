@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The shared recordings (`/work/shared/wire-fixtures`), overridable for other checkouts. */
-export const WIRE_FIXTURES_DIR =
-  process.env.GANTRY_WIRE_FIXTURES ?? fileURLToPath(new URL('../../../../shared/wire-fixtures/', import.meta.url));
+/** The recorded provider traffic, kept in the repository (`test/fixtures/wire`, see its README). */
+export const WIRE_FIXTURES_DIR = fileURLToPath(new URL('../../../test/fixtures/wire/', import.meta.url));
 
 export function readFixture(relativePath: string): string {
   return readFileSync(path.join(WIRE_FIXTURES_DIR, relativePath), 'utf8');

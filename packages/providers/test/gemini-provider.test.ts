@@ -9,7 +9,7 @@ import { startMockProvider, type MockProvider } from '../../../test/mock-provide
 import { createGeminiProvider } from '../src/gemini/index.ts';
 import type { Provider } from '../src/provider.ts';
 
-const FIXTURES = process.env.GANTRY_WIRE_FIXTURES ?? fileURLToPath(new URL('../../../../shared/wire-fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/wire/', import.meta.url));
 const readFixture = (relative: string): string => readFileSync(path.join(FIXTURES, relative), 'utf8');
 
 const ask = (text: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({

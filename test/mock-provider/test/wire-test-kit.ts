@@ -1,11 +1,12 @@
 /** Shared by the mock provider's tests: fixtures, SSE parsing, schema validation, a server per file. */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll } from 'vitest';
 import { type MockProvider, startMockProvider } from '../index.ts';
 
-/** The recorded provider traffic; override with WIRE_FIXTURES_DIR when the checkout lives elsewhere. */
-const FIXTURES_DIR = process.env.WIRE_FIXTURES_DIR ?? new URL('../../../../shared/wire-fixtures/', import.meta.url).pathname;
+/** The recorded provider traffic, kept in the repository (`test/fixtures/wire`). */
+const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/wire/', import.meta.url));
 
 export function readFixture(relativePath: string): string {
   return readFileSync(`${FIXTURES_DIR.replace(/\/?$/, '/')}${relativePath}`, 'utf8');
