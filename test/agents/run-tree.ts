@@ -74,25 +74,6 @@ export async function requestJson<T = unknown>(url: string, apiKey: string, init
   return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T, headers: response.headers };
 }
 
-/** A readable outline of a run tree: one line per run and per llm/tool/agent span. */
-export function describeTree(root: RunNode): string {
-  const lines: string[] = [];
-  const usd = (micros: number) => `$${(micros / 1_000_000).toFixed(6)}`;
-  const visit = (run: RunNode, indent: string) => {
-    const t = run.totals;
-    lines.push(`${indent}run ${run.name ?? '(unnamed)'} [${run.status}] ${run.id}`);
-    lines.push(`${indent}  totals: ${t.llm_calls} llm calls, ${t.tool_calls} tool calls, ${t.input_tokens} in / ${t.output_tokens} out tokens, ${usd(t.cost_micros)} over ${t.runs} run(s)`);
-    for (const span of run.spans) {
-      if (span.kind === 'llm') lines.push(`${indent}  llm   ${span.model} ${span.usage.input_tokens}/${span.usage.output_tokens} tokens ${usd(span.cost_micros)}`);
-      else if (span.kind === 'tool') lines.push(`${indent}  tool  ${span.name} (${span.tool_call_id})${span.ended_at === null ? ' open' : ''}`);
-      else if (span.kind === 'agent') lines.push(`${indent}  agent ${span.name} -> run ${String(span.attributes.child_run_id)}${span.parent_span_id === null ? '' : ` under ${span.parent_span_id}`}`);
-    }
-    for (const child of run.children) visit(child, `${indent}    `);
-  };
-  visit(root, '');
-  return lines.join('\n');
-}
-
 /** A raw chat call (one user message) with extra headers, so statuses and error bodies can be checked exactly. */
 export function postChat(baseUrl: string, apiKey: string, model: string, headers: Record<string, string> = {}, messages: unknown[] = [{ role: 'user', content: 'hi' }]) {
   return requestJson<Record<string, unknown>>(`${baseUrl}/v1/chat/completions`, apiKey, { method: 'POST', headers, body: { model, messages } });

@@ -11,11 +11,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGateway, loadConfig, type Gateway } from '@gantry/gateway';
+import { createGateway, loadConfig, renderRunTree, type Gateway, type RunNodeView } from '@gantry/gateway';
 import { startMockProvider, type MockProvider } from '../mock-provider/index.ts';
 import { runResearchAgent } from '../agents/research-agent.ts';
 import { registerResearchScripts } from '../agents/research-agent-script.ts';
-import { describeTree, requestJson, type RunNode } from '../agents/run-tree.ts';
+import { requestJson } from '../agents/run-tree.ts';
 
 const serve = process.argv.includes('--serve');
 
@@ -61,12 +61,12 @@ async function main(): Promise<void> {
     console.log(`Final answer: ${truth.finalAnswer}\n`);
 
     await gateway.services.recorder.flush();
-    const tree = await requestJson<RunNode>(`${url}/v1/runs/${runId}`, masterKey);
+    const tree = await requestJson<RunNodeView>(`${url}/v1/runs/${runId}`, masterKey);
     if (tree.status !== 200) throw new Error(`GET /v1/runs/${runId} answered ${tree.status}: ${JSON.stringify(tree.body)}`);
-    console.log(`Run tree as Gantry recorded it:\n\n${describeTree(tree.body)}\n`);
-    console.log(`Run tree:  ${url}/v1/runs/${runId}`);
-    console.log(`  curl -s -H "Authorization: Bearer ${masterKey}" ${url}/v1/runs/${runId}`);
-    console.log(`  curl -s -H "Authorization: Bearer ${masterKey}" "${url}/v1/runs?limit=10"`);
+    console.log(`The run as Gantry recorded it (\`pnpm gantry runs show ${runId}\` prints the same):\n\n${renderRunTree(tree.body)}\n`);
+    console.log(`In the terminal (while the servers run, with --serve):`);
+    console.log(`  GANTRY_URL=${url} GANTRY_MASTER_KEY=${masterKey} pnpm gantry runs show ${runId}`);
+    console.log(`As JSON:\n  curl -s -H "Authorization: Bearer ${masterKey}" ${url}/v1/runs/${runId}`);
 
     if (!serve) {
       console.log('\n(The servers stop now; run `pnpm demo --serve` to keep them up and explore.)');

@@ -4,6 +4,7 @@ import { addBudgetsCommands } from './cli/budgets-commands.ts';
 import { addCustomersCommands } from './cli/customers-commands.ts';
 import { formatTable } from './cli/format-table.ts';
 import { addLimitOptions, limitsFromOptions, type LimitOptions } from './cli/limit-options.ts';
+import { addRunsCommands } from './cli/runs-commands.ts';
 import { addSpendCommand } from './cli/spend-command.ts';
 import { addTeamsCommands } from './cli/teams-commands.ts';
 
@@ -92,6 +93,7 @@ addTeamsCommands(program, client);
 addCustomersCommands(program, client);
 addBudgetsCommands(program, client);
 addSpendCommand(program, client);
+addRunsCommands(program, client);
 
 try {
   await program.parseAsync(process.argv);

@@ -68,19 +68,4 @@ export function addBudgetsCommands(program: Command, client: Client): void {
       await client()('DELETE', `/admin/budgets/${encodeURIComponent(id)}`);
       console.log(`Deleted budget ${id}.`);
     });
-
-  const runs = program.command('runs').description('agent runs');
-  runs
-    .command('limits <run-id>')
-    .option('--max-cost-usd <usd>', 'max cost of the run tree')
-    .option('--max-calls <n>', 'max LLM calls of the run tree')
-    .option('--max-tokens <n>', 'max tokens of the run tree')
-    .description("set a run tree's limits (a paused run resumes when they allow its next call)")
-    .action(async (runId: string, options: { maxCostUsd?: string; maxCalls?: string; maxTokens?: string }) => {
-      const body = JSON.parse(
-        JSON.stringify({ max_cost_usd: numberOption('max-cost-usd', options.maxCostUsd), max_calls: numberOption('max-calls', options.maxCalls), max_tokens: numberOption('max-tokens', options.maxTokens) }),
-      ) as Record<string, number>;
-      const result = (await client()('POST', `/v1/runs/${encodeURIComponent(runId)}/limits`, body)) as { status: string; limits: unknown };
-      console.log(`Run ${runId} is ${result.status}; limits ${JSON.stringify(result.limits)}.`);
-    });
 }

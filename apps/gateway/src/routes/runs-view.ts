@@ -72,6 +72,11 @@ export function spanView(span: Span) {
   };
 }
 
+export type RunView = ReturnType<typeof runView>;
+export type SpanView = ReturnType<typeof spanView>;
+/** A run of a tree as the runs API returns it: the run, its spans, and its sub-runs in the same shape. */
+export type RunNodeView = RunView & { spans: SpanView[]; children: RunNodeView[] };
+
 /** The whole tree under `rootId`: each run with its spans and its child runs, in the same shape. */
 export function treeView(rootId: string, runs: Run[], spans: Span[], totals: Map<string, RunTotals>) {
   const spansByRun = new Map<string, Span[]>();
@@ -87,7 +92,7 @@ export function treeView(rootId: string, runs: Run[], spans: Span[], totals: Map
     if (list === undefined) childrenOf.set(run.parentRunId, [run]);
     else list.push(run);
   }
-  const build = (run: Run): Record<string, unknown> => ({
+  const build = (run: Run): RunNodeView => ({
     ...runView(run, totals.get(run.id)),
     spans: (spansByRun.get(run.id) ?? []).map(spanView),
     children: (childrenOf.get(run.id) ?? []).map(build),
