@@ -1,62 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDatabase, getSpan } from '@gantry/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockProvider, type MockProvider } from '../mock-provider/index.ts';
-
-/** What `pnpm start` runs, resolved from this file so that any checkout location and any cwd work. */
-const MAIN = fileURLToPath(new URL('../../apps/gateway/src/main.ts', import.meta.url));
-// `--import tsx` resolves tsx from the cwd, a temp dir here: pass tsx's loader by absolute URL.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-interface Gantry {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-
-/** Starts the gateway as a process in `cwd`, without GANTRY_MASTER_KEY or DATABASE_URL. */
-function startGantry(cwd: string): Gantry {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('GANTRY_') && name !== 'DATABASE_URL' && name !== 'OPENAI_API_KEY' && name !== 'NODE_OPTIONS') env[name] = value;
-  }
-  env.GANTRY_PORT = '0';
-  env.GANTRY_LOG_LEVEL = 'warn';
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-/** Resolves with the listening address printed on stdout; rejects if the process exits first. */
-async function listeningAddress(gantry: Gantry): Promise<string> {
-  const found = await new Promise<string | undefined>((resolve) => {
-    const check = () => {
-      const match = /Gantry listening on (http:\/\/\S+)/.exec(gantry.stdout());
-      if (match) {
-        gantry.child.stdout!.off('data', check);
-        resolve(match[1]);
-      }
-    };
-    gantry.child.stdout!.on('data', check);
-    void gantry.exited.then(() => resolve(undefined));
-    check();
-  });
-  if (found === undefined) throw new Error(`gantry exited before listening:\n${gantry.stdout()}\n${gantry.stderr()}`);
-  return found;
-}
+import { children, listeningAddress, startGantry } from '../support/gantry-process.ts';
 
 async function chat(address: string, key: string): Promise<Response> {
   return fetch(`${address}/v1/chat/completions`, {

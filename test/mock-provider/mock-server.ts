@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorResponse, matchRoute, type ProviderRoute } from './match-route.ts';
 import { type MockExchange, sendJson, wait } from './mock-exchange.ts';
+import { agentStep, isAgentModel } from './agent-step.ts';
 import type { MockStep, RecordedRequest } from './mock-step.ts';
 import type { ScriptRegistry } from './script-registry.ts';
 
@@ -129,6 +130,7 @@ async function handleProvider(state: MockServerState, route: ProviderRoute, requ
     return sendJson(exchange, 400, errorBody, headers);
   }
   if (route.scripted) exchange.step = state.registry.next(model);
+  if (route.scripted && isAgentModel(model) && !state.registry.has(model)) exchange.step = agentStep(route.format, objectBody) ?? exchange.step;
   const { step } = exchange;
   // a hanging request is answered by nobody; the close listener records the client leaving
   if (step.hang === true) return;

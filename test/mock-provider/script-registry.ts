@@ -26,6 +26,11 @@ export class ScriptRegistry {
     return step;
   }
 
+  /** Whether `model` has a script of its own. */
+  has(model: string | null): boolean {
+    return model !== null && this.#scripts.has(model);
+  }
+
   names(): string[] {
     return [...this.#scripts.keys()];
   }

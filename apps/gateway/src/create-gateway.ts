@@ -13,6 +13,8 @@ import type { GatewayServices } from './gateway-services.ts';
 export interface Gateway {
   app: FastifyInstance;
   services: GatewayServices;
+  /** Milliseconds each start-up step took: opening the database, migrating it, loading policy, building the app. */
+  startup: { databaseMs: number; migrationsMs: number; policyMs: number; appMs: number };
   /** Stops accepting requests, flushes buffered spans, closes pools and the database. */
   close(): Promise<void>;
 }
@@ -33,8 +35,17 @@ export interface CreateGatewayOptions extends BuildAppOptions {
 
 /** Opens the database, applies migrations and assembles a gateway instance from its config. */
 export async function createGateway(config: GatewayConfig, options: CreateGatewayOptions = {}): Promise<Gateway> {
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = Math.round(now - mark);
+    mark = now;
+    return ms;
+  };
   const database = options.database ?? (await createDatabase(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { url: config.databaseUrl }));
+  const databaseMs = lap();
   await migrate(database);
+  const migrationsMs = lap();
 
   const providers = new Map<string, Provider>(config.providers.map((provider) => [provider.name, createProvider(provider)]));
   const recorder = new SpanRecorder(database.db, {
@@ -57,6 +68,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   let reportRecordError = (error: unknown, spanId: string) => console.error(`gantry: recording call ${spanId} failed`, error);
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
+  const policyMs = lap();
   const services: GatewayServices = {
     config,
     database,
@@ -83,6 +95,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     startedAt: Math.floor(Date.now() / 1000),
   };
   const app = await buildApp(services, options);
+  const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 
@@ -104,6 +117,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   return {
     app,
     services,
+    startup,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);

@@ -30,6 +30,11 @@ export interface GatewayConfig {
   runIdleTimeoutMs: number;
   /** Where the config came from, for the start banner. */
   source: string;
+  /**
+   * No gantry.yaml and no provider key in the environment: the only provider is `mock`, the bundled
+   * mock provider (`pnpm mock`) on 127.0.0.1:$MOCK_PORT, so a first start has somewhere to send calls.
+   */
+  bundledMockOnly: boolean;
 }
 
 export interface LoadConfigOptions {
@@ -48,11 +53,24 @@ function providersFromEnvironment(env: NodeJS.ProcessEnv): ConfigFile['providers
   return providers;
 }
 
+/**
+ * With nothing configured, the bundled mock provider (`pnpm mock`), priced like gpt-4o-mini so runs
+ * show costs: a first start answers its own printed example once the mock runs.
+ */
+function bundledMock(env: NodeJS.ProcessEnv): Pick<ConfigFile, 'providers' | 'pricing'> {
+  const price = { input: 0.15, output: 0.6, cached_input: 0.075 };
+  return {
+    providers: { mock: { type: 'openai-compatible', base_url: `http://127.0.0.1:${env.MOCK_PORT || 4010}/v1` } },
+    pricing: { 'mock/gpt-4o-mini': price, 'mock/agent': price },
+  };
+}
+
 export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let raw: unknown = options.file;
   let source = 'inline';
+  let bundledMockOnly = false;
   if (raw === undefined) {
     const path = resolve(cwd, env.GANTRY_CONFIG || 'gantry.yaml');
     if (existsSync(path)) {
@@ -65,8 +83,10 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     } else if (env.GANTRY_CONFIG) {
       throw new ConfigError(`GANTRY_CONFIG points to ${path}, which does not exist`);
     } else {
-      source = 'environment (no gantry.yaml)';
-      raw = { providers: providersFromEnvironment(env) };
+      const providers = providersFromEnvironment(env);
+      bundledMockOnly = Object.keys(providers ?? {}).length === 0;
+      source = bundledMockOnly ? 'none (no gantry.yaml, no provider key in the environment): the bundled mock provider only' : 'environment (no gantry.yaml)';
+      raw = bundledMockOnly ? bundledMock(env) : { providers };
     }
   }
 
@@ -138,5 +158,6 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     },
     runIdleTimeoutMs: file.runs?.idle_timeout_ms ?? 15 * 60_000,
     source,
+    bundledMockOnly,
   };
 }
