@@ -130,6 +130,15 @@ describe('route access', () => {
     for (const path of ['/admin/keys/:id', '/admin/teams/:id', '/admin/customers/:id', '/admin/budgets/:id']) expect(table[`PATCH ${path}`], path).toBe(404);
   });
 
+  it('answers a 404 that names every family of routes the gateway serves', async () => {
+    const response = await fetch(`${stack.url}/v2/chat`, { method: 'POST' });
+    expect(response.status).toBe(404);
+    const { error } = (await response.json()) as { error: { message: string } };
+    const families = new Set(stack.gateway.app.registeredRoutes.map((route) => route.url.split('/').slice(0, 3).filter((segment) => !segment.startsWith(':')).join('/')));
+    expect([...families].filter((family) => !error.message.includes(family))).toEqual([]);
+    expect(error.message).toContain('README');
+  });
+
   it('answers 404 without a key to a path no route serves, under /admin too', async () => {
     for (const [method, path] of [['GET', '/nowhere'], ['POST', '/v1/nowhere'], ['GET', '/admin/nowhere'], ['OPTIONS', '/v1/models']] as const) {
       const response = await fetch(`${stack.url}${path}`, { method });

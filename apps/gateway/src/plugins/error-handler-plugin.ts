@@ -31,6 +31,13 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError 
   return undefined;
 }
 
+/** Every family of routes the gateway serves, for a 404 to point the way. */
+export const ROUTE_FAMILIES =
+  'Gantry serves POST /v1/chat/completions, POST /v1/messages (and /v1/messages/count_tokens), POST /v1/embeddings, GET /v1/models, ' +
+  'the runs API (GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/spans/:span_id, POST /v1/runs/:id/end, /v1/runs/:id/limits), GET /v1/spend, ' +
+  'the admin API (/admin/keys, /admin/teams, /admin/customers, /admin/budgets, /admin/targets) and GET /healthz, /readyz, /metrics; ' +
+  "the README's endpoint table says what each does";
+
 /**
  * The one place errors become HTTP responses: every error a route throws leaves in the error shape
  * of the route's wire (OpenAI unless the route says otherwise), with the status and headers
@@ -44,7 +51,7 @@ const errorHandlerPlugin: FastifyPluginAsync<{ bodyLimit: number }> = async (app
     return reply.code(gatewayError.status).headers(gatewayError.headers).send(wire.encodeError(gatewayError));
   });
   app.setNotFoundHandler(async (request, reply) => {
-    const error = new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}; see GET /v1/models, POST /v1/chat/completions, POST /v1/embeddings`);
+    const error = new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}; ${ROUTE_FAMILIES}`);
     return reply.code(404).send(openaiWire.encodeError(error));
   });
 };
