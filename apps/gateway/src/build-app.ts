@@ -1,4 +1,8 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { formatIssuePath } from '@gantry/formats';
+import { InvalidRequestError } from '@gantry/spec';
+import { connectionCap, createClientErrorHandler } from './client-connection-limits.ts';
+import type { ClientConnectionLimits } from './config/load-config.ts';
 import type { GatewayServices } from './gateway-services.ts';
 import metricsPlugin from './metrics/metrics-plugin.ts';
 import authPlugin, { requireMasterKey } from './plugins/auth-plugin.ts';
@@ -43,12 +47,21 @@ export interface BuildAppOptions {
  * unless it says `auth: 'public'`; the master-only routes share one context that requires the master key.
  */
 export async function buildApp(services: GatewayServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { connections } = services.config;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: services.config.bodyLimit,
-    // Upstream calls can take minutes; never time out a request the provider is still answering.
-    requestTimeout: 0,
-    keepAliveTimeout: 65_000,
+    // Node's request timeout bounds only receiving a request (from its first byte until the body is
+    // complete), never sending the response: streams of many minutes are not cut.
+    requestTimeout: connections.bodyTimeoutMs,
+    keepAliveTimeout: connections.idleTimeoutMs,
+    http: {
+      headersTimeout: connections.headerTimeoutMs,
+      requestTimeout: connections.bodyTimeoutMs,
+      // Node checks both timeouts on this tick (default 30 s, which would let a 1 s limit last 31 s).
+      connectionsCheckingInterval: connectionsCheckingInterval(connections),
+    },
+    clientErrorHandler: createClientErrorHandler(connections),
     // One log line per request costs more than the rest of the hot path; spans record every call.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -59,6 +72,16 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   // The API speaks JSON only: without this, fastify's built-in text/plain parser would hand routes a
   // string and a text/plain body would get a misleading 400 instead of 415 Unsupported Media Type.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies are checked for nesting depth before JSON.parse sees them: V8 parses deep nesting at
+  // about 2 µs a level, so one body of brackets at the body limit would hold the event loop, and
+  // every tenant's calls, for seconds. Prototype poisoning is refused as fastify does by default.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const path = tooDeepPath(body as string, MAX_BODY_DEPTH);
+    if (path === undefined) parseJson(request, body as string, done);
+    else done(tooDeepError(path), undefined);
+  });
   const registeredRoutes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', registeredRoutes);
   app.addHook('onRoute', (route) => {
@@ -66,6 +89,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   });
 
   // Tier 1: external
+  await app.register(connectionCap, { maxPerAddress: connections.maxPerAddress });
   await app.register(errorHandlerPlugin, { bodyLimit: services.config.bodyLimit });
   // Tier 2: app
   await app.register(servicesPlugin, { services });
@@ -91,4 +115,84 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
     await admin.register(adminTargetsRoute);
   });
   return app;
+}
+
+/** A quarter of the shortest request timeout, between 50 ms and 1 s: late by at most that much, at the cost of one scan of open connections per tick. */
+function connectionsCheckingInterval(connections: ClientConnectionLimits): number {
+  const timeouts = [connections.headerTimeoutMs, connections.bodyTimeoutMs].filter((timeout) => timeout > 0);
+  return Math.min(1_000, Math.max(50, Math.floor(Math.min(4_000, ...timeouts) / 4)));
+}
+
+/**
+ * Deepest nesting of arrays and objects in a JSON request body, the body itself being level 1: the
+ * `MAX_JSON_DEPTH` the chat decoders of packages/formats enforce on parsed bodies, with the same message.
+ */
+const MAX_BODY_DEPTH = 128;
+/** Keys and indexes a too-deep error names: enough to find the field, not the hundred levels below it. */
+const NAMED_SEGMENTS = 6;
+
+/** Whether the quote at `quote` is escaped: an odd number of backslashes before it. */
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let index = quote - 1; text.charCodeAt(index) === 0x5c; index--) backslashes++;
+  return backslashes % 2 === 1;
+}
+
+/**
+ * The first `NAMED_SEGMENTS` keys and indexes on the way to the first value of a JSON text nested
+ * deeper than `maxDepth`, or undefined. One pass over the text without recursion or allocation
+ * beyond the named segments; string contents are skipped with indexOf. Malformed text is left for
+ * JSON.parse to report.
+ */
+function tooDeepPath(text: string, maxDepth: number): (string | number)[] | undefined {
+  let depth = 0;
+  // Per container at depths 1..NAMED_SEGMENTS: is it an object, is its next string a key, and the
+  // key or index of the child being read.
+  const isObject: boolean[] = [];
+  const expectingKey: boolean[] = [];
+  const segment: (string | number)[] = [];
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22) {
+      let end = index;
+      do {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return undefined;
+      } while (isEscaped(text, end));
+      if (depth >= 1 && depth <= NAMED_SEGMENTS && expectingKey[depth] === true) {
+        const quoted = text.slice(index, end + 1);
+        try {
+          segment[depth] = JSON.parse(quoted) as string;
+        } catch {
+          segment[depth] = quoted.slice(1, -1);
+        }
+        expectingKey[depth] = false;
+      }
+      index = end;
+    } else if (code === 0x7b || code === 0x5b) {
+      depth++;
+      if (depth > maxDepth) return segment.slice(1, Math.min(depth, NAMED_SEGMENTS + 1));
+      if (depth <= NAMED_SEGMENTS) {
+        isObject[depth] = code === 0x7b;
+        expectingKey[depth] = code === 0x7b;
+        segment[depth] = 0;
+      }
+    } else if (code === 0x7d || code === 0x5d) {
+      depth--;
+    } else if (code === 0x2c && depth >= 1 && depth <= NAMED_SEGMENTS) {
+      if (isObject[depth] === true) expectingKey[depth] = true;
+      else segment[depth] = (segment[depth] as number) + 1;
+    }
+  }
+  return undefined;
+}
+
+/** The 400 for a body nested too deep, naming the field as the decoders' check does. */
+function tooDeepError(path: (string | number)[]): InvalidRequestError {
+  const param = formatIssuePath(path);
+  const shown = param === '' ? 'the top level' : MAX_BODY_DEPTH > NAMED_SEGMENTS ? `${param}…` : param;
+  return new InvalidRequestError(
+    `request body nests arrays and objects more than ${MAX_BODY_DEPTH} levels deep at ${shown}; flatten that field, or send deeply nested data as a JSON string`,
+    { param: param || undefined },
+  );
 }

@@ -1,6 +1,7 @@
 import { ConfigError } from './config/interpolate-env.ts';
 import { loadConfig } from './config/load-config.ts';
-import { createGateway } from './create-gateway.ts';
+import { DataDirInUseError } from '@gantry/db';
+import { createGateway, type Gateway } from './create-gateway.ts';
 import { resolveMasterKey } from './master-key.ts';
 import { startBanner } from './start-banner.ts';
 
@@ -21,11 +22,21 @@ async function main(): Promise<void> {
   const master = resolveMasterKey(config.masterKey, config.dataDir);
   config.masterKey = master.key;
 
-  const gateway = await createGateway(config, {
-    logger: { level: process.env.GANTRY_LOG_LEVEL ?? 'info' },
-    onRecorderError: (error, context) =>
-      gateway.app.log.warn({ err: error, ...context }, 'span write failed; spans stay buffered up to the limit, then are dropped'),
-  });
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway(config, {
+      logger: { level: process.env.GANTRY_LOG_LEVEL ?? 'info' },
+      onRecorderError: (error, context) =>
+        gateway.app.log.warn({ err: error, ...context }, 'span write failed; spans stay buffered up to the limit, then are dropped'),
+    });
+  } catch (error) {
+    // Another gateway has this data folder: say so plainly, not in a stack trace.
+    if (error instanceof DataDirInUseError) {
+      console.error(`gantry: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const address = await gateway.app.listen({ host: config.host, port: config.port });
   console.log(startBanner(config, address, master, { loadMs, ...gateway.startup, readyMs: Math.round(performance.now()) }));
   let stopping = false;

@@ -111,11 +111,12 @@ describe('loadConfig', () => {
       expect(config.source).toContain('no gantry.yaml');
     });
 
-    it('without a config file or keys, starts with no providers and the defaults', () => {
+    it('without a config file or keys, starts with the bundled mock provider only and the defaults', () => {
       const cwd = emptyDirectory();
       const config = loadConfig({ cwd, env: {} });
       expect(config).toMatchObject({
-        providers: [],
+        providers: [{ name: 'mock', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:4010/v1' }],
+        bundledMockOnly: true,
         host: '127.0.0.1',
         port: 4000,
         bodyLimit: 10 * 1024 * 1024,
@@ -176,6 +177,27 @@ describe('loadConfig', () => {
         databaseUrl: undefined,
         masterKey: undefined,
       });
+    });
+
+    it('bounds client connections by default: 15 s for headers, 60 s for a whole request, 65 s idle, 256 per address', () => {
+      expect(loadConfig({ file: {}, env: {} }).connections).toEqual({ headerTimeoutMs: 15_000, bodyTimeoutMs: 60_000, idleTimeoutMs: 65_000, maxPerAddress: 256 });
+    });
+
+    it('takes client connection limits from the server section, 0 lifting a timeout or the cap', () => {
+      const config = loadConfig({
+        file: { server: { header_timeout_ms: 0, body_timeout_ms: 0, idle_timeout_ms: 5_000, max_connections_per_address: 0 } },
+        env: {},
+      });
+      expect(config.connections).toEqual({ headerTimeoutMs: 0, bodyTimeoutMs: 0, idleTimeoutMs: 5_000, maxPerAddress: 0 });
+    });
+
+    it('rejects a header timeout longer than the body timeout, which counts from the same first byte', () => {
+      const error = configError({ file: { server: { header_timeout_ms: 30_000, body_timeout_ms: 20_000 } }, env: {} });
+      expect(error.message).toContain('server.header_timeout_ms (30000) must not exceed server.body_timeout_ms (20000)');
+    });
+
+    it('rejects a negative connection cap, naming its path', () => {
+      expect(configError({ file: { server: { max_connections_per_address: -1 } }, env: {} }).message).toContain('server.max_connections_per_address');
     });
 
     it('maps pricing and recording settings to their camelCase form', () => {

@@ -7,6 +7,7 @@ import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { schema, type GantryDb } from './gantry-db.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
 
 export interface CreateDatabaseOptions {
@@ -14,7 +15,8 @@ export interface CreateDatabaseOptions {
   url?: string;
   /**
    * PGlite data directory, created with its parents when missing. Ignored when `url` is set.
-   * Undefined (and no `url`) = an in-memory PGlite, gone on close: for tests.
+   * Undefined (and no `url`) = an in-memory PGlite, gone on close: for tests. Held with a lock file
+   * (`gantry.lock`) while open: a second process opening it is refused with `DataDirInUseError`.
    */
   dataDir?: string;
 }
@@ -56,18 +58,27 @@ async function createPostgresDatabase(url: string): Promise<Database> {
  * one code path, and PGlite's WASM work never blocks the thread that serves requests.
  */
 async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+  // PGlite does not lock its folder: a second process on it would start and silently lose writes.
+  const unlock = dataDir === undefined ? () => {} : await lockDataDir(dataDir);
   const socketDir = await mkdtemp(join(tmpdir(), 'gantry-pglite-'));
   const port = 5432;
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
     workerData: { dataDir, socketPath: join(socketDir, `.s.PGSQL.${port}`) },
   });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (message: { type: string; message?: string }) => {
-      if (message.type === 'ready') resolve();
-      else reject(new Error(`embedded database failed to start${dataDir ? ` in ${dataDir}` : ''}: ${message.message}`));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', (message: { type: string; message?: string }) => {
+        if (message.type === 'ready') resolve();
+        else reject(new Error(`embedded database failed to start${dataDir ? ` in ${dataDir}` : ''}: ${message.message}`));
+      });
     });
-  });
+  } catch (error) {
+    await worker.terminate();
+    await rm(socketDir, { recursive: true, force: true });
+    unlock();
+    throw error;
+  }
   // PGlite is one Postgres session shared by every socket connection: a single pooled connection
   // keeps transactions and session state from interleaving.
   const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1 });
@@ -78,6 +89,7 @@ async function createPgliteDatabase(dataDir: string | undefined): Promise<Databa
     await closed;
     await worker.terminate();
     await rm(socketDir, { recursive: true, force: true });
+    unlock();
   });
 }
 

@@ -1,6 +1,7 @@
 export { createDatabase, type CreateDatabaseOptions, type Database } from './create-database.ts';
 export { migrate, type MigrateResult } from './migrate.ts';
 export { newId } from './new-id.ts';
+export { DataDirInUseError, DATA_DIR_LOCK_FILE } from './data-dir-lock.ts';
 export {
   schema,
   type GantryDb,

@@ -53,6 +53,14 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
       /** Largest accepted request body in bytes. */
       body_limit: z.number().int().positive().optional(),
+      /** A request's headers must all arrive within this many milliseconds of its first byte; 0: no limit. */
+      header_timeout_ms: z.number().int().nonnegative().optional(),
+      /** A whole request, headers and body, must arrive within this many milliseconds of its first byte; 0: no limit. */
+      body_timeout_ms: z.number().int().nonnegative().optional(),
+      /** A keep-alive connection with no request for this many milliseconds is closed. */
+      idle_timeout_ms: z.number().int().positive().optional(),
+      /** Open connections one client address may hold; 0: no cap. */
+      max_connections_per_address: z.number().int().nonnegative().optional(),
     })
     .optional(),
   database: z.strictObject({ url: z.string().optional(), data_dir: z.string().optional() }).optional(),

@@ -13,6 +13,8 @@ export interface GatewayConfig {
   port: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /** What a client connection may cost: how long sending a request may take, idling, and how many per address. */
+  connections: ClientConnectionLimits;
   /** Postgres URL; when absent, embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -35,6 +37,22 @@ export interface GatewayConfig {
    * mock provider (`pnpm mock`) on 127.0.0.1:$MOCK_PORT, so a first start has somewhere to send calls.
    */
   bundledMockOnly: boolean;
+}
+
+/**
+ * Bounds on client connections, so that slow or numerous connections from one client cannot
+ * exhaust the server for the others. None of them bounds sending a response: streams of many
+ * minutes are never cut.
+ */
+export interface ClientConnectionLimits {
+  /** Milliseconds from a request's first byte until its headers must be complete; 0: no limit. */
+  headerTimeoutMs: number;
+  /** Milliseconds from a request's first byte until its whole body must have arrived; 0: no limit. */
+  bodyTimeoutMs: number;
+  /** Milliseconds a keep-alive connection may wait for its next request. */
+  idleTimeoutMs: number;
+  /** Open connections one client address may hold; 0: no cap. */
+  maxPerAddress: number;
 }
 
 export interface LoadConfigOptions {
@@ -132,11 +150,13 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`GANTRY_PORT: must be a port number 0-65535, got '${env.GANTRY_PORT}'`);
   const bodyLimit = env.GANTRY_BODY_LIMIT ? Number(env.GANTRY_BODY_LIMIT) : (file.server?.body_limit ?? 10 * 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError(`GANTRY_BODY_LIMIT: must be a positive number of bytes, got '${env.GANTRY_BODY_LIMIT}'`);
+  const connections = readConnectionLimits(file.server);
 
   return {
     host: env.GANTRY_HOST || file.server?.host || '127.0.0.1',
     port,
     bodyLimit,
+    connections,
     databaseUrl: env.DATABASE_URL || file.database?.url || undefined,
     dataDir: resolve(cwd, env.GANTRY_DATA_DIR || file.database?.data_dir || '.gantry'),
     masterKey: env.GANTRY_MASTER_KEY || undefined,
@@ -160,4 +180,23 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     source,
     bundledMockOnly,
   };
+}
+
+/** Defaults: an honest client sends its headers in well under 15 s and a 10 MiB body in under a minute. */
+function readConnectionLimits(server: ConfigFile['server']): ClientConnectionLimits {
+  const limits: ClientConnectionLimits = {
+    headerTimeoutMs: server?.header_timeout_ms ?? 15_000,
+    bodyTimeoutMs: server?.body_timeout_ms ?? 60_000,
+    // Above the 60 s idle timeout of common load balancers, so they, not Gantry, close idle connections.
+    idleTimeoutMs: server?.idle_timeout_ms ?? 65_000,
+    maxPerAddress: server?.max_connections_per_address ?? 256,
+  };
+  // Both clocks start at the request's first byte, so headers cannot be given longer than the whole request.
+  if (limits.bodyTimeoutMs > 0 && limits.headerTimeoutMs > limits.bodyTimeoutMs) {
+    throw new ConfigError(
+      `server.header_timeout_ms (${limits.headerTimeoutMs}) must not exceed server.body_timeout_ms (${limits.bodyTimeoutMs}): ` +
+        'both count from the first byte of a request; raise server.body_timeout_ms or lower server.header_timeout_ms',
+    );
+  }
+  return limits;
 }
