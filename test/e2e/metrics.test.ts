@@ -33,7 +33,7 @@ describe('GET /metrics', () => {
       // Failures go to a provider of their own, so a circuit breaker they open cannot touch `local`.
       config: (mockUrl) => ({
         providers: { local: { type: 'openai-compatible', base_url: `${mockUrl}/v1` }, flaky: { type: 'openai-compatible', base_url: `${mockUrl}/v1` } },
-        pricing: { 'local/metric-model': PRICE, 'local/metric-stream': PRICE },
+        pricing: { 'local/metric-model': PRICE, 'local/metric-stream': PRICE, 'flaky/metric-fail': PRICE },
       }),
     });
     stack.mock.script('metric-model', [{ text: 'counted', usage: USAGE }]);

@@ -5,9 +5,11 @@ import type { FallbackCondition } from './routing-options.ts';
  * What a failed try means for routing:
  * - a fallback condition (`connection`, `timeout`, `429`, `5xx`, `529`): the target is unwell;
  * - `context-window` / `content-policy`: the request does not fit this target, another may take it;
- * - `request`: the request itself is wrong; no other target would answer differently.
+ * - `request`: the request itself is wrong; no other target would answer differently;
+ * - `local`: the gateway failed (a body it could not serialize, a bug, its own database); the
+ *   target was never at fault, so it neither counts against the target's breaker nor moves on.
  */
-export type FailureKind = FallbackCondition | 'context-window' | 'content-policy' | 'request';
+export type FailureKind = FallbackCondition | 'context-window' | 'content-policy' | 'request' | 'local';
 
 const CONTEXT_WINDOW = /context[ _-]?(length|window)|maximum context|prompt is too long|too many (input )?tokens|exceeds? the (model'?s? )?(maximum|limit)/i;
 const CONTENT_POLICY = /content[ _-]?(policy|filter|management)|safety (system|filter)|responsible ai/i;
@@ -36,11 +38,14 @@ export function classifyFailure(error: GatewayError): FailureKind {
   }
   if (error.code === 'provider_timeout') return 'timeout';
   if (error.code === 'provider_unreachable') return 'connection';
-  if (error.code === 'unavailable') return '5xx';
+  // Only the three provider errors above say anything about the target. Any other server-side
+  // error (internal_error, unavailable) happened here: blaming the target would let one tenant's
+  // request open the breaker, and fail calls, for every tenant of that target.
+  if (error.status >= 500) return 'local';
   return 'request';
 }
 
 /** True for the failures that say a target is unwell (they count against its breaker). */
 export function isTargetFailure(kind: FailureKind): kind is FallbackCondition {
-  return kind !== 'context-window' && kind !== 'content-policy' && kind !== 'request';
+  return kind !== 'context-window' && kind !== 'content-policy' && kind !== 'request' && kind !== 'local';
 }

@@ -26,6 +26,36 @@ type Headers = Record<string, string | string[] | undefined>;
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** Deepest nesting of arrays and objects in `x-gantry-metadata`, the object itself being level 1. */
+export const MAX_METADATA_DEPTH = 32;
+
+// Without the `u` flag a regex sees UTF-16 code units, so a surrogate without its partner matches.
+const UNSTORABLE_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why parsed metadata cannot be stored as jsonb, or undefined: Postgres refuses U+0000 and lone
+ * UTF-16 surrogates (which JSON escapes such as `\u0000` and `\ud800` produce), and nesting past
+ * `MAX_METADATA_DEPTH`. Iterative, one look at each key and value.
+ */
+function metadataProblem(metadata: object): string | undefined {
+  const stack: { value: object; depth: number }[] = [{ value: metadata, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    for (const [key, child] of Object.entries(value)) {
+      const text = UNSTORABLE_TEXT.test(key) ? key : typeof child === 'string' && UNSTORABLE_TEXT.test(child) ? child : undefined;
+      if (text !== undefined) {
+        const what = text.includes('\u0000') ? 'a NUL character (\\u0000)' : 'a lone UTF-16 surrogate (one half of a \\ud800-\\udfff pair)';
+        return `${JSON.stringify(key)} holds ${what}, which cannot be stored; send text without it`;
+      }
+      if (typeof child === 'object' && child !== null) {
+        if (depth >= MAX_METADATA_DEPTH) return `${JSON.stringify(key)} nests arrays and objects more than ${MAX_METADATA_DEPTH} levels deep; flatten it`;
+        stack.push({ value: child, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   if (value === undefined) return undefined;
@@ -113,6 +143,8 @@ export function readRunContext(headers: Headers): RunContext {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new InvalidRequestError('header x-gantry-metadata: must be a JSON object, e.g. {"task":"triage","ticket":42}', { param: 'x-gantry-metadata' });
     }
+    const problem = metadataProblem(parsed);
+    if (problem !== undefined) throw new InvalidRequestError(`header x-gantry-metadata: ${problem}`, { param: 'x-gantry-metadata' });
     context.metadata = parsed as Record<string, unknown>;
   }
   return context;

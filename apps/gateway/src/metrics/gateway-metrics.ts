@@ -54,7 +54,7 @@ export class GatewayMetrics {
   /** Client-visible LLM calls (chat and embeddings), not upstream attempts. */
   readonly llmCalls = new Counter({
     name: 'gantry_llm_calls_total',
-    help: "LLM calls (chat and embeddings), by provider, model sent upstream and status (ok|error); provider 'none' when no upstream was reached.",
+    help: "LLM calls (chat and embeddings), by provider, model sent upstream and status (ok|error); provider 'none' when no upstream was reached; provider and model names the configuration does not know count as 'other'.",
     labelNames: ['provider', 'model', 'status'] as const,
     registers: [this.registry],
   });
@@ -85,14 +85,14 @@ export class GatewayMetrics {
 
   readonly tokens = new Counter({
     name: 'gantry_tokens_total',
-    help: 'Tokens reported by providers, by provider, model and type (input|output|cached; cached is a subset of input).',
+    help: "Tokens reported by providers, by provider, model ('other' for names the configuration does not know) and type (input|output|cached; cached is a subset of input).",
     labelNames: ['provider', 'model', 'type'] as const,
     registers: [this.registry],
   });
 
   readonly cost = new Counter({
     name: 'gantry_cost_usd_total',
-    help: 'Cost of LLM calls in US dollars, by provider and model (calls to unpriced models add nothing).',
+    help: "Cost of LLM calls in US dollars, by provider and model ('other' for names the configuration does not know; calls to unpriced models add nothing).",
     labelNames: ['provider', 'model'] as const,
     registers: [this.registry],
   });

@@ -3,6 +3,7 @@ import fastifyPlugin from 'fastify-plugin';
 import type { FastifyPluginAsync } from 'fastify';
 import { runs } from '@gantry/db';
 import { GatewayMetrics } from './gateway-metrics.ts';
+import { MetricLabels } from './metric-labels.ts';
 import { metricsListener } from './metrics-listener.ts';
 
 declare module 'fastify' {
@@ -17,13 +18,14 @@ declare module 'fastify' {
  * open runs). Served by the metrics route.
  */
 const metricsPlugin: FastifyPluginAsync = async (app) => {
-  const { recorder, database } = app.gantry;
+  const { recorder, database, providers, config } = app.gantry;
   const metrics = new GatewayMetrics({
     recorderStats: () => recorder.getStats(),
     // Served by runs_status_last_activity_at_idx.
     countOpenRuns: () => database.db.$count(runs, eq(runs.status, 'running')),
   });
-  recorder.addListener(metricsListener(metrics));
+  const labels = new MetricLabels({ providers: providers.values(), aliases: config.aliases, pricedModels: Object.keys(config.pricing) });
+  recorder.addListener(metricsListener(metrics, labels));
   app.decorate('metrics', metrics);
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) });

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callChat, callEmbeddings, isContentEvent, traceOf, type CallTrace } from '@gantry/calls';
 import { encodeOpenAIEmbeddingResponse } from '@gantry/formats';
 import type { RunCaller } from '@gantry/runs';
-import { ClientClosedError, toGatewayError, type ChatRequest, type EmbeddingRequest, type GatewayError, type StreamEvent } from '@gantry/spec';
+import { toGatewayError, type ChatRequest, type EmbeddingRequest, type StreamEvent } from '@gantry/spec';
 import type { GatewayServices } from '../gateway-services.ts';
 import { abortOnClientClose } from './client-abort.ts';
 import type { ClientWire } from './client-wire.ts';
@@ -16,11 +16,30 @@ export function callerOf(request: FastifyRequest): RunCaller {
     : { apiKeyId: null, teamId: null, master: true };
 }
 
+/** Longest value, in characters, of a response header that echoes what a client sent (the model in `x-gantry-target`). */
+export const MAX_ECHOED_HEADER_CHARS = 256;
+
+/**
+ * A client-chosen value fit for a response header: characters outside printable ASCII (which Node
+ * refuses in headers, failing the response) percent-encoded as UTF-8, then cut to
+ * `MAX_ECHOED_HEADER_CHARS` with `...` — a 100 KB model name must not make a 100 KB header.
+ */
+function echoedHeaderValue(value: string): string {
+  // Buffer.from writes a lone surrogate as U+FFFD, where encodeURIComponent would throw.
+  // Encoding only lengthens: what lies past the cut is never encoded.
+  const head = value.length > MAX_ECHOED_HEADER_CHARS ? value.slice(0, MAX_ECHOED_HEADER_CHARS) : value;
+  const safe = head.replace(/[^\x20-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  if (safe.length <= MAX_ECHOED_HEADER_CHARS && head === value) return safe;
+  return `${safe.slice(0, MAX_ECHOED_HEADER_CHARS - 3).replace(/%[0-9A-F]?$/, '')}...`;
+}
+
 /** Gantry's response headers: the run and span the call was recorded as, and where it went. */
 function traceHeaders(trace: CallTrace): Record<string, string> {
+  // The run id was checked on the way in (1-128 letters, digits and - _ . :) or minted here; the
+  // target embeds the model as the client named it, and the answering middleware's name is echoed too.
   const headers: Record<string, string> = { 'x-gantry-run-id': trace.runId, 'x-gantry-span-id': trace.spanId, 'x-gantry-attempts': String(trace.attempts) };
-  if (trace.target !== undefined) headers['x-gantry-target'] = trace.target;
-  if (trace.answeredBy !== undefined) headers['x-gantry-answered-by'] = trace.answeredBy;
+  if (trace.target !== undefined) headers['x-gantry-target'] = echoedHeaderValue(trace.target);
+  if (trace.answeredBy !== undefined) headers['x-gantry-answered-by'] = echoedHeaderValue(trace.answeredBy);
   return headers;
 }
 
@@ -51,8 +70,12 @@ async function writeStream(reply: FastifyReply, events: AsyncIterable<StreamEven
     }
     await writeSse(response, encoder.end(), signal);
   } catch (error) {
-    const failure: GatewayError = signal.aborted ? new ClientClosedError({ cause: error }) : toGatewayError(error);
-    if (!signal.aborted && !response.destroyed) response.write(encoder.error(failure));
+    if (signal.aborted) {
+      // The client is gone: writes it will never read must not hold the socket open.
+      response.destroy();
+      return;
+    }
+    if (!response.destroyed) response.write(encoder.error(toGatewayError(error)));
   } finally {
     response.end();
   }

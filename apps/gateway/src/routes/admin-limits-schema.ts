@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { CallerLimits, RunLimits } from '@gantry/db';
 
 const count = z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative');
+/** Postgres `integer`'s largest value: `limit_calls` and `limit_depth` are 32-bit columns. */
+export const MAX_INT32 = 2_147_483_647;
+/** A count stored in a 32-bit column; past it the write fails in the database as a server error. */
+const int32Count = count.max(MAX_INT32, `must be at most ${MAX_INT32}`);
+/** Largest wall-clock limit of a run, in seconds (about 31 years): stored as milliseconds, exactly. */
+export const MAX_WALL_SECONDS = 1e9;
 /** USD as a JSON number, at most 6 decimals: stored exactly as integer micro-dollars. */
 export const usdAmount = z
   .number({ error: 'must be a number of USD' })
@@ -15,10 +21,15 @@ export const toUsd = (micros: number | null | undefined): number | null => (micr
 /** Run limits on the wire (snake_case, USD, seconds). */
 export const runLimitsBody = z.strictObject({
   max_cost_usd: usdAmount.optional(),
-  max_calls: count.optional(),
+  max_calls: int32Count.optional(),
+  // zod's int() keeps to safe integers, which the bigint column holds.
   max_tokens: count.optional(),
-  max_depth: count.optional(),
-  max_wall_seconds: z.number({ error: 'must be a number of seconds' }).positive('must be positive').optional(),
+  max_depth: int32Count.optional(),
+  max_wall_seconds: z
+    .number({ error: 'must be a number of seconds' })
+    .positive('must be positive')
+    .max(MAX_WALL_SECONDS, `must be at most ${MAX_WALL_SECONDS} (about 31 years)`)
+    .optional(),
 });
 
 /** Rate limits, parallel requests and run defaults of a key or team, on the wire. */

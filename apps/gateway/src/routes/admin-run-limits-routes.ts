@@ -4,6 +4,7 @@ import { getRun, getRunCounter, resumeRunTree, setRunLimits, type BudgetCounter 
 import { toInvalidRequestError } from '@gantry/formats';
 import { NotFoundError } from '@gantry/spec';
 import { runLimitsBody, toMicros, toUsd } from './admin-limits-schema.ts';
+import { idParam } from './runs-routes.ts';
 
 /** Each limit may be set, or removed with null. */
 const limitsBody = z.strictObject(Object.fromEntries(Object.entries(runLimitsBody.shape).map(([name, schema]) => [name, schema.unwrap().nullable().optional()])) as {
@@ -37,7 +38,8 @@ function counterView(rootRunId: string, counter: BudgetCounter | undefined) {
 const adminRunLimitsRoutes: FastifyPluginAsync = async (app) => {
   const db = () => app.gantry.database.db;
 
-  async function findRun(id: string) {
+  async function findRun(rawId: string) {
+    const id = idParam('run', rawId);
     const run = await getRun(db(), id);
     if (run === undefined) throw new NotFoundError(`no run '${id}'; list runs with GET /v1/runs`);
     return run;

@@ -7,13 +7,17 @@ import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { callerOf } from '../proxy/send-call.ts';
 import { runView, spanView, treeView } from './runs-view.ts';
 
+// Postgres text cannot hold U+0000: sent on to a query, it fails there as a server error.
+const NUL_FREE = (value: string): boolean => !value.includes('\u0000');
+const queryText = z.string().refine(NUL_FREE, 'must not contain a NUL character (%00)');
+
 const listQuery = z.strictObject({
-  name: z.string().optional(),
+  name: queryText.optional(),
   status: z.enum(runStatuses).optional(),
-  key: z.string().optional(),
+  key: queryText.optional(),
   from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
   to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
-  cursor: z.string().optional(),
+  cursor: queryText.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -23,16 +27,27 @@ function decodeCursor(cursor: string): { startedAt: Date; id: string } {
   try {
     const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(startedAt);
-    if (typeof id === 'string' && !Number.isNaN(date.getTime())) return { startedAt: date, id };
+    if (typeof id === 'string' && NUL_FREE(id) && !Number.isNaN(date.getTime())) return { startedAt: date, id };
   } catch {
     // fall through
   }
   throw new InvalidRequestError('invalid query: cursor: is not a cursor from a previous page; pass next_cursor as given', { param: 'cursor' });
 }
 
+/**
+ * `id` as given in the URL, or a 400 when it holds a NUL (`%00`): no run or span id does, and
+ * Postgres would refuse the query with a server error instead of finding nothing.
+ */
+export function idParam(what: 'run' | 'span', id: string): string {
+  if (NUL_FREE(id)) return id;
+  const param = what === 'run' ? 'id' : 'span_id';
+  throw new InvalidRequestError(`${what} id ${JSON.stringify(id.slice(0, 140))} holds a NUL character (%00), which no ${what} id contains; list runs with GET /v1/runs`, { param });
+}
+
 /** Runs: list, whole trees, single spans, and ending a run. A key sees its own team's runs. */
 const runsRoutes: FastifyPluginAsync = async (app) => {
-  async function visibleRun(id: string, caller: ReturnType<typeof callerOf>) {
+  async function visibleRun(rawId: string, caller: ReturnType<typeof callerOf>) {
+    const id = idParam('run', rawId);
     const run = await getRun(app.gantry.database.db, id);
     // Another team's run is reported as missing: its existence is not theirs to know.
     if (run === undefined || !canAccessRun(run, caller)) throw new NotFoundError(`no run '${id}' visible to this key; list runs with GET /v1/runs`);
@@ -74,7 +89,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: { id: string; spanId: string } }>('/v1/runs/:id/spans/:spanId', async (request) => {
     const run = await visibleRun(request.params.id, callerOf(request));
-    const span = await getSpan(app.gantry.database.db, request.params.spanId, run.id);
+    const span = await getSpan(app.gantry.database.db, idParam('span', request.params.spanId), run.id);
     if (span === undefined || span.runId !== run.id) {
       throw new NotFoundError(`no span '${request.params.spanId}' in run '${run.id}'; GET /v1/runs/${run.id} lists its spans`);
     }

@@ -1,5 +1,6 @@
 import { InvalidRequestError, type AssistantPart, type ChatRequest, type Message, type TextPart, type UserPart } from '@gantry/spec';
 import { formatDataUrl } from '../data-url.ts';
+import { checkJsonDepth } from '../check-json-value.ts';
 import { toInvalidRequestError } from '../format-zod-error.ts';
 import { decodeToolArguments } from '../tool-arguments.ts';
 import { ANTHROPIC_CANONICAL_KEYS, anthropicRequestSchema, type AnthropicRequest } from './anthropic-request-schema.ts';
@@ -77,7 +78,8 @@ function decodeAssistantTurn(content: Extract<WireMessage, { role: 'assistant' }
 }
 
 /**
- * Decodes a client's Anthropic Messages body. Throws InvalidRequestError naming the field.
+ * Decodes a client's Anthropic Messages body. Throws InvalidRequestError naming the field, also
+ * for a body nested deeper than `MAX_JSON_DEPTH` levels.
  *
  * `thinking`, `output_config`, `top_k` and every other key without a canonical meaning are kept
  * verbatim in `providerOptions.anthropic`, so an Anthropic target gets them unchanged; `thinking`
@@ -90,6 +92,8 @@ export function decodeAnthropicRequest(body: unknown): ChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('request body must be a JSON object with "model", "max_tokens" and "messages"');
   }
+  // Unknown keys and tool inputs are kept verbatim: past a bound, serializing them would run out of stack.
+  checkJsonDepth(body);
   const parsed = anthropicRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw toInvalidRequestError(parsed.error, 'messages request');
   const wire = parsed.data;

@@ -1,4 +1,5 @@
 import { InvalidRequestError, type AssistantPart, type ChatRequest, type Message, type TextPart, type UserPart } from '@gantry/spec';
+import { checkJsonDepth } from '../check-json-value.ts';
 import { toInvalidRequestError } from '../format-zod-error.ts';
 import { OPENAI_CANONICAL_KEYS, openaiChatRequestSchema, type OpenAIChatRequest } from './openai-wire-schemas.ts';
 
@@ -69,11 +70,17 @@ function withName<T extends Message>(message: T, name: string | undefined): T {
   return message;
 }
 
-/** Decodes a client's OpenAI chat completions body. Throws InvalidRequestError naming the field. */
+/**
+ * Decodes a client's OpenAI chat completions body. Throws InvalidRequestError naming the field,
+ * also for a body nested deeper than `MAX_JSON_DEPTH` levels.
+ */
 export function decodeOpenAIChatRequest(body: unknown): ChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('request body must be a JSON object with "model" and "messages"');
   }
+  // Unknown parameters pass through verbatim to OpenAI-family targets: past a bound, serializing
+  // them for the upstream or the recorder would run out of stack.
+  checkJsonDepth(body);
   const parsed = openaiChatRequestSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw toInvalidRequestError(parsed.error, 'chat completion request');
   const wire = parsed.data;

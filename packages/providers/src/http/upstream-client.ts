@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatewayError, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
 import type { RawExchange } from '../provider.ts';
 import type { SseResponse } from './read-sse-stream.ts';
@@ -30,6 +30,27 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
+/** A failure of the gateway itself on the way to a provider: a 500 that is not retryable and names no provider fault. */
+function localFailure(name: string, what: string, cause: unknown): GatewayError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new GatewayError('internal_error', 500, `internal error: the request for provider ${name} ${what} (${reason}); it never reached the provider, so this is no fault of the provider's`, false, {
+    cause,
+  });
+}
+
+/**
+ * The JSON text of an upstream body. A body that cannot be serialized (nested past the stack,
+ * a BigInt, a cycle a middleware made) throws a local failure. No exchange is attached: the span
+ * would try to serialize the same body again.
+ */
+function serializeBody(name: string, body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    throw localFailure(name, 'could not be serialized as JSON', error);
+  }
+}
+
 /**
  * The HTTP half every adapter shares: failures become GatewayErrors here (transport errors through
  * `toTransportError`, non-2xx answers through `readError`), so adapters only build paths and bodies.
@@ -52,10 +73,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   async function post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
+    // Outside the try below: a body that cannot be serialized is the gateway's failure, and must not
+    // count against the provider's breaker as "unreachable".
+    const payload = serializeBody(name, body);
     let response;
     try {
-      response = await pool.request({ method: 'POST', path: basePath + path, headers, body: JSON.stringify(body), signal });
+      response = await pool.request({ method: 'POST', path: basePath + path, headers, body: payload, signal });
     } catch (error) {
+      // undici refused to send the request at all (an invalid header value, say): nothing reached the provider.
+      if (error instanceof undiciErrors.InvalidArgumentError && !signal?.aborted) throw localFailure(name, 'could not be sent', error);
       throw failed(toTransportError(name, error, signal), path, body);
     }
     if (response.statusCode < 200 || response.statusCode >= 300) throw failed(await readError(name, response), path, body, response.statusCode);
