@@ -146,6 +146,33 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
     expect(await getSpan(database.db, newId())).toBeUndefined();
   });
 
+  it('stores NUL and lone surrogates in every text and JSON column, and reads them back as written', async () => {
+    // Valid JSON and valid JS strings, which Postgres refuses in text and jsonb (NUL in json too).
+    const odd = 'a\u0000b\ud800c\udc00\ufdd0d800';
+    const runId = `run_${newId()}`;
+    await insertRunsIgnoreExisting(database.db, [{ id: runId, rootRunId: runId, name: odd, metadata: { [odd]: odd } }]);
+    const span: NewSpan = {
+      ...newSpan(runId, { kind: 'tool' }),
+      id: `tool:${runId}:${odd}`,
+      name: odd,
+      model: odd,
+      toolCallId: odd,
+      error: { code: 'invalid_request', message: odd },
+      request: { user: odd, messages: [{ role: 'user', content: odd }], [odd]: [odd] },
+      result: { arguments: `{"q":"${odd}"}` },
+      raw: { body: odd },
+      attributes: { [odd]: { nested: odd } },
+    };
+    const plain = newSpan(runId, { startedAt: new Date('2030-01-01T00:00:01Z'), request: { text: 'plain' } });
+    await insertSpans(database.db, [span, plain]);
+
+    expect(await getSpan(database.db, span.id)).toMatchObject(span);
+    expect(await listSpansByRun(database.db, runId)).toMatchObject([span, plain]);
+    // The stored form escapes them (see storable-text.ts); only the repository readers decode it.
+    const [run] = await database.db.select().from(runs).where(eq(runs.id, runId));
+    expect(run?.name).toBe('a\ufdd00000b\ufdd0d800c\ufdd0dc00\ufdd0fdd0d800');
+  });
+
   it('lists a run\'s spans in start order and nothing from other runs', async () => {
     const runId = `run_${newId()}`;
     const otherRunId = `run_${newId()}`;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { leaseInLedger, syncLeasesInLedger, type GantryDb, type LeaseSync, type LeaseWant, type LedgerCheck, type LedgerRefusal, type ledgerEntries } from '@gantry/db';
+import { databaseReason } from './settled-entry-writer.ts';
 
 type Entry = typeof ledgerEntries.$inferInsert;
 
@@ -112,6 +113,8 @@ export class BudgetLeases {
   /** Sync failures since the last report, and when that was: a database that is away is reported every 10 s, not every tick. */
   private failedSyncs = 0;
   private lastReport = 0;
+  /** What the database refused in syncs (set aside, never retried): counts, and the last few kept. */
+  private readonly refused = { entries: 0, syncs: 0, kept: [] as Array<{ row: Entry | LeaseSync; error: unknown }> };
   private refillQueued = false;
   private lastTick = performance.now();
 
@@ -415,16 +418,38 @@ export class BudgetLeases {
     // spare when the sync started. Calls arriving now wait in the queue; the sync's answer
     // (setHeld) makes the lease drawable again.
     for (const sync of syncs) if (sync.keep !== undefined) this.leases.get(leaseKey(sync.scope, sync.window))!.validUntil = 0;
-    let holds;
+    let outcome;
     try {
-      holds = await syncLeasesInLedger(this.db, this.instanceId, this.now(), this.ttlMs, syncs, entries);
+      outcome = await syncLeasesInLedger(this.db, this.instanceId, this.now(), this.ttlMs, syncs, entries);
     } catch (error) {
       this.entries = entries.concat(this.entries);
       throw error;
     }
+    // A refused sync's use is given up on with the rest (and reported): retrying it would fail the
+    // same way, and hold back every other lease's sync with it.
     for (const { lease, used } of reported) for (const dimension of DIMENSIONS) lease.used[dimension] -= used[dimension];
-    for (const hold of holds) this.setHeld(hold.scope, hold.window, hold, startedAt);
+    for (const hold of outcome.holds) this.setHeld(hold.scope, hold.window, hold, startedAt);
+    if (outcome.refusedEntries.length > 0 || outcome.refusedSyncs.length > 0) this.setAside(outcome.refusedEntries, outcome.refusedSyncs);
     this.forgetEmpty();
+  }
+
+  /** Entries and syncs the database refused: counted, the last 100 kept, reported once. */
+  private setAside(entries: ReadonlyArray<{ row: Entry; error: unknown }>, syncs: ReadonlyArray<{ row: LeaseSync; error: unknown }>): void {
+    this.refused.entries += entries.length;
+    this.refused.syncs += syncs.length;
+    this.refused.kept.push(...entries, ...syncs);
+    this.refused.kept.splice(0, Math.max(0, this.refused.kept.length - 100));
+    const what = [
+      ...(entries.length === 0 ? [] : [`${entries.length} ledger ${entries.length === 1 ? 'entry' : 'entries'} (call ${entries.slice(0, 5).map(({ row }) => row.id).join(', ')}${entries.length > 5 ? ' …' : ''})`]),
+      ...(syncs.length === 0 ? [] : [`the use of ${syncs.length} ${syncs.length === 1 ? 'lease' : 'leases'} (${syncs.slice(0, 5).map(({ row }) => row.scope).join(', ')})`]),
+    ].join(' and ');
+    const first = (entries[0] ?? syncs[0])!;
+    this.onError(new Error(`budget lease sync: the database refused ${what}, set aside and never retried; everything else was synced: ${databaseReason(first.error)}`, { cause: first.error }));
+  }
+
+  /** What lease syncs had refused: counts since start, and the last 100 refused entries and syncs with their errors. */
+  refusedInSyncs(): { entries: number; syncs: number; kept: ReadonlyArray<{ row: Entry | LeaseSync; error: unknown }> } {
+    return { entries: this.refused.entries, syncs: this.refused.syncs, kept: [...this.refused.kept] };
   }
 
   /** Leases holding, drawing and owing nothing are dropped from memory (old windows, idle keys). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   applyRunDeltas,
   closeToolSpans,
@@ -13,6 +14,18 @@ import {
 export interface SpanRecorderOptions {
   /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */
   maxBufferedSpans?: number;
+  /**
+   * Size of the spans and tool-span closes held in memory, in characters of JSON (bytes for ASCII;
+   * estimated, escapes not counted); past this, new spans are dropped. Default 64 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** Size of one insert statement's spans, counted as `maxBufferedBytes`; this much buffered is written at once. Default 8 MiB. */
+  maxBatchBytes?: number;
+  /**
+   * A span's request, result or raw exchange larger than this, counted as `maxBufferedBytes`, is
+   * stored as a {@link TruncatedBody}, and a tool span's output likewise shortened. Default 1 MiB.
+   */
+  maxBodyBytes?: number;
   /** False: listeners still see every call, but nothing is written (recording off). Default true. */
   enabled?: boolean;
   /** How often buffered spans are written. */
@@ -25,9 +38,41 @@ export interface SpanRecorderOptions {
 
 export interface SpanRecorderStats {
   written: number;
+  /** Spans not stored: the buffer was full, or the database refused them. */
   dropped: number;
   buffered: number;
+  /** Estimated size of what is buffered (see `maxBufferedBytes`). */
+  bufferedBytes: number;
+  /** Flushes in which a statement failed (and was retried later, or split to find refused rows). */
   failedWrites: number;
+  /** Rows the database refused (spans, runs, tool-span closes, run totals): set aside, never retried. */
+  refused: number;
+  /** Requests, results and raw exchanges stored truncated, and tool outputs shortened. */
+  truncated: number;
+}
+
+/**
+ * How a request, result or raw exchange too large to store whole is stored (README, "What is
+ * recorded"): its JSON text's size, hash and beginning.
+ */
+export interface TruncatedBody {
+  truncated: true;
+  /** Size of the whole value's JSON text, in UTF-8 bytes. */
+  bytes: number;
+  /** SHA-256 of that text (UTF-8), hex. */
+  sha256: string;
+  /** The text's first {@link TRUNCATED_HEAD_CHARACTERS} characters. */
+  head: string;
+}
+
+/** Characters of a truncated body's JSON text kept in its `head`. */
+export const TRUNCATED_HEAD_CHARACTERS = 16_384;
+
+/** A row the database refused, set aside (see {@link SpanRecorder.refusedRows}), with its error for this row alone. */
+export interface RefusedRecord {
+  table: 'runs' | 'spans' | 'tool span closes' | 'run totals';
+  row: NewRun | NewSpan | ToolSpanClose | RunDelta;
+  error: unknown;
 }
 
 /** What one recorded call adds. */
@@ -49,14 +94,118 @@ export interface RecorderListener {
   runEnded?(run: { id: string; status: string; endedAt: Date }): void;
 }
 
-interface Pending {
-  runs: NewRun[];
-  spans: NewSpan[];
-  deltas: Map<string, RunDelta>;
-  closes: ToolSpanClose[];
+/** A buffered span, with its estimated size (see `maxBufferedBytes`). */
+interface BufferedSpan {
+  span: NewSpan;
+  bytes: number;
 }
 
-const empty = (): Pending => ({ runs: [], spans: [], deltas: new Map(), closes: [] });
+interface Pending {
+  runs: NewRun[];
+  spans: BufferedSpan[];
+  deltas: Map<string, RunDelta>;
+  closes: ToolSpanClose[];
+  /** Estimated size of the spans and closes. */
+  bytes: number;
+}
+
+const empty = (): Pending => ({ runs: [], spans: [], deltas: new Map(), closes: [], bytes: 0 });
+
+const MIB = 1024 * 1024;
+/** What a span row adds beyond its values: its keys, quotes and commas (about 20 columns). */
+const ROW_OVERHEAD = 400;
+/** Refused rows kept for inspection: at most this many, and at most `maxBatchBytes` of them. */
+const KEPT_REFUSED = 100;
+
+/**
+ * The length of `JSON.stringify(value)`, give or take: strings, keys and numbers by their length,
+ * escapes not counted (so never more than six times too low). Stops counting once past `limit`.
+ * Walks the value without building the text, so a typical request costs a microsecond or two.
+ */
+function jsonLength(value: unknown, limit: number): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value).length : 4;
+  // true, null (and undefined, left out of objects anyway): 4; false: 5.
+  if (typeof value !== 'object' || value === null) return value === false ? 5 : 4;
+  // An ISO time, quoted (the span's own times: not worth building the text).
+  if (value instanceof Date) return 26;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonLength((value as { toJSON(): unknown }).toJSON(), limit);
+  let total = 2;
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) {
+      total += jsonLength(item, limit - total) + 1;
+      if (total > limit) return total;
+    }
+    return total;
+  }
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    total += key.length + 4 + jsonLength(item, limit - total);
+    if (total > limit) return total;
+  }
+  return total;
+}
+
+/** A copy of the first `length` characters of `text`, not ending in half a surrogate pair, holding no reference to `text`. */
+function headOf(text: string, length: number): string {
+  let end = Math.min(text.length, length);
+  const last = text.charCodeAt(end - 1);
+  if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+  // A slice of a long string keeps the whole string alive in V8; the round trip copies it (UTF-16, so every code unit stays).
+  return Buffer.from(text.slice(0, end), 'utf16le').toString('utf16le');
+}
+
+/** Size in UTF-8 bytes and SHA-256 of `text`, encoding it once (10 MB: about 40 ms, most of a truncation's cost). */
+function sizeAndHash(text: string): { bytes: number; sha256: string } {
+  const utf8 = Buffer.from(text, 'utf8');
+  return { bytes: utf8.length, sha256: createHash('sha256').update(utf8).digest('hex') };
+}
+
+function truncatedBody(value: unknown): TruncatedBody {
+  const json = JSON.stringify(value) ?? 'null';
+  return { truncated: true, ...sizeAndHash(json), head: headOf(json, TRUNCATED_HEAD_CHARACTERS) };
+}
+
+/** A tool output too long to store whole: its beginning, then its size and hash. */
+function shortenedOutput(output: string): string {
+  const { bytes, sha256 } = sizeAndHash(output);
+  return `${headOf(output, TRUNCATED_HEAD_CHARACTERS)}… [truncated: ${bytes} bytes, sha256 ${sha256}]`;
+}
+
+/** Where a batch of spans ends: as many as fit in `maxBytes` from `start`, at least one. */
+function batchEnd(spans: readonly BufferedSpan[], start: number, maxBytes: number): number {
+  let end = start;
+  for (let bytes = 0; end < spans.length && (end === start || bytes + spans[end]!.bytes <= maxBytes); end++) bytes += spans[end]!.bytes;
+  return end;
+}
+
+/**
+ * Writes `rows` in one statement; when the database refuses its data, halves it until each refused
+ * row is found (passed to `refuse`), writing the rest: O(refused × log rows) statements, and the
+ * same failing batch is never written again. Stops at the first other error (the database went
+ * away), returning what is not written yet, in order.
+ */
+async function writeIsolating<Row>(rows: readonly Row[], write: (rows: readonly Row[]) => Promise<unknown>, refuse: (row: Row, error: unknown) => void): Promise<{ written: number; unwritten: Row[]; error?: unknown }> {
+  let written = 0;
+  // Halves still to write, the first on top.
+  const stack: (readonly Row[])[] = rows.length === 0 ? [] : [rows];
+  for (let chunk = stack.pop(); chunk !== undefined; chunk = stack.pop()) {
+    try {
+      await write(chunk);
+      written += chunk.length;
+    } catch (error) {
+      if (!isDataError(error)) return { written, unwritten: [chunk, ...stack.reverse()].flat(), error };
+      if (chunk.length === 1) {
+        refuse(chunk[0]!, error);
+        continue;
+      }
+      const middle = Math.ceil(chunk.length / 2);
+      stack.push(chunk.slice(middle), chunk.slice(0, middle));
+    }
+  }
+  return { written, unwritten: [] };
+}
 
 function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
   const current = deltas.get(delta.id);
@@ -73,22 +222,30 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
 }
 
 /**
- * Batches run and span writes off the request path. `record()` is synchronous and O(1): it only
- * appends to bounded buffers (run totals aggregate per run). A timer (or a full batch) writes
- * everything buffered: one statement per table, then the tool-span closes and the run totals.
- * When the database is unreachable the buffer is kept and retried; once it is full, further spans
- * are dropped and counted — memory stays bounded and requests never wait on the database.
+ * Batches run and span writes off the request path. `record()` is synchronous and cheap: it
+ * truncates bodies past `maxBodyBytes` ({@link TruncatedBody}) and appends to bounded buffers (run
+ * totals aggregate per run). A timer (or a full batch, by count or size) writes everything
+ * buffered: runs, spans in statements of at most `maxBatchBytes`, tool-span closes, run totals.
+ * While the database is unreachable the buffer is kept and retried; once full (by count or size),
+ * new spans are dropped and counted — memory stays bounded, requests never wait on the database.
+ * A row the database refuses for its data is found by halving, set aside, counted and reported
+ * once, and never retried; the rest of its batch is written.
  */
 export class SpanRecorder {
   private pending: Pending = empty();
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxBodyBytes: number;
   private readonly batchSize: number;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   /** The one write queued behind a running one, for what was recorded after it started. */
   private flushingNext: Promise<void> | undefined;
   private closed = false;
-  private readonly stats: SpanRecorderStats = { written: 0, dropped: 0, buffered: 0, failedWrites: 0 };
+  private readonly stats: Omit<SpanRecorderStats, 'buffered' | 'bufferedBytes'> = { written: 0, dropped: 0, failedWrites: 0, refused: 0, truncated: 0 };
+  private readonly refused: Array<RefusedRecord & { bytes: number }> = [];
+  private refusedBytes = 0;
   private readonly listeners: RecorderListener[] = [];
 
   constructor(
@@ -96,6 +253,9 @@ export class SpanRecorder {
     private readonly options: SpanRecorderOptions = {},
   ) {
     this.maxBuffered = options.maxBufferedSpans ?? 10_000;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * MIB;
+    this.maxBatchBytes = options.maxBatchBytes ?? 8 * MIB;
+    this.maxBodyBytes = options.maxBodyBytes ?? MIB;
     this.batchSize = options.batchSize ?? 500;
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 200);
     this.timer.unref();
@@ -120,35 +280,98 @@ export class SpanRecorder {
     this.notify((listener) => listener.runEnded?.(run));
   }
 
-  /** Buffers a call's rows. Past the buffer bound the call is dropped, and counted. */
+  /** Buffers a call's rows. Past the buffer's bounds the call is dropped, and counted. */
   record(call: RecordedCall): void {
     if (this.listeners.length > 0) this.notify((listener) => listener.recorded?.(call));
     if (this.options.enabled === false) return;
     const pending = this.pending;
     if (pending.spans.length + call.spans.length > this.maxBuffered) {
-      this.stats.dropped += call.spans.length;
-      this.options.onError?.(new Error('span buffer full'), { dropped: this.stats.dropped, buffered: pending.spans.length });
+      this.drop(call.spans.length);
+      return;
+    }
+    const spans = call.spans.map((span) => this.storable(span));
+    let bytes = 0;
+    for (const span of spans) bytes += span.bytes;
+    if (pending.bytes + bytes > this.maxBufferedBytes) {
+      this.drop(call.spans.length);
       return;
     }
     if (call.run !== undefined) pending.runs.push(call.run);
-    for (const span of call.spans) pending.spans.push(span);
+    for (const span of spans) pending.spans.push(span);
+    pending.bytes += bytes;
     if (call.delta !== undefined) addDelta(pending.deltas, call.delta);
-    if (pending.spans.length >= this.batchSize && this.flushing === undefined) void this.flush();
+    if ((pending.spans.length >= this.batchSize || pending.bytes >= this.maxBatchBytes) && this.flushing === undefined) void this.flush();
+  }
+
+  private drop(count: number): void {
+    this.stats.dropped += count;
+    const { spans, bytes } = this.pending;
+    this.options.onError?.(new Error(`span buffer full (${spans.length} spans, about ${Math.round(bytes / MIB)} MiB): the database is slow or away`), { dropped: this.stats.dropped, buffered: spans.length });
+  }
+
+  /** The span as it will be stored (bodies past `maxBodyBytes` truncated), and its estimated size. */
+  private storable(span: NewSpan): BufferedSpan {
+    let stored = span;
+    let bytes = ROW_OVERHEAD;
+    for (const key of Object.keys(span) as (keyof NewSpan)[]) {
+      const value = span[key];
+      if (value === undefined || value === null) continue;
+      if (key !== 'request' && key !== 'result' && key !== 'raw') {
+        bytes += jsonLength(value, Number.POSITIVE_INFINITY);
+        continue;
+      }
+      const length = jsonLength(value, this.maxBodyBytes);
+      if (length <= this.maxBodyBytes) {
+        bytes += length;
+        continue;
+      }
+      const truncated = truncatedBody(value);
+      if (stored === span) stored = { ...span };
+      stored[key] = truncated;
+      this.stats.truncated += 1;
+      bytes += truncated.head.length + 200;
+    }
+    return { span: stored, bytes };
   }
 
   /** Buffers the closing of tool spans whose results a request carried. */
   closeToolSpans(closes: readonly ToolSpanClose[]): void {
     if (this.listeners.length > 0) this.notify((listener) => listener.toolSpansClosed?.(closes));
     if (this.options.enabled === false) return;
-    if (this.pending.closes.length + closes.length > this.maxBuffered) {
+    const pending = this.pending;
+    if (pending.closes.length + closes.length > this.maxBuffered) {
       this.stats.dropped += closes.length;
       return;
     }
-    for (const close of closes) this.pending.closes.push(close);
+    let bytes = 0;
+    const stored = closes.map((close) => {
+      if (close.output.length <= this.maxBodyBytes) {
+        bytes += close.output.length + ROW_OVERHEAD;
+        return close;
+      }
+      this.stats.truncated += 1;
+      const output = shortenedOutput(close.output);
+      bytes += output.length + ROW_OVERHEAD;
+      return { ...close, output };
+    });
+    if (pending.bytes + bytes > this.maxBufferedBytes) {
+      this.stats.dropped += closes.length;
+      return;
+    }
+    for (const close of stored) pending.closes.push(close);
+    pending.bytes += bytes;
   }
 
   getStats(): SpanRecorderStats {
-    return { ...this.stats, buffered: this.pending.spans.length };
+    return { ...this.stats, buffered: this.pending.spans.length, bufferedBytes: this.pending.bytes };
+  }
+
+  /**
+   * The last rows the database refused, oldest first (at most 100, and at most `maxBatchBytes` of
+   * them): never retried, kept for inspection. `refused` in the stats counts all of them.
+   */
+  refusedRows(): readonly RefusedRecord[] {
+    return this.refused.map(({ table, row, error }) => ({ table, row, error }));
   }
 
   /**
@@ -163,8 +386,7 @@ export class SpanRecorder {
       });
       return this.flushingNext;
     }
-    const { runs, spans, deltas, closes } = this.pending;
-    if (spans.length === 0 && runs.length === 0 && deltas.size === 0 && closes.length === 0) return Promise.resolve();
+    if (!this.hasPending()) return Promise.resolve();
     this.flushing = this.writeBuffered().finally(() => {
       this.flushing = undefined;
     });
@@ -190,77 +412,88 @@ export class SpanRecorder {
   private async writeBuffered(): Promise<void> {
     const batch = this.pending;
     this.pending = empty();
-    let spansWritten = false;
+    const refused: RefusedRecord[] = [];
+    const refuse = (table: RefusedRecord['table']) => (row: RefusedRecord['row'], error: unknown) => refused.push({ table, row, error });
     try {
-      if (batch.runs.length > 0) await insertRunsIgnoreExisting(this.db, batch.runs);
-      if (batch.spans.length > 0) await insertSpans(this.db, batch.spans);
-      spansWritten = true;
-      this.stats.written += batch.spans.length;
-      // Closes after inserts: a tool span opened and answered within one batch exists by now.
-      if (batch.closes.length > 0) await closeToolSpans(this.db, batch.closes);
-      if (batch.deltas.size > 0) await applyRunDeltas(this.db, [...batch.deltas.values()]);
-    } catch (error) {
-      this.stats.failedWrites += 1;
-      if (isDataError(error)) {
-        // Retrying the same batch would fail forever and starve every later span: find the rows
-        // the database refuses, write the others.
-        await this.writeOneByOne(spansWritten ? { ...batch, runs: [], spans: [] } : batch, error);
-        return;
+      // Runs first (a span may land without its run, but the runs API lists runs): `on conflict do
+      // nothing`, so writing them again after a failure below is harmless.
+      const runs = await writeIsolating(batch.runs, (rows) => insertRunsIgnoreExisting(this.db, rows), refuse('runs'));
+      if (runs.error !== undefined) return this.requeue(batch, runs.error);
+      for (let start = 0; start < batch.spans.length; ) {
+        const end = batchEnd(batch.spans, start, this.maxBatchBytes);
+        const spans = await writeIsolating(batch.spans.slice(start, end), (rows) => insertSpans(this.db, rows.map((row) => row.span)), (row, error) => {
+          this.stats.dropped += 1;
+          refused.push({ table: 'spans', row: row.span, error });
+        });
+        this.stats.written += spans.written;
+        if (spans.error !== undefined) return this.requeue({ ...batch, spans: [...spans.unwritten, ...batch.spans.slice(end)] }, spans.error);
+        start = end;
       }
-      this.requeue(spansWritten ? { ...batch, runs: [], spans: [] } : batch, error);
+      // Closes after inserts: a tool span opened and answered within one batch exists by now.
+      const closes = await writeIsolating(batch.closes, (rows) => closeToolSpans(this.db, rows), refuse('tool span closes'));
+      if (closes.error !== undefined) return this.requeue({ ...batch, runs: [], spans: [], closes: closes.unwritten }, closes.error);
+      const deltas = await writeIsolating([...batch.deltas.values()], (rows) => applyRunDeltas(this.db, rows), refuse('run totals'));
+      if (deltas.error !== undefined) return this.requeue({ ...empty(), deltas: new Map(deltas.unwritten.map((delta) => [delta.id, delta])) }, deltas.error);
+    } finally {
+      if (refused.length > 0) this.setAside(refused);
     }
   }
 
-  /** Puts a failed batch back in front of what arrived meanwhile, within the bound. */
+  /** Keeps refused rows for inspection (bounded), counts them, and reports them once. */
+  private setAside(refused: readonly RefusedRecord[]): void {
+    this.stats.failedWrites += 1;
+    this.stats.refused += refused.length;
+    for (const record of refused) {
+      const bytes = jsonLength(record.row, this.maxBatchBytes) + ROW_OVERHEAD;
+      this.refused.push({ ...record, bytes });
+      this.refusedBytes += bytes;
+    }
+    while (this.refused.length > KEPT_REFUSED || (this.refusedBytes > this.maxBatchBytes && this.refused.length > 0)) this.refusedBytes -= this.refused.shift()!.bytes;
+    const first = refused[0]!;
+    // The database's own words: a failed query's message repeats the whole batch.
+    const cause = (first.error as { cause?: unknown } | null)?.cause;
+    const reason = cause instanceof Error ? cause.message : first.error instanceof Error ? first.error.message : String(first.error);
+    const tables = [...new Set(refused.map((record) => record.table))].join(', ');
+    this.options.onError?.(
+      new Error(`the database refused ${refused.length} recorded ${refused.length === 1 ? 'row' : 'rows'} (${tables}), set aside and never retried; the rest of the batch is written: ${reason}`, { cause: first.error }),
+      { dropped: this.stats.dropped, buffered: this.pending.spans.length },
+    );
+  }
+
+  /** Puts a failed batch back in front of what arrived meanwhile, within the bounds. */
   private requeue(batch: Pending, error: unknown): void {
+    this.stats.failedWrites += 1;
     const pending = this.pending;
-    const room = Math.max(0, this.maxBuffered - pending.spans.length);
-    const kept = batch.spans.slice(0, room);
-    this.stats.dropped += batch.spans.length - kept.length;
+    let room = Math.max(0, this.maxBuffered - pending.spans.length);
+    let roomBytes = this.maxBufferedBytes - pending.bytes;
+    let kept = 0;
+    let keptBytes = 0;
+    for (const span of batch.spans) {
+      if (room === 0 || span.bytes > roomBytes) break;
+      room -= 1;
+      roomBytes -= span.bytes;
+      kept += 1;
+      keptBytes += span.bytes;
+    }
+    this.stats.dropped += batch.spans.length - kept;
     // A dropped span takes its run with it (as on a full buffer in record()), so runs stay bounded too.
-    const droppedRunIds = new Set(batch.spans.slice(kept.length).map((span) => span.runId));
-    for (const span of kept) droppedRunIds.delete(span.runId);
-    pending.spans = [...kept, ...pending.spans];
+    const droppedRunIds = new Set(batch.spans.slice(kept).map((span) => span.span.runId));
+    for (const span of batch.spans.slice(0, kept)) droppedRunIds.delete(span.span.runId);
+    pending.spans = [...batch.spans.slice(0, kept), ...pending.spans];
     pending.runs = [...batch.runs.filter((run) => !droppedRunIds.has(run.id)), ...pending.runs];
     for (const delta of batch.deltas.values()) if (!droppedRunIds.has(delta.id)) addDelta(pending.deltas, delta);
-    pending.closes = [...batch.closes.slice(0, Math.max(0, this.maxBuffered - pending.closes.length)), ...pending.closes];
+    const closes = batch.closes.slice(0, Math.max(0, this.maxBuffered - pending.closes.length));
+    pending.closes = [...closes, ...pending.closes];
+    for (const close of closes) keptBytes += close.output.length + ROW_OVERHEAD;
+    pending.bytes += keptBytes;
     this.options.onError?.(error, { dropped: this.stats.dropped, buffered: pending.spans.length });
-  }
-
-  private async writeOneByOne(batch: Pending, cause: unknown): Promise<void> {
-    let refused = 0;
-    const attempt = async (write: () => Promise<unknown>): Promise<boolean> => {
-      try {
-        await write();
-        return true;
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        return false;
-      }
-    };
-    let index = 0;
-    try {
-      for (const run of batch.runs) await attempt(() => insertRunsIgnoreExisting(this.db, [run]));
-      for (; index < batch.spans.length; index++) {
-        if (await attempt(() => insertSpans(this.db, [batch.spans[index]!]))) this.stats.written += 1;
-        else refused += 1;
-      }
-      for (const close of batch.closes) await attempt(() => closeToolSpans(this.db, [close]));
-      for (const delta of batch.deltas.values()) await attempt(() => applyRunDeltas(this.db, [delta]));
-    } catch (error) {
-      // The database went away meanwhile: what is not written yet waits for the next flush.
-      this.requeue({ ...batch, runs: [], spans: batch.spans.slice(index) }, error);
-    }
-    if (refused > 0) {
-      this.stats.dropped += refused;
-      this.options.onError?.(cause, { dropped: this.stats.dropped, buffered: this.pending.spans.length });
-    }
   }
 }
 
-/** Postgres refused the data itself (SQLSTATE classes 22 and 23): retrying cannot help. */
+/** As `isDataError` in @gantry/db: refused for its data (SQLSTATE 22, 23, 54) or unbuildable (RangeError), so a retry fails too. */
 function isDataError(error: unknown): boolean {
+  if (error instanceof RangeError || (error as { cause?: unknown } | null)?.cause instanceof RangeError) return true;
   const candidate = error as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = candidate?.code ?? candidate?.cause?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  return typeof code === 'string' && ['22', '23', '54'].includes(code.slice(0, 2));
 }

@@ -1,49 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { count, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { migrate, runs, spans, type Database, type GantryDb, type NewRun, type NewSpan } from '@gantry/db';
+import { migrate, runs, spans, type Database, type GantryDb } from '@gantry/db';
 import { databaseTargets, type DatabaseTarget } from '../../db/test/test-databases.ts';
 import { SpanRecorder, type SpanRecorderOptions } from '../src/index.ts';
-
-/** Drizzle's entry points that send a statement. */
-const STATEMENTS = new Set<PropertyKey>(['insert', 'execute', 'select', 'selectDistinct', 'update', 'delete', 'transaction', 'with']);
-/** Of those, the ones a write may be made with. */
-const WRITES = new Set<PropertyKey>(['insert', 'execute']);
-
-/** A drizzle handle that counts writes and can be switched off, as a database that went away. */
-interface FlakyDb {
-  db: GantryDb;
-  writes: number;
-  down: boolean;
-}
-
-function flaky(db: GantryDb): FlakyDb {
-  const control: FlakyDb = { db, writes: 0, down: false };
-  control.db = new Proxy(db, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== 'function') return value;
-      const bound = (value as (...parameters: unknown[]) => unknown).bind(target);
-      if (!STATEMENTS.has(property)) return bound;
-      return (...parameters: unknown[]) => {
-        if (WRITES.has(property)) control.writes += 1;
-        if (control.down) throw new Error('connection refused');
-        return bound(...parameters);
-      };
-    },
-  });
-  return control;
-}
-
-/** One call's rows: a run of its own and `spanCount` spans in it. */
-function call(spanCount = 1): { run: NewRun; spans: NewSpan[] } {
-  const runId = randomUUID();
-  const startedAt = new Date();
-  return {
-    run: { id: runId, rootRunId: runId, status: 'succeeded', startedAt, endedAt: startedAt, llmCalls: 1 },
-    spans: Array.from({ length: spanCount }, () => ({ id: randomUUID(), runId, kind: 'llm' as const, status: 'ok' as const, startedAt })),
-  };
-}
+import { call, flaky } from './recorder-fixtures.ts';
 
 const NO_TIMER = { flushIntervalMs: 3_600_000 };
 
@@ -86,7 +46,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
 
     await spanRecorder.flush();
     expect(await stored()).toEqual({ runs: 1, spans: 2 });
-    expect(spanRecorder.getStats()).toEqual({ written: 2, dropped: 0, buffered: 0, failedWrites: 0 });
+    expect(spanRecorder.getStats()).toEqual({ written: 2, dropped: 0, buffered: 0, bufferedBytes: 0, failedWrites: 0, refused: 0, truncated: 0 });
   });
 
   it('writes many recorded calls in one insert per table', async () => {
@@ -128,7 +88,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
 
     await expect(spanRecorder.flush()).resolves.toBeUndefined();
     await spanRecorder.flush();
-    expect(spanRecorder.getStats()).toEqual({ written: 0, dropped: 0, buffered: 2, failedWrites: 2 });
+    expect(spanRecorder.getStats()).toMatchObject({ written: 0, dropped: 0, buffered: 2, failedWrites: 2, refused: 0 });
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'connection refused' }), { dropped: 0, buffered: 2 });
     expect(await stored()).toEqual({ runs: 0, spans: 0 });
 
@@ -166,7 +126,7 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
       const rows = call();
       spanRecorder.record({ run: rows.run, spans: rows.spans });
     }
-    expect(spanRecorder.getStats()).toEqual({ written: 0, dropped: 15, buffered: 10, failedWrites: 0 });
+    expect(spanRecorder.getStats()).toMatchObject({ written: 0, dropped: 15, buffered: 10, failedWrites: 0 });
     expect(onError).toHaveBeenLastCalledWith(expect.any(Error), { dropped: 15, buffered: 10 });
 
     control.down = false;

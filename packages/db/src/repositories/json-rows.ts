@@ -1,5 +1,7 @@
 import { getTableColumns, getTableName, is, sql, SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import type { GantryDb } from '../gantry-db.ts';
+import { toStorableJson } from '../storable-text.ts';
 
 interface JsonColumn {
   /** The drizzle property (camelCase) a row holds the value under. */
@@ -45,14 +47,6 @@ function describe(table: PgTable): JsonTable {
   return described;
 }
 
-/**
- * Postgres text, json and jsonb cannot hold U+0000; one NUL in a model's output would fail the
- * whole batch. Stored as U+FFFD instead (an escaped backslash before `u0000` is left alone).
- */
-function withoutNul(json: string): string {
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
-}
-
 let isoSecond = Number.NaN;
 let isoPrefix = '';
 
@@ -91,7 +85,8 @@ function isConstant(value: unknown, constant: unknown): boolean {
  * (`json_populate_record(null::table, <defaults>)`), which a missing key falls back to.
  * Postgres parses every byte of the batch at least twice (the `json` parameter, then each row
  * and column), so leaving out what it can infer is the cheapest bytes to save. Per-row defaults
- * (`defaultNow()`, `$defaultFn`) are still written with each row.
+ * (`defaultNow()`, `$defaultFn`) are still written with each row. Text Postgres cannot hold (NUL, lone
+ * surrogates) is escaped reversibly (storable-text.ts), so no client's text can fail a batch.
  */
 export function jsonRecordset(table: PgTable, rows: readonly Record<string, unknown>[]): SQL {
   const { columns, defaults } = describe(table);
@@ -113,5 +108,70 @@ export function jsonRecordset(table: PgTable, rows: readonly Record<string, unkn
     }),
   );
   const type = sql.identifier(getTableName(table));
-  return sql`json_populate_recordset(json_populate_record(null::${type}, ${defaults}::json), ${withoutNul(json)}::json)`;
+  return sql`json_populate_recordset(json_populate_record(null::${type}, ${defaults}::json), ${toStorableJson(json)}::json)`;
+}
+
+/** A row the database refused, and its error for that row alone. */
+export interface RefusedRow<Row> {
+  row: Row;
+  error: unknown;
+}
+
+/** SQLSTATE classes of errors about the data written: 22 data exception, 23 integrity constraint, 54 program limit (e.g. an index row too large). */
+const DATA_ERROR_CLASSES = new Set(['22', '23', '54']);
+
+/**
+ * Whether a write failed for what it wrote, so that writing the same rows again fails again: the
+ * database refused the data (SQLSTATE classes 22, 23, 54), or the statement could not even be built
+ * (a RangeError: a string past V8's largest). Anything else — a lost connection, a server shutting
+ * down, a missing table — may pass on a retry.
+ */
+export function isDataError(error: unknown): boolean {
+  if (error instanceof RangeError || (error as { cause?: unknown } | null)?.cause instanceof RangeError) return true;
+  const candidate = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = candidate?.code ?? candidate?.cause?.code;
+  return typeof code === 'string' && DATA_ERROR_CLASSES.has(code.slice(0, 2));
+}
+
+/**
+ * Writes `rows` with `write`, finding the rows the database refuses by halving: the others are
+ * written, the refused ones returned, in O(refused × log rows) statements — never the same failing
+ * batch again. `error` is the data error `write` already failed with on all of `rows`, or
+ * undefined to try them whole first. Each try runs in a transaction of its own, a savepoint when
+ * `db` is a transaction, so a refused try leaves an enclosing transaction usable. Any other error
+ * is thrown: the caller retries the whole batch later, so `write` must be idempotent (`on conflict
+ * do nothing`) or the caller must know what was written.
+ */
+export async function isolateRefusedRows<Row>(
+  db: GantryDb,
+  rows: readonly Row[],
+  error: unknown,
+  write: (db: GantryDb, rows: readonly Row[]) => Promise<unknown>,
+): Promise<RefusedRow<Row>[]> {
+  const refused: RefusedRow<Row>[] = [];
+  if (rows.length === 0) return refused;
+  // A stack of halves still to write, first half on top; `failed` when already known to fail.
+  const pending: Array<{ rows: readonly Row[]; failed?: unknown }> = [{ rows, failed: error }];
+  for (let chunk = pending.pop(); chunk !== undefined; chunk = pending.pop()) {
+    let failure = chunk.failed;
+    if (failure === undefined) {
+      const tried = chunk.rows;
+      try {
+        await db.transaction(async (tx) => {
+          await write(tx, tried);
+        });
+        continue;
+      } catch (caught) {
+        if (!isDataError(caught)) throw caught;
+        failure = caught;
+      }
+    }
+    if (chunk.rows.length === 1) {
+      refused.push({ row: chunk.rows[0]!, error: failure });
+      continue;
+    }
+    const middle = Math.ceil(chunk.rows.length / 2);
+    pending.push({ rows: chunk.rows.slice(middle) }, { rows: chunk.rows.slice(0, middle) });
+  }
+  return refused;
 }

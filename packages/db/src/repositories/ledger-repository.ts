@@ -1,4 +1,5 @@
-import { jsonRecordset } from './json-rows.ts';
+import { isDataError, isolateRefusedRows, jsonRecordset, type RefusedRow } from './json-rows.ts';
+import { toStorableJson } from '../storable-text.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { budgetCounters, ledgerEntries } from '../schema/budgets.ts';
@@ -98,7 +99,7 @@ export async function reserveInLedger(db: GantryDb, reservation: LedgerReservati
     max_parallel: reservation.maxParallel ?? null,
     parallel_timeout_ms: reservation.parallelTimeoutMs ?? 600_000,
   };
-  return (await callJsonFunction(db, sql`select gantry_reserve(${JSON.stringify(entry)}::jsonb, ${JSON.stringify(checks.map(snake))}::jsonb) as outcome`)) as unknown as LedgerOutcome;
+  return (await callJsonFunction(db, sql`select gantry_reserve(${toStorableJson(JSON.stringify(entry))}::jsonb, ${toStorableJson(JSON.stringify(checks.map(snake)))}::jsonb) as outcome`)) as unknown as LedgerOutcome;
 }
 
 /** Settles a reservation at its actual cost, or releases it (`micros` ignored). False if already done. */
@@ -107,10 +108,26 @@ export async function settleInLedger(db: GantryDb, id: string, state: 'settled' 
   return result.rows[0]?.done === true;
 }
 
-/** Calls that no limit applied to still count in spend: written settled, after the fact, in batches. */
-export async function insertSettledEntries(db: GantryDb, rows: readonly (typeof ledgerEntries.$inferInsert)[]): Promise<void> {
+type LedgerEntryRow = typeof ledgerEntries.$inferInsert;
+
+async function insertEntries(db: GantryDb, rows: readonly LedgerEntryRow[]): Promise<void> {
   if (rows.length === 0) return;
   await db.execute(sql`insert into ledger_entries select * from ${jsonRecordset(ledgerEntries, rows)} on conflict do nothing`);
+}
+
+/**
+ * Calls that no limit applied to still count in spend: written settled, after the fact, in batches.
+ * Entries the database refuses (a value out of range) are left out and returned, the rest written;
+ * any other error is thrown, and the batch may be written again (an entry already there is skipped).
+ */
+export async function insertSettledEntries(db: GantryDb, rows: readonly LedgerEntryRow[]): Promise<RefusedRow<LedgerEntryRow>[]> {
+  try {
+    await insertEntries(db, rows);
+    return [];
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    return isolateRefusedRows(db, rows, error, insertEntries);
+  }
 }
 
 const EPOCH = new Date(0);
@@ -239,24 +256,23 @@ export async function leaseInLedger(db: GantryDb, instanceId: string, at: Date, 
   }));
   const outcome = await callJsonFunction(
     db,
-    sql`select gantry_lease(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${JSON.stringify(payload)}::jsonb) as outcome`,
+    sql`select gantry_lease(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${toStorableJson(JSON.stringify(payload))}::jsonb) as outcome`,
   );
   if (outcome.ok !== true) return outcome as unknown as LedgerRefusal;
   return { ok: true, leases: holds(outcome.leases as LeaseRow[]) };
 }
 
-/**
- * Reports what calls used of an instance's leases and writes their (settled or released) ledger
- * entries in the same transaction (`gantry_lease_sync`); trims leases that carry `keep`.
- */
-export async function syncLeasesInLedger(
-  db: GantryDb,
-  instanceId: string,
-  at: Date,
-  ttlMs: number,
-  syncs: readonly LeaseSync[],
-  entries: readonly (typeof ledgerEntries.$inferInsert)[],
-): Promise<LeaseHold[]> {
+/** What {@link syncLeasesInLedger} did. */
+export interface LeaseSyncOutcome {
+  /** Every synced lease's hold after the sync (a refused sync's lease is not among them). */
+  holds: LeaseHold[];
+  /** Entries the database refused: not written, and not to be retried. */
+  refusedEntries: RefusedRow<LedgerEntryRow>[];
+  /** Syncs the database refused (a used amount out of range): not applied, and not to be retried. */
+  refusedSyncs: RefusedRow<LeaseSync>[];
+}
+
+const syncStatement = (instanceId: string, at: Date, ttlMs: number, syncs: readonly LeaseSync[]) => {
   const payload = syncs.map((sync) => ({
     scope: sync.scope,
     window: sync.window,
@@ -268,12 +284,45 @@ export async function syncLeasesInLedger(
     keep_calls: sync.keep?.calls ?? 0,
     keep_tokens: sync.keep?.tokens ?? 0,
   }));
-  // The entries go in through the statement's own insert, as compact rows (see jsonRecordset), in
-  // the same transaction as the sync: the function's entries parameter takes full rows only.
-  const sync = sql`select gantry_lease_sync(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${JSON.stringify(payload)}::jsonb, '[]'::json) as outcome`;
-  const outcome = await callJsonFunction(
-    db,
-    entries.length === 0 ? sync : sql`with entries as (insert into ledger_entries select * from ${jsonRecordset(ledgerEntries, entries)} on conflict do nothing) ${sync}`,
-  );
-  return holds(outcome.leases as LeaseRow[]);
+  return sql`select gantry_lease_sync(${instanceId}, ${at.toISOString()}::timestamptz, ${ttlMs}, ${toStorableJson(JSON.stringify(payload))}::jsonb, '[]'::json) as outcome`;
+};
+
+/**
+ * Reports what calls used of an instance's leases and writes their (settled or released) ledger
+ * entries in the same transaction (`gantry_lease_sync`); trims leases that carry `keep`.
+ * When the database refuses some of it, the refused entries and syncs are found (halving, in one
+ * transaction with a savepoint per try), the rest committed together, and the refused ones returned:
+ * one tenant's unstorable entry must not stop every lease of the instance from syncing. Any other
+ * error is thrown and nothing is written.
+ */
+export async function syncLeasesInLedger(
+  db: GantryDb,
+  instanceId: string,
+  at: Date,
+  ttlMs: number,
+  syncs: readonly LeaseSync[],
+  entries: readonly LedgerEntryRow[],
+): Promise<LeaseSyncOutcome> {
+  const sync = syncStatement(instanceId, at, ttlMs, syncs);
+  try {
+    // The entries go in through the statement's own insert, as compact rows (see jsonRecordset), in
+    // the same transaction as the sync: the function's entries parameter takes full rows only.
+    const outcome = await callJsonFunction(
+      db,
+      entries.length === 0 ? sync : sql`with entries as (insert into ledger_entries select * from ${jsonRecordset(ledgerEntries, entries)} on conflict do nothing) ${sync}`,
+    );
+    return { holds: holds(outcome.leases as LeaseRow[]), refusedEntries: [], refusedSyncs: [] };
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    return db.transaction(async (tx) => {
+      // Which part was refused is not known: the entries are tried as a whole first, then the syncs.
+      const refusedEntries = entries.length === 0 ? [] : await isolateRefusedRows(tx, entries, undefined, insertEntries);
+      const synced: LeaseHold[] = [];
+      const refusedSyncs = await isolateRefusedRows(tx, syncs, undefined, async (inner, some) => {
+        const outcome = await callJsonFunction(inner, syncStatement(instanceId, at, ttlMs, some));
+        synced.push(...holds(outcome.leases as LeaseRow[]));
+      });
+      return { holds: synced, refusedEntries, refusedSyncs };
+    });
+  }
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { foldSingleAttempts, FOLDED_ATTEMPT_KEY, unfoldAttempts, unfoldSpan } from './folded-attempts.ts';
 import { jsonRecordset } from './json-rows.ts';
 import type { GantryDb } from '../gantry-db.ts';
+import { fromStorable, toStorableText } from '../storable-text.ts';
 import { runs, type NewRun } from '../schema/runs.ts';
 import { spans, type NewSpan, type Span } from '../schema/spans.ts';
 
@@ -28,26 +29,28 @@ export async function insertSpans(db: GantryDb, rows: readonly NewSpan[]): Promi
 
 /**
  * One span by id. A folded attempt is found through its llm span; pass the run it belongs to
- * (when known) so that lookup stays on the run's index rather than scanning llm spans.
+ * (when known) so that lookup stays on the run's index rather than scanning llm spans. Text
+ * stored escaped (NUL, lone surrogates: storable-text.ts) comes back as it was written.
  */
 export async function getSpan(db: GantryDb, id: string, runId?: string): Promise<Span | undefined> {
-  const [span] = await db.select().from(spans).where(eq(spans.id, id)).limit(1);
-  if (span !== undefined) return unfoldSpan(span)[0];
+  // Ids come from clients (a tool call's id, a URL): looked up in the form they were stored in.
+  const storedId = toStorableText(id);
+  const [span] = await db.select().from(spans).where(eq(spans.id, storedId)).limit(1);
+  if (span !== undefined) return fromStorable(unfoldSpan(span)[0]);
   const [owner] = await db
     .select()
     .from(spans)
-    .where(and(runId === undefined ? undefined : eq(spans.runId, runId), eq(spans.kind, 'llm'), sql`${spans.attributes} -> ${FOLDED_ATTEMPT_KEY} ->> 'id' = ${id}`))
+    .where(and(runId === undefined ? undefined : eq(spans.runId, toStorableText(runId)), eq(spans.kind, 'llm'), sql`${spans.attributes} -> ${FOLDED_ATTEMPT_KEY} ->> 'id' = ${storedId}`))
     .limit(1);
-  return owner === undefined ? undefined : unfoldSpan(owner)[1];
+  return owner === undefined ? undefined : fromStorable(unfoldSpan(owner)[1]);
 }
 
-/** A run's spans in start order (ties broken by id, which is time-sortable). */
+/** A run's spans in start order (ties broken by id, which is time-sortable), text as it was written. */
 export async function listSpansByRun(db: GantryDb, runId: string): Promise<Span[]> {
-  return unfoldAttempts(
-    await db
-      .select()
-      .from(spans)
-      .where(eq(spans.runId, runId))
-      .orderBy(asc(spans.startedAt), asc(spans.id)),
-  );
+  const rows = await db
+    .select()
+    .from(spans)
+    .where(eq(spans.runId, toStorableText(runId)))
+    .orderBy(asc(spans.startedAt), asc(spans.id));
+  return fromStorable(unfoldAttempts(rows));
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
+import { toStorableJson } from '../storable-text.ts';
 import { unfoldAttempts } from './folded-attempts.ts';
 import { runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
 import { spans, type Span } from '../schema/spans.ts';
@@ -87,7 +88,7 @@ export interface ToolSpanClose {
 /** Closes open tool spans (idempotent: a span already closed keeps its first end). */
 export async function closeToolSpans(db: GantryDb, closes: readonly ToolSpanClose[]): Promise<void> {
   if (closes.length === 0) return;
-  const json = JSON.stringify(closes.map((close) => ({ id: close.id, ended_at: close.endedAt, output: close.output })));
+  const json = toStorableJson(JSON.stringify(closes.map((close) => ({ id: close.id, ended_at: close.endedAt, output: close.output }))));
   await db.execute(sql`
     update spans set ended_at = v.ended_at, status = 'ok', result = json_build_object('output', v.output)
     from json_to_recordset(${json}::json) as v(id text, ended_at timestamptz, output text)

@@ -1,0 +1,141 @@
+import { count } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getSpan, migrate, runs, spans, type Database, type GantryDb, type NewSpan } from '@gantry/db';
+import { databaseTargets, type DatabaseTarget } from '../../db/test/test-databases.ts';
+import { SpanRecorder, type SpanRecorderOptions } from '../src/span-recorder.ts';
+import { call, flaky } from './recorder-fixtures.ts';
+
+const NO_TIMER = { flushIntervalMs: 3_600_000 };
+/** Valid JSON and valid JS text that Postgres refuses in text and jsonb columns. */
+const ODD = 'a\u0000b\ud800c\udc00';
+
+describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on $kind', (target: DatabaseTarget) => {
+  let scratch: Awaited<ReturnType<DatabaseTarget['setUp']>>;
+  let database: Database;
+  const recorders: SpanRecorder[] = [];
+
+  beforeAll(async () => {
+    scratch = await target.setUp();
+    database = await scratch.open();
+    await migrate(database);
+  });
+  afterEach(async () => {
+    await Promise.all(recorders.splice(0).map((recorder) => recorder.close()));
+    await database.db.delete(spans);
+    await database.db.delete(runs);
+  });
+  afterAll(async () => {
+    await scratch?.tearDown();
+  });
+
+  function recorder(db: GantryDb, options: SpanRecorderOptions = {}): SpanRecorder {
+    const made = new SpanRecorder(db, { ...NO_TIMER, ...options });
+    recorders.push(made);
+    return made;
+  }
+
+  async function storedSpans(): Promise<number> {
+    const [row] = await database.db.select({ value: count() }).from(spans);
+    return row?.value ?? -1;
+  }
+
+  it('stores text Postgres refuses (NUL, lone surrogates) as sent, in the same batch as everyone else', async () => {
+    const control = flaky(database.db);
+    const spanRecorder = recorder(control.db);
+    const odd = call();
+    const span: NewSpan = { ...odd.spans[0]!, name: ODD, request: { user: ODD, messages: [{ role: 'user', content: ODD }] }, result: { [ODD]: ODD }, attributes: { note: ODD } };
+    const others = call(3);
+    spanRecorder.record({ run: odd.run, spans: [span] });
+    spanRecorder.record({ run: others.run, spans: others.spans });
+    await spanRecorder.flush();
+
+    expect(spanRecorder.getStats()).toMatchObject({ written: 4, dropped: 0, refused: 0, failedWrites: 0 });
+    // One statement per table: nothing had to be split.
+    expect(control.writes).toBe(2);
+    expect(await getSpan(database.db, span.id)).toMatchObject(span);
+  });
+
+  it('finds the rows the database refuses by halving, writes the others, and never writes them again', async () => {
+    const control = flaky(database.db);
+    const onError = vi.fn();
+    const spanRecorder = recorder(control.db, { onError });
+    const rows = call(64);
+    // An integer column out of range, and a second span with an existing id (a unique violation).
+    const outOfRange = { ...rows.spans[20]!, inputTokens: 2 ** 40 };
+    const duplicate = { ...rows.spans[40]!, name: 'again' };
+    const batch = [...rows.spans.slice(0, 20), outOfRange, ...rows.spans.slice(21), duplicate];
+    spanRecorder.record({ run: rows.run, spans: batch });
+    await spanRecorder.flush();
+
+    expect(spanRecorder.getStats()).toMatchObject({ written: 63, dropped: 2, refused: 2, buffered: 0, failedWrites: 1 });
+    expect(await storedSpans()).toBe(63);
+    expect(spanRecorder.refusedRows().map(({ table, row }) => ({ table, row }))).toEqual([
+      { table: 'spans', row: outOfRange },
+      { table: 'spans', row: duplicate },
+    ]);
+    // About 2 × log2(65) statements per refused row, not one per row; the run and no more.
+    const spanStatements = control.statements.filter((statement) => statement.sql.startsWith('insert into spans')).length;
+    expect(spanStatements).toBeLessThanOrEqual(1 + 2 * 2 * 7);
+    // Reported once, with the database's reason rather than the whole failed query.
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onError.mock.calls[0]![0].message).toMatch(/^the database refused 2 recorded rows \(spans\), set aside and never retried; the rest of the batch is written: /);
+    expect(onError.mock.calls[0]![0].message).not.toContain('insert into');
+
+    const writes = control.writes;
+    await spanRecorder.flush();
+    expect(control.writes).toBe(writes);
+    const next = call();
+    spanRecorder.record({ run: next.run, spans: next.spans });
+    await spanRecorder.flush();
+    expect(await storedSpans()).toBe(64);
+    expect(control.writes).toBe(writes + 2);
+  });
+
+  it('sets a refused run aside and still writes its spans and the other runs', async () => {
+    const spanRecorder = recorder(database.db);
+    const long = call();
+    // Past the 128 characters a run id may have (a check constraint).
+    const runId = 'r'.repeat(129);
+    const other = call();
+    spanRecorder.record({ run: { ...long.run, id: runId, rootRunId: runId }, spans: long.spans.map((span) => ({ ...span, runId })) });
+    spanRecorder.record({ run: other.run, spans: other.spans });
+    await spanRecorder.flush();
+
+    expect(spanRecorder.getStats()).toMatchObject({ written: 2, dropped: 0, refused: 1 });
+    expect(spanRecorder.refusedRows()).toMatchObject([{ table: 'runs', row: { id: runId } }]);
+    expect(await storedSpans()).toBe(2);
+    expect((await database.db.select({ id: runs.id }).from(runs)).map((row) => row.id)).toEqual([other.run.id]);
+  });
+
+  it('keeps a batch while the database is away, and isolates its refused row once it is back', async () => {
+    const control = flaky(database.db);
+    const spanRecorder = recorder(control.db);
+    const rows = call(4);
+    control.down = true;
+    spanRecorder.record({ run: rows.run, spans: [...rows.spans, { ...rows.spans[1]! }] });
+    await spanRecorder.flush();
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 0, buffered: 5, refused: 0, failedWrites: 2 });
+
+    control.down = false;
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 4, buffered: 0, refused: 1, dropped: 1 });
+    expect(await storedSpans()).toBe(4);
+  });
+
+  it('keeps what is not written yet when the database goes away while refused rows are being found', async () => {
+    const control = flaky(database.db);
+    const spanRecorder = recorder(control.db);
+    const rows = call(8);
+    // Statements: the run, the whole batch (refused: a duplicate), its first half (5 spans,
+    // written), then the connection is lost on the second half (4 spans, the duplicate among them).
+    control.failExecute = 4;
+    spanRecorder.record({ run: rows.run, spans: [...rows.spans, { ...rows.spans[7]! }] });
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 5, buffered: 4, refused: 0, dropped: 0 });
+
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 8, buffered: 0, refused: 1, dropped: 1 });
+    expect(await storedSpans()).toBe(8);
+  });
+});
