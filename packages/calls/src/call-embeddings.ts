@@ -5,7 +5,7 @@ import { storeEmbeddingRequest, type EmbeddingResult, type GatewayError, type St
 import { callCost } from './call-cost.ts';
 import { failureOf } from './call-chat.ts';
 import { withTrace, type CallServices, type CallTrace, type EmbeddingCallInput } from './call-services.ts';
-import { baseRecord, traceOfCall, type CallState } from './call-state.ts';
+import { callRecordOf, traceOfCall, type CallState } from './call-state.ts';
 import { reserveEmbeddingCall, settleCall } from './reserve-call.ts';
 
 /** Vectors are large and reproducible: the span keeps the request and the usage, not the floats. */
@@ -56,17 +56,16 @@ export async function callEmbeddings(services: CallServices, input: EmbeddingCal
   }
   const usage = result === undefined ? undefined : { inputTokens: result.usage.inputTokens, outputTokens: 0 };
   const costMicros = callCost(services.prices, target, usage);
-  const rows = buildCallRows({
-    ...baseRecord(call, Date.now(), failure),
-    request: storeEmbeddingRequest(embedding),
-    costMicros,
-    stream: false,
-    ...(target === undefined ? {} : { provider: target.provider.name }),
-    ...(result === undefined ? {} : { result: storedResult(result), upstreamModel: result.model }),
-    ...(usage === undefined ? {} : { usage }),
-    // The vectors again: the exchange keeps the request, not the response body.
-    ...(raw !== undefined && services.calls.storeRaw ? { raw: { ...(raw as object), responseBody: undefined } } : {}),
-  });
+  const record = callRecordOf(call, { endedAt: Date.now(), error: failure, request: storeEmbeddingRequest(embedding), costMicros, stream: false });
+  if (target !== undefined) record.provider = target.provider.name;
+  if (result !== undefined) {
+    record.result = storedResult(result);
+    record.upstreamModel = result.model;
+  }
+  record.usage = usage;
+  // The vectors again: the exchange keeps the request, not the response body.
+  if (raw !== undefined && services.calls.storeRaw) record.raw = { ...(raw as object), responseBody: undefined };
+  const rows = buildCallRows(record);
   settleCall(reservation, costMicros, usage);
   services.recorder.record(rows);
   if (failure !== undefined) throw withTrace(failure, traceOfCall(call));

@@ -67,26 +67,45 @@ function attemptsOf(attempts: readonly Attempt[], storeRaw: boolean): CallAttemp
   });
 }
 
-/** The fields of a call's record that every kind of call fills the same way. */
-export function baseRecord(call: CallState, endedAt: number, error: GatewayError | undefined): Omit<CallRecord, 'request' | 'costMicros' | 'stream'> {
+/**
+ * A call's record, with the fields every kind of call fills the same way. Built as one literal
+ * with every field present (then filled in), not spread from parts: spreading objects of varying
+ * shape leaves V8 with slow, dictionary-mode records, which buildCallRows then reads field by field.
+ */
+export function callRecordOf(call: CallState, fields: { endedAt: number; error: GatewayError | undefined; request: unknown; costMicros: number | undefined; stream: boolean }): CallRecord {
   // The winning attempt lasts until the call is over (for streams, until the last byte).
   const last = call.attempts.at(-1);
-  if (last !== undefined && last.error === undefined) last.endedAt = endedAt;
-  const record: Omit<CallRecord, 'request' | 'costMicros' | 'stream'> = {
+  if (last !== undefined && last.error === undefined) last.endedAt = fields.endedAt;
+  // What trace export needs to place the span: the caller's trace, and the run tree it is part of.
+  const attributes: Record<string, unknown> = call.attributes === undefined ? {} : { ...call.attributes };
+  if (call.traceParent !== undefined) {
+    attributes.trace_id = call.traceParent.traceId;
+    attributes.trace_parent_span_id = call.traceParent.spanId;
+  }
+  if (call.run.rootRunId !== call.run.id) attributes.root_run_id = call.run.rootRunId;
+  return {
     spanId: call.spanId,
     runId: call.run.id,
+    implicitRun: call.run.implicit ? { apiKeyId: call.caller.apiKeyId, teamId: call.caller.teamId } : undefined,
     apiKeyId: call.caller.apiKeyId,
     name: call.spanName,
     requestedModel: call.requestedModel,
+    provider: undefined,
+    upstreamModel: undefined,
+    request: fields.request,
+    result: undefined,
+    usage: undefined,
+    usageEstimated: undefined,
+    costMicros: fields.costMicros,
+    error: fields.error,
     startedAt: call.startedAt,
-    endedAt,
+    endedAt: fields.endedAt,
+    firstTokenAt: undefined,
+    raw: undefined,
     attempts: attemptsOf(call.attempts, call.services.calls.storeRaw),
+    stream: fields.stream,
+    answeredBy: undefined,
+    toolCalls: undefined,
+    attributes,
   };
-  if (error !== undefined) record.error = error;
-  if (call.run.implicit) record.implicitRun = { apiKeyId: call.caller.apiKeyId, teamId: call.caller.teamId };
-  // What trace export needs to place the span: the caller's trace, and the run tree it is part of.
-  const trace = call.traceParent === undefined ? {} : { trace_id: call.traceParent.traceId, trace_parent_span_id: call.traceParent.spanId };
-  const root = call.run.rootRunId === call.run.id ? {} : { root_run_id: call.run.rootRunId };
-  record.attributes = { ...call.attributes, ...trace, ...root };
-  return record;
 }

@@ -1,9 +1,9 @@
 import { estimateUsage } from '@gantry/policy';
 import type { Target } from '@gantry/router';
-import { buildCallRows, type CalledTool, type CallRecord } from '@gantry/runs';
+import { buildCallRows, type CalledTool } from '@gantry/runs';
 import { storeChatRequest, storeChatResult, type ChatRequest, type ChatResult, type GatewayError } from '@gantry/spec';
 import { callCost } from './call-cost.ts';
-import { baseRecord, type CallState } from './call-state.ts';
+import { callRecordOf, type CallState } from './call-state.ts';
 import { settleCall } from './reserve-call.ts';
 
 /** How a chat call ended, as far as its span and its settlement care. */
@@ -44,13 +44,8 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   const usage = result === undefined || answered ? undefined : (result.usage ?? estimateUsage(request, result));
   const toolCalls = toolCallsOf(result);
   const costMicros = answered ? 0 : callCost(services.prices, outcome.target, usage);
-  const record: CallRecord = {
-    ...baseRecord(call, outcome.endedAt ?? Date.now(), outcome.error),
-    toolCalls,
-    request: storeChatRequest(request),
-    costMicros,
-    stream: request.stream,
-  };
+  const record = callRecordOf(call, { endedAt: outcome.endedAt ?? Date.now(), error: outcome.error, request: storeChatRequest(request), costMicros, stream: request.stream });
+  record.toolCalls = toolCalls;
   if (outcome.target !== undefined) record.provider = outcome.target.provider.name;
   if (result !== undefined) {
     record.result = storeChatResult(result);
