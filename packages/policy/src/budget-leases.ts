@@ -191,8 +191,10 @@ export class BudgetLeases {
     if (this.prefetch === 0) return;
     const wants: LeaseWant[] = [];
     for (const check of next) {
-      if (this.leases.has(leaseKey(check.scope, check.window))) continue;
       const now = current.find((candidate) => candidate.scope === check.scope);
+      // A window that does not change at the minute (a day, month or total budget) opens nothing:
+      // its lease may still be in the making by the call that asked, and must not be taken twice.
+      if (now?.window === check.window || this.leases.has(leaseKey(check.scope, check.window))) continue;
       const lease = this.leaseOf(check);
       lease.rate = now === undefined ? 0 : (this.leases.get(leaseKey(now.scope, now.window))?.rate ?? 0);
       lease.lastDrawn = performance.now() + opensInMs;

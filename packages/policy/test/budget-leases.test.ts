@@ -49,6 +49,19 @@ describe.each(databaseTargets)('budget leases on $kind', (target: DatabaseTarget
     return row!;
   }
 
+  it('takes a total budget’s headroom once when its first call comes in the last seconds of a minute', async () => {
+    // The minute's end starts taking the next minute's windows ahead; a budget's window does not
+    // change then, and its lease, still in the making by that first call, must not be taken twice.
+    const lastSeconds = () => new Date(Math.floor(Date.now() / 60_000) * 60_000 + 59_500);
+    const guard = new BudgetGuard(database.db, store, { leases: {}, now: lastSeconds });
+    guards.push(guard);
+    const { keyId, scope } = await keyWithBudget(1_000_000);
+    const first = await guard.reserve(identity(keyId), `span-${++sequence}`, { costMicros: 100, tokens: 5 });
+    await expect.poll(async () => (await counter(scope)).reservedMicros).toBe(6_500);
+    first.release();
+    await guard.drain();
+  });
+
   it('takes headroom ahead of need, so later calls are decided in memory', async () => {
     const guard = instance();
     const { keyId, scope } = await keyWithBudget(1_000_000);
