@@ -1,10 +1,8 @@
 import type { ProviderStream } from '@gantry/providers';
-import type { Route, RouteCallOptions, Target } from '@gantry/router';
-import { newId } from '@gantry/db';
-import { readRunContext } from '@gantry/runs';
+import type { Route, Target } from '@gantry/router';
 import { ClientClosedError, toGatewayError, type CallMiddlewareContext, type ChatRequest, type ChatResult, type GatewayError, type StreamEvent } from '@gantry/spec';
 import { ChatResultBuilder } from '@gantry/formats';
-import { traceOfCall, type CallState } from './call-state.ts';
+import { openCall, routeOptions, traceOfCall, type CallState } from './call-state.ts';
 import { withTrace, type CallServices, type CallTrace, type ChatCallInput } from './call-services.ts';
 import { middlewareContext, transformRequest, wrapComplete, wrapStream, type Answer } from './compose-middleware.ts';
 import { isContentEvent, observeStream } from './observe-stream.ts';
@@ -19,17 +17,6 @@ export type ChatCallOutcome =
 
 export function failureOf(error: unknown, signal: AbortSignal): GatewayError {
   return signal.aborted ? new ClientClosedError({ cause: error }) : toGatewayError(error);
-}
-
-/** How the router should treat this call: its run (retry budget, stickiness). */
-function routeOptions<T>(call: CallState, isRefusal?: (value: T) => boolean): RouteCallOptions<T> {
-  const run = call.run;
-  return {
-    signal: call.signal,
-    attempts: call.attempts,
-    ...(run.implicit ? {} : { rootRunId: run.rootRunId, pins: call.services.runs.pinsOf(run.rootRunId) }),
-    ...(isRefusal === undefined ? {} : { isRefusal }),
-  };
 }
 
 /** Every choice stopped on the provider's content filter: a refusal another target may not give. */
@@ -132,30 +119,15 @@ async function streamChat(call: CallState, route: Route, request: ChatRequest, c
  * and record. Knows no HTTP: `signal` is the caller going away.
  */
 export async function callChat(services: CallServices, input: ChatCallInput, signal: AbortSignal): Promise<ChatCallOutcome> {
-  const startedAt = Date.now();
   const chat = input.request;
-  // Run context.
-  const runContext = readRunContext(input.headers);
-  const route = services.router.route(chat.model);
-  const run = await services.runs.resolve(runContext, input.caller);
-  if (!run.implicit) services.runs.closeAnsweredToolCalls(run.id, chat.messages);
-  // Budget reserve.
-  const spanId = newId();
-  const reservation = await reserveChatCall(services, chat, { caller: input.caller, headers: input.headers, run, runName: runContext.runName, targets: route.targets, spanId });
-  const call: CallState = {
-    services,
-    caller: input.caller,
-    run,
-    requestedModel: chat.model,
-    spanName: runContext.spanName ?? 'chat',
-    spanId,
-    startedAt,
-    attempts: [],
-    signal,
-    traceParent: runContext.traceParent,
-    reservation,
-    attributes: undefined,
-  };
+  // Run context; budget reserve.
+  const { call, route } = await openCall(services, input, signal, {
+    spanName: 'chat',
+    onRun: (run) => {
+      if (!run.implicit) services.runs.closeAnsweredToolCalls(run.id, chat.messages);
+    },
+    reserve: (subject) => reserveChatCall(services, chat, subject),
+  });
   // Middleware, request side.
   let request = chat;
   let context: CallMiddlewareContext | undefined;

@@ -1,11 +1,10 @@
 import type { Target } from '@gantry/router';
-import { newId } from '@gantry/db';
-import { buildCallRows, readRunContext } from '@gantry/runs';
+import { buildCallRows } from '@gantry/runs';
 import { storeEmbeddingRequest, type EmbeddingResult, type GatewayError, type StoredEmbeddingResult } from '@gantry/spec';
 import { callCost } from './call-cost.ts';
 import { failureOf } from './call-chat.ts';
 import { withTrace, type CallServices, type CallTrace, type EmbeddingCallInput } from './call-services.ts';
-import { callRecordOf, traceOfCall, type CallState } from './call-state.ts';
+import { callRecordOf, openCall, routeOptions, traceOfCall } from './call-state.ts';
 import { reserveEmbeddingCall, settleCall } from './reserve-call.ts';
 
 /** Vectors are large and reproducible: the span keeps the request and the usage, not the floats. */
@@ -19,35 +18,15 @@ function storedResult(result: EmbeddingResult): StoredEmbeddingResult {
  * embeddings side yet.
  */
 export async function callEmbeddings(services: CallServices, input: EmbeddingCallInput, signal: AbortSignal): Promise<{ result: EmbeddingResult; trace: CallTrace }> {
-  const startedAt = Date.now();
   const embedding = input.request;
-  const runContext = readRunContext(input.headers);
-  const route = services.router.route(embedding.model);
-  const run = await services.runs.resolve(runContext, input.caller);
-  const spanId = newId();
-  const reservation = await reserveEmbeddingCall(services, embedding, { caller: input.caller, headers: input.headers, run, runName: runContext.runName, targets: route.targets, spanId });
-  const call: CallState = {
-    services,
-    caller: input.caller,
-    run,
-    requestedModel: embedding.model,
-    spanName: runContext.spanName ?? 'embeddings',
-    spanId,
-    startedAt,
-    attempts: [],
-    signal,
-    traceParent: runContext.traceParent,
-    reservation,
-    attributes: undefined,
-  };
+  const { call, route } = await openCall(services, input, signal, { spanName: 'embeddings', reserve: (subject) => reserveEmbeddingCall(services, embedding, subject) });
 
   let target: Target | undefined;
   let result: EmbeddingResult | undefined;
   let raw: unknown;
   let failure: GatewayError | undefined;
   try {
-    const routing = run.implicit ? { signal, attempts: call.attempts } : { signal, attempts: call.attempts, rootRunId: run.rootRunId, pins: services.runs.pinsOf(run.rootRunId) };
-    const outcome = await services.router.call(route, routing, (next, attemptSignal) => next.provider.embed(embedding, { model: next.model, signal: attemptSignal }));
+    const outcome = await services.router.call(route, routeOptions(call), (next, attemptSignal) => next.provider.embed(embedding, { model: next.model, signal: attemptSignal }));
     target = outcome.target;
     result = outcome.value.result;
     raw = outcome.value.raw;
@@ -66,7 +45,7 @@ export async function callEmbeddings(services: CallServices, input: EmbeddingCal
   // The vectors again: the exchange keeps the request, not the response body.
   if (raw !== undefined && services.calls.storeRaw) record.raw = { ...(raw as object), responseBody: undefined };
   const rows = buildCallRows(record);
-  settleCall(reservation, costMicros, usage);
+  settleCall(call.reservation, costMicros, usage);
   services.recorder.record(rows);
   if (failure !== undefined) throw withTrace(failure, traceOfCall(call));
   return { result: result!, trace: traceOfCall(call, target?.id) };

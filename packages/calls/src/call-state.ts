@@ -1,8 +1,10 @@
 import type { Reservation } from '@gantry/policy';
-import type { Attempt } from '@gantry/router';
-import type { ActiveRun, CallAttempt, CallRecord, RunCaller, RunContext } from '@gantry/runs';
+import { newId } from '@gantry/db';
+import type { Attempt, Route, RouteCallOptions } from '@gantry/router';
+import { readRunContext, type ActiveRun, type CallAttempt, type CallRecord, type RunCaller, type RunContext } from '@gantry/runs';
 import type { GatewayError, ProviderExchange } from '@gantry/spec';
-import type { CallServices, CallTrace } from './call-services.ts';
+import type { CallInput, CallServices, CallTrace } from './call-services.ts';
+import type { CallSubject } from './reserve-call.ts';
 
 /** Everything about one call that its span needs, filled in as the call proceeds. */
 export interface CallState {
@@ -107,5 +109,51 @@ export function callRecordOf(call: CallState, fields: { endedAt: number; error: 
     answeredBy: undefined,
     toolCalls: undefined,
     attributes,
+  };
+}
+
+/**
+ * The first two stages of every call: its run context (run resolved from the headers; `onRun`
+ * sees it first, for chat calls closing the tool calls the request answers), then its budget
+ * reservation; returns the call's state, its route fixed.
+ */
+export async function openCall(
+  services: CallServices,
+  input: CallInput<{ model: string }>,
+  signal: AbortSignal,
+  options: { spanName: string; onRun?: (run: ActiveRun) => void; reserve: (subject: CallSubject) => Promise<Reservation> },
+): Promise<{ call: CallState; route: Route }> {
+  const startedAt = Date.now();
+  const runContext = readRunContext(input.headers);
+  const route = services.router.route(input.request.model);
+  const run = await services.runs.resolve(runContext, input.caller);
+  options.onRun?.(run);
+  const spanId = newId();
+  const reservation = await options.reserve({ caller: input.caller, headers: input.headers, run, runName: runContext.runName, targets: route.targets, spanId });
+  const call: CallState = {
+    services,
+    caller: input.caller,
+    run,
+    requestedModel: input.request.model,
+    spanName: runContext.spanName ?? options.spanName,
+    spanId,
+    startedAt,
+    attempts: [],
+    signal,
+    traceParent: runContext.traceParent,
+    reservation,
+    attributes: undefined,
+  };
+  return { call, route };
+}
+
+/** How the router should treat a call: its run (retry budget, stickiness). */
+export function routeOptions<T>(call: CallState, isRefusal?: (value: T) => boolean): RouteCallOptions<T> {
+  const run = call.run;
+  return {
+    signal: call.signal,
+    attempts: call.attempts,
+    ...(run.implicit ? {} : { rootRunId: run.rootRunId, pins: call.services.runs.pinsOf(run.rootRunId) }),
+    ...(isRefusal === undefined ? {} : { isRefusal }),
   };
 }
