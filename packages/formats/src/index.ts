@@ -1,7 +1,11 @@
 export * from './openai/index.ts';
+export * from './openai-responses/index.ts';
 export * from './anthropic/index.ts';
 export * from './gemini/index.ts';
 export { ChatResultBuilder } from './fold-stream-events.ts';
 export { unfoldChatResult } from './unfold-chat-result.ts';
 export { RAW_ARGUMENTS_KEY } from './tool-arguments.ts';
 export { toInvalidRequestError, formatIssuePath } from './format-zod-error.ts';
+export { encodeResponsesRequest, wantsEncryptedReasoning, type EncodeResponsesRequestOptions } from './openai-responses/encode-responses-request.ts';
+export { decodeResponsesResponse } from './openai-responses/decode-responses-response.ts';
+export { createResponsesStreamDecoder, type ResponsesStreamDecoder } from './openai-responses/decode-responses-stream.ts';
