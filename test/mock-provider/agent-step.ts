@@ -32,9 +32,21 @@ function argumentsFor(schema: unknown, userText: string): Json {
   return values;
 }
 
+/** The Responses API's turn: the last input item is a user message or a function call's output. */
+function responsesAgentStep(body: Json, tools: Json[]): MockStep | undefined {
+  const items = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : Array.isArray(body.input) ? body.input.filter(isObject) : [];
+  const last = items.at(-1);
+  if (last === undefined) return undefined;
+  if (last.type === 'function_call_output') return { text: `The tool answered: ${textOf(last.output)}` };
+  const tool = tools.find((candidate) => candidate.type === 'function');
+  if (last.role !== 'user' || tool === undefined || typeof tool.name !== 'string') return undefined;
+  return { toolCalls: [{ name: tool.name, arguments: JSON.stringify(argumentsFor(tool.parameters, textOf(last.content))) }] };
+}
+
 /** The next step of the agent model for this request, or undefined to answer as usual. */
 export function agentStep(format: WireFormat, body: Json): MockStep | undefined {
   const tools = Array.isArray(body.tools) ? body.tools.filter(isObject) : [];
+  if (format === 'openai-responses') return responsesAgentStep(body, tools);
   const messages = Array.isArray(body.messages) ? body.messages.filter(isObject) : [];
   const last = messages.at(-1);
   if (last === undefined) return undefined;

@@ -3,6 +3,7 @@ import * as gemini from './gemini-wire.ts';
 import type { MockExchange } from './mock-exchange.ts';
 import type { WireFormat } from './mock-step.ts';
 import * as openAi from './openai-wire.ts';
+import { handleResponses } from './openai-responses-wire.ts';
 
 /** A provider route the mock answers. */
 export interface ProviderRoute {
@@ -32,6 +33,9 @@ const FIXED_ROUTES: Record<string, ProviderRoute> = {
   '/v1/embeddings': route('openai', (exchange) => openAi.handleEmbeddings(exchange)),
   '/v1/messages': route('anthropic', (exchange) => anthropic.handleMessages(exchange)),
   '/v1/messages/count_tokens': route('anthropic', (exchange) => anthropic.handleCountTokens(exchange)),
+  '/v1/responses': route('openai-responses', (exchange) => handleResponses(exchange)),
+  // Azure serves the Responses API only on its v1 API, with the deployment as the body's model.
+  '/openai/v1/responses': route('openai-responses', (exchange) => handleResponses(exchange)),
 };
 
 const LIST_MODELS: ProviderRoute = {

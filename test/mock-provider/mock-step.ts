@@ -3,8 +3,11 @@
  * derives its response from.
  */
 
-/** The wire format a request arrived in. `azure` speaks OpenAI's format on Azure's URLs. */
-export type WireFormat = 'openai' | 'anthropic' | 'gemini' | 'azure';
+/**
+ * The wire format a request arrived in. `azure` speaks OpenAI's chat format on Azure's deployment
+ * URLs; `openai-responses` is the Responses API, on OpenAI's and Azure's v1 URLs alike.
+ */
+export type WireFormat = 'openai' | 'anthropic' | 'gemini' | 'azure' | 'openai-responses';
 
 /** Why the scripted generation stopped, in OpenAI's vocabulary; each wire maps it to its own. */
 export type MockFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -37,7 +40,7 @@ export interface MockUsage {
 export interface MockStep {
   /** Assistant text. Default "Hello from the mock provider." unless `toolCalls` are given. */
   text?: string;
-  /** Thinking text (Anthropic thinking block, Gemini `thought:true` part; ignored on OpenAI). */
+  /** Thinking text (Anthropic thinking block, Gemini `thought:true` part, Responses reasoning item with its summary; ignored on OpenAI chat). */
   reasoning?: string;
   toolCalls?: MockToolCall[];
   /** Default `tool_calls` when `toolCalls` are given, else `stop`. */

@@ -36,7 +36,7 @@ function pickFault(exchange: MockExchange): { kind: FaultKind; after: number } |
  * Index of the first frame not sent before a fault: right after the Nth content frame; for N = 0,
  * right before the first one; past the last content frame when the stream has fewer than N.
  */
-function faultCut(frames: StreamFrame[], after: number): number {
+export function faultCut(frames: StreamFrame[], after: number): number {
   let seen = 0;
   let lastContentEnd = -1;
   for (let index = 0; index < frames.length; index += 1) {

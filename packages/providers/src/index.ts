@@ -1,5 +1,6 @@
 export type { Provider, ProviderCallOptions, ProviderStream, RawExchange } from './provider.ts';
-export { PROVIDER_TYPES, type ProviderConfig, type ProviderType } from './provider-config.ts';
+export { OPENAI_API_PROVIDER_TYPES, OPENAI_APIS, PROVIDER_TYPES, type OpenAIApi, type ProviderConfig, type ProviderType } from './provider-config.ts';
+export { acceptsBuiltinTools } from './openai/openai-responses-calls.ts';
 export { createProvider, DEFAULT_BASE_URLS } from './create-provider.ts';
 export { computeCostMicros, type ModelPrice } from './pricing/model-price.ts';
 export { PriceBook } from './pricing/price-book.ts';

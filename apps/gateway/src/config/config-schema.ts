@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDER_TYPES } from '@gantry/providers';
+import { OPENAI_API_PROVIDER_TYPES, OPENAI_APIS, PROVIDER_TYPES } from '@gantry/providers';
 import { FALLBACK_CONDITIONS, STRATEGIES } from '@gantry/router';
 
 const providerName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . - (no slash)');
@@ -13,6 +13,12 @@ const provider = z.strictObject({
   timeout_ms: z.number().int().positive().optional(),
   /** azure-openai: the `api-version` query parameter. */
   api_version: z.string().min(1).optional(),
+  /** openai, openai-compatible, azure-openai: chat calls go to `/chat/completions` (`chat`, the default) or `/responses`. */
+  api: z.enum(OPENAI_APIS, { error: (issue) => `unknown api ${JSON.stringify(issue.input)}; accepted: ${OPENAI_APIS.join(', ')}` }).optional(),
+}).superRefine((value, context) => {
+  if (value.api !== undefined && !OPENAI_API_PROVIDER_TYPES.includes(value.type)) {
+    context.addIssue({ code: 'custom', path: ['api'], message: `only ${OPENAI_API_PROVIDER_TYPES.join(', ')} providers have an api to choose; remove api from this ${value.type} provider` });
+  }
 });
 
 const price = z.strictObject({

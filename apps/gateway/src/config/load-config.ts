@@ -128,6 +128,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       ...(provider.max_connections === undefined ? {} : { maxConnections: provider.max_connections }),
       ...(provider.timeout_ms === undefined ? {} : { timeoutMs: provider.timeout_ms }),
       ...(provider.api_version === undefined ? {} : { apiVersion: provider.api_version }),
+      ...(provider.api === undefined ? {} : { api: provider.api }),
     });
   }
 

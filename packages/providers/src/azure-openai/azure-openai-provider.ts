@@ -1,4 +1,4 @@
-import { createOpenAIProvider } from '../openai/openai-provider.ts';
+import { createOpenAIProvider, type OpenAIOperation } from '../openai/openai-provider.ts';
 import type { Provider } from '../provider.ts';
 import type { ProviderConfig } from '../provider-config.ts';
 
@@ -25,8 +25,20 @@ function isPromptFilterChunk(data: string): boolean {
 }
 
 /**
+ * Azure's path for an operation. The Responses API is served only by Azure's v1 API,
+ * `{baseUrl}/openai/v1/responses`, which takes the deployment as the body's `model` and no
+ * dated `api-version`; every other operation is under the deployment's path.
+ * @see https://learn.microsoft.com/azure/ai-foundry/openai/how-to/responses
+ */
+function azurePath(operation: OpenAIOperation, deployment: string, query: string): string {
+  if (operation === 'responses') return '/openai/v1/responses';
+  return `/openai/deployments/${encodeURIComponent(deployment)}/${operation}${query}`;
+}
+
+/**
  * Azure OpenAI: the OpenAI wire on `{baseUrl}/openai/deployments/{deployment}/…?api-version=…`,
  * authenticated by an `api-key` header. The model a client addresses is the deployment name.
+ * With `api: responses`, chat calls go to the v1 Responses API (see `azurePath`).
  * @see https://learn.microsoft.com/azure/ai-foundry/openai/reference#chat-completions
  */
 export function createAzureOpenAIProvider(config: Omit<ProviderConfig, 'type'>): Provider {
@@ -34,7 +46,7 @@ export function createAzureOpenAIProvider(config: Omit<ProviderConfig, 'type'>):
   return createOpenAIProvider(
     { ...config, type: 'azure-openai' },
     {
-      path: (operation, deployment) => `/openai/deployments/${encodeURIComponent(deployment)}/${operation}${query}`,
+      path: (operation, deployment) => azurePath(operation, deployment, query),
       authHeaders: (apiKey) => ({ 'api-key': apiKey }),
       skipFrame: isPromptFilterChunk,
     },

@@ -10,9 +10,10 @@ import { toProviderStream } from '../http/read-sse-stream.ts';
 import { createUpstreamClient } from '../http/upstream-client.ts';
 import type { Provider, ProviderCallOptions, ProviderStream } from '../provider.ts';
 import type { ProviderConfig } from '../provider-config.ts';
+import { createResponsesCalls, markResponsesProvider } from './openai-responses-calls.ts';
 
-/** The OpenAI API operations an adapter calls. */
-export type OpenAIOperation = 'chat/completions' | 'embeddings';
+/** The OpenAI API operations an adapter calls; `responses` for providers configured with `api: responses`. */
+export type OpenAIOperation = 'chat/completions' | 'embeddings' | 'responses';
 
 /** How a vendor that speaks the OpenAI wire differs from OpenAI (Azure OpenAI, say). */
 export interface OpenAIProviderOptions {
@@ -29,7 +30,8 @@ const bearer = (apiKey: string): Record<string, string> => ({ authorization: `Be
 
 /**
  * OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, Groq, Together, …); with
- * `options`, vendors whose URLs, auth or stream preamble differ.
+ * `options`, vendors whose URLs, auth or stream preamble differ. With `config.api: responses`,
+ * chat calls go to `/responses` in the Responses wire instead of `/chat/completions`.
  * @see https://platform.openai.com/docs/api-reference/chat
  */
 export function createOpenAIProvider(config: ProviderConfig, options: OpenAIProviderOptions = {}): Provider {
@@ -39,7 +41,7 @@ export function createOpenAIProvider(config: ProviderConfig, options: OpenAIProv
   const auth = config.apiKey ? (options.authHeaders ?? bearer)(config.apiKey) : {};
   const client = createUpstreamClient({ name, baseUrl: config.baseUrl, headers: { ...config.headers, ...auth }, pool: config });
 
-  return {
+  const provider: Provider = {
     name,
     type: config.type,
 
@@ -77,4 +79,7 @@ export function createOpenAIProvider(config: ProviderConfig, options: OpenAIProv
 
     close: () => client.close(),
   };
+  if (config.api !== 'responses') return provider;
+  // Embeddings stay on `/embeddings`: the Responses API has none.
+  return markResponsesProvider({ ...provider, ...createResponsesCalls(client, name, (model) => path('responses', model)) });
 }
