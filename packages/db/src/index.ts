@@ -45,6 +45,19 @@ export {
   type RunFilter,
   type ToolSpanClose,
 } from './repositories/runs-repository.ts';
+export {
+  canReadResponse,
+  deleteResponse,
+  findResponseItems,
+  getResponseRow,
+  insertResponse,
+  listResponseChain,
+  listResponseInputItems,
+  MAX_RESPONSE_CHAIN,
+  type ChainLink,
+  type ResponseOwner,
+  type StoredResponseInput,
+} from './repositories/responses-repository.ts';
 export { updateApiKey } from './repositories/api-keys-repository.ts';
 export { deleteTeam, getTeam, insertTeam, listTeams, updateTeam } from './repositories/teams-repository.ts';
 export { deleteCustomer, getCustomer, insertCustomer, listCustomers, updateCustomer } from './repositories/customers-repository.ts';

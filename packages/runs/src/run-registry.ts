@@ -1,4 +1,4 @@
-import { agentSpanId, claimRun, getRun, listOpenToolSpans, newId, pinRunTarget, toolSpanId, type GantryDb, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
+import { agentSpanId, claimRun, getRun, listOpenToolSpans, newId, pinRunTarget, toolSpanId, type GantryDb, type NewRun, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
 import { GatewayError, PermissionDeniedError, UnavailableError, type Message } from '@gantry/spec';
 import type { RunContext } from './run-context.ts';
 import type { SpanRecorder } from './span-recorder.ts';
@@ -110,6 +110,21 @@ export class RunRegistry {
     this.runs.set(id, entry);
     if (created && parent !== undefined) await this.placeAgentSpan(entry, parent, context, caller, now);
     return entry;
+  }
+
+  /**
+   * Starts a root run for a caller who named none, without a database round trip: the run is
+   * known here at once, so a call made with its id (as `x-gantry-run-id`) does not look it up.
+   * The caller must write the returned row (insert-ignore) before any of its calls is recorded:
+   * the Responses API writes it with the response that starts a `previous_response_id` chain.
+   */
+  start(caller: RunCaller, now = new Date()): { run: ActiveRun; row: NewRun } {
+    const id = newId();
+    const entry: KnownRun = { id, rootRunId: id, parentRunId: null, depth: 0, implicit: false, apiKeyId: caller.apiKeyId, teamId: caller.teamId };
+    if (this.runs.size >= MAX_REMEMBERED_RUNS) this.runs.clear();
+    this.runs.set(id, entry);
+    const row: NewRun = { id, rootRunId: id, parentRunId: null, depth: 0, apiKeyId: caller.apiKeyId, teamId: caller.teamId, status: 'running', startedAt: now, lastActivityAt: now };
+    return { run: entry, row };
   }
 
   private checked(run: KnownRun, caller: RunCaller): KnownRun {

@@ -5,3 +5,4 @@ export * from './limits.ts';
 export * from './runs.ts';
 export * from './spans.ts';
 export * from './teams.ts';
+export * from './responses.ts';
