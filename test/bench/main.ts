@@ -26,10 +26,19 @@ const LIMIT_SLICES = 8;
 const body = (stream: boolean, model: string) =>
   JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 32, ...(stream ? { stream: true } : {}) });
 
+/** The same request in the Responses API (`/v1/responses`), stored as its default is. */
+const responsesBody = (stream: boolean, model: string) =>
+  JSON.stringify({ model, input: 'Say hello in five words.', max_output_tokens: 32, ...(stream ? { stream: true } : {}) });
+
+const RESPONSES = 'gantry /v1/responses';
+
 interface Scenario {
   name: string;
   url: string;
   model: string;
+  /** Default `/v1/chat/completions` with a chat body. */
+  path?: string;
+  body?: (stream: boolean, model: string) => string;
   /** The key calls are made with (default: the master key, to which no limit applies). */
   apiKey?: string;
   /** The process that serves it, whose CPU per call is reported. */
@@ -117,6 +126,7 @@ async function main(): Promise<void> {
       { name: 'gantry', url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', server: gantry },
       { name: 'gantry (recording off)', url: `http://127.0.0.1:${GANTRY_PORT + 1}`, model: 'mock/bench-model', server: gantryUnrecorded },
       { name: LIMITED, url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', apiKey: limitedApiKey, server: gantry },
+      { name: RESPONSES, url: `http://127.0.0.1:${GANTRY_PORT}`, model: 'mock/bench-model', path: '/v1/responses', body: responsesBody, server: gantry },
     ];
     console.log(`Gantry benchmark — ${DURATION_MS} ms per cell, database: ${process.env.DATABASE_URL ? 'Postgres' : 'embedded PGlite'}, recording on (and off, for its cost), and under budgets and rate limits\n`);
 
@@ -125,20 +135,21 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       for (const stream of [false, true]) {
         const headers = { 'content-type': 'application/json', authorization: `Bearer ${scenario.apiKey ?? MASTER_KEY}` };
-        await runLoad({ url: scenario.url, path: '/v1/chat/completions', headers, body: body(stream, scenario.model), concurrency: 16, stream, durationMs: WARM_UP_MS });
+        await runLoad({ url: scenario.url, path: scenario.path ?? '/v1/chat/completions', headers, body: (scenario.body ?? body)(stream, scenario.model), concurrency: 16, stream, durationMs: WARM_UP_MS });
       }
     }
 
     const rows: string[] = [];
     const limitCosts: string[] = [];
+    const responsesCosts: string[] = [];
     for (const stream of [false, true]) {
       for (const concurrency of CONCURRENCIES) {
         const results = new Map<string, LoadResult>();
         const loadOf = (scenario: Scenario) => ({
           url: scenario.url,
-          path: '/v1/chat/completions',
+          path: scenario.path ?? '/v1/chat/completions',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${scenario.apiKey ?? MASTER_KEY}` },
-          body: body(stream, scenario.model),
+          body: (scenario.body ?? body)(stream, scenario.model),
           concurrency,
           stream,
         });
@@ -161,6 +172,12 @@ async function main(): Promise<void> {
         const pairResults = new Map([...slices].map(([name, loads]) => [name, mergeLoads(loads)]));
         results.set(LIMITED, pairResults.get(LIMITED)!);
         const direct = results.get('direct')!;
+        const chat = results.get('gantry')!;
+        const responses = results.get(RESPONSES)!;
+        const addedP50 = (result: LoadResult) => percentile(result.latencies, 50) - percentile(direct.latencies, 50);
+        responsesCosts.push(
+          `${stream ? 'stream' : 'non-stream'} c=${concurrency}: added p50 ${addedP50(responses).toFixed(3)} vs ${addedP50(chat).toFixed(3)} ms, CPU ${micros(cpuPerCall(responses))} vs ${micros(cpuPerCall(chat))} µs/call (${((100 * cpuPerCall(responses)) / cpuPerCall(chat) - 100).toFixed(0)}%)`,
+        );
         for (const scenario of scenarios.slice(1)) {
           const result = results.get(scenario.name)!;
           const added = (p: number) => (percentile(result.latencies, p) - percentile(direct.latencies, p)).toFixed(3);
@@ -198,6 +215,7 @@ async function main(): Promise<void> {
     console.log(
       `\nCost of budgets and rate limits per call at p50 (the limited key minus the master key on the same gantry, taken in turn on every connection of one load: median of ${LIMIT_SLICES} slices; CPU from the alternating loads): ${limitCosts.join(', ')}`,
     );
+    console.log(`\nThe Responses API against chat completions on the same gantry (each response stored before it is answered): ${responsesCosts.join(', ')}`);
     console.log(`\nPeak RSS: gantry ${gantry.peakRssMiB().toFixed(0)} MiB, floor ${proxy.peakRssMiB().toFixed(0)} MiB, mock ${mock.peakRssMiB().toFixed(0)} MiB`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));

@@ -8,7 +8,14 @@ const SCHEMA_DIR = fileURLToPath(new URL('../fixtures/wire/openai-schemas/', imp
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
 const cache = new Map<string, ValidateFunction>();
 
-export type OpenAISchemaName = 'CreateChatCompletionResponse' | 'CreateChatCompletionStreamResponse' | 'CreateEmbeddingResponse' | 'ErrorResponse' | 'ListModelsResponse';
+export type OpenAISchemaName =
+  | 'CreateChatCompletionResponse'
+  | 'CreateChatCompletionStreamResponse'
+  | 'CreateEmbeddingResponse'
+  | 'ErrorResponse'
+  | 'ListModelsResponse'
+  | 'Response'
+  | 'ResponseStreamEvent';
 
 /** Validates against OpenAI's published schema (the `.validator` variant, nullable rewritten). */
 export function openaiSchemaErrors(name: OpenAISchemaName, value: unknown): string[] {

@@ -19,6 +19,7 @@ import embeddingsRoute from './routes/embeddings-route.ts';
 import healthRoutes from './routes/health-routes.ts';
 import metricsRoute from './routes/metrics-route.ts';
 import messagesRoutes from './routes/messages-routes.ts';
+import responsesRoutes from './routes/responses-routes.ts';
 import modelsRoute from './routes/models-route.ts';
 import runsRoutes from './routes/runs-routes.ts';
 import spendRoute from './routes/spend-route.ts';
@@ -101,6 +102,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(modelsRoute);
   await app.register(chatCompletionsRoute);
   await app.register(messagesRoutes);
+  await app.register(responsesRoutes);
   await app.register(embeddingsRoute);
   await app.register(runsRoutes);
   await app.register(spendRoute);

@@ -11,13 +11,15 @@ import type { ChatRequest, ChatResult, GatewayError, StreamEvent } from '@gantry
 /** Encodes a stream for one client, in its wire format. */
 export interface ClientStreamEncoder {
   encode(event: StreamEvent): string;
-  end(): string;
-  error(error: GatewayError): string;
+  /** The stream's closing text; may wait (the Responses API stores the response before its last event). */
+  end(): string | Promise<string>;
+  error(error: GatewayError): string | Promise<string>;
 }
 
 /** The wire format a client speaks: how results, streams and errors are written back to it. */
 export interface ClientWire {
-  name: 'openai' | 'anthropic';
+  name: 'openai' | 'anthropic' | 'openai-responses';
+  /** The body for a whole result; may wait (the Responses API stores the response before answering). */
   encodeResult(result: ChatResult, request: ChatRequest): unknown;
   createStreamEncoder(request: ChatRequest): ClientStreamEncoder;
   encodeError(error: GatewayError): unknown;

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callChat, callEmbeddings, isContentEvent, traceOf, type CallTrace } from '@gantry/calls';
+import { callChat, callEmbeddings, isContentEvent, traceOf, type CallHeaders, type CallTrace } from '@gantry/calls';
 import { encodeOpenAIEmbeddingResponse } from '@gantry/formats';
 import type { RunCaller } from '@gantry/runs';
 import { toGatewayError, type ChatRequest, type EmbeddingRequest, type StreamEvent } from '@gantry/spec';
@@ -34,7 +34,7 @@ function echoedHeaderValue(value: string): string {
 }
 
 /** Gantry's response headers: the run and span the call was recorded as, and where it went. */
-function traceHeaders(trace: CallTrace): Record<string, string> {
+export function traceHeaders(trace: CallTrace): Record<string, string> {
   // The run id was checked on the way in (1-128 letters, digits and - _ . :) or minted here; the
   // target embeds the model as the client named it, and the answering middleware's name is echoed too.
   const headers: Record<string, string> = { 'x-gantry-run-id': trace.runId, 'x-gantry-span-id': trace.spanId, 'x-gantry-attempts': String(trace.attempts) };
@@ -68,14 +68,15 @@ async function writeStream(reply: FastifyReply, events: AsyncIterable<StreamEven
       const drained = writeSse(response, encoder.encode(event), signal, flush);
       if (drained !== undefined) await drained;
     }
-    await writeSse(response, encoder.end(), signal);
+    await writeSse(response, await encoder.end(), signal);
   } catch (error) {
     if (signal.aborted) {
       // The client is gone: writes it will never read must not hold the socket open.
       response.destroy();
       return;
     }
-    if (!response.destroyed) response.write(encoder.error(toGatewayError(error)));
+    const closing = await encoder.error(toGatewayError(error));
+    if (!response.destroyed) response.write(closing);
   } finally {
     response.end();
   }
@@ -83,11 +84,19 @@ async function writeStream(reply: FastifyReply, events: AsyncIterable<StreamEven
 
 /**
  * A chat route's whole job once the body is decoded: the call (packages/calls), then the answer
- * in the client's wire — JSON, or SSE for a stream.
+ * in the client's wire — JSON, or SSE for a stream. `headers` are the request's unless the route
+ * adds to them (the Responses API names the run of a `previous_response_id` chain).
  */
-export async function sendChat(services: GatewayServices, chat: ChatRequest, wire: ClientWire, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+export async function sendChat(
+  services: GatewayServices,
+  chat: ChatRequest,
+  wire: ClientWire,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  headers: CallHeaders = request.headers,
+): Promise<unknown> {
   const signal = abortOnClientClose(reply).signal;
-  const outcome = await callChat(services, { request: chat, caller: callerOf(request), headers: request.headers }, signal).catch((error: unknown) => {
+  const outcome = await callChat(services, { request: chat, caller: callerOf(request), headers }, signal).catch((error: unknown) => {
     throw withTraceHeaders(error, reply);
   });
   if (outcome.type === 'stream') return writeStream(reply, outcome.events, outcome.trace, wire, chat, signal);
