@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createGateway } from '@gantry/gateway';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, type RunView } from '../agents/run-tree.ts';
@@ -292,6 +294,50 @@ describe('the OpenAI Responses API at /v1/responses', () => {
         return (await requestJson<RunView>(`${stack.url}/v1/runs/${runId}`, MASTER_KEY)).body.totals?.llm_calls;
       }).toBe(1);
     }
+  });
+
+  it('chains from a response another instance returned, on the very next request', async () => {
+    const other = await createGateway(stack.gateway.services.config, { database: stack.database });
+    try {
+      await other.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = other.app.server.address() as AddressInfo;
+      const elsewhere = new OpenAI({ apiKey: MASTER_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+      for (const stream of [false, true]) {
+        const model = scripted('local', [{ toolCalls: [{ id: `call_x${stream}`, name: 'get_weather', arguments: '{"city":"Porto"}' }] }, { text: 'Rain in Porto.' }]);
+        const request = { model, input: 'Weather in Porto?', tools: [WEATHER_TOOL] };
+        const { data: first, response: http } = stream ? { data: await openai.responses.stream(request).finalResponse(), response: undefined } : await openai.responses.create(request).withResponse();
+        const call = first.output.find((item) => item.type === 'function_call');
+        if (call?.type !== 'function_call') throw new Error('no function call');
+        const { data: second, response: otherHttp } = await elsewhere.responses
+          .create({ model, previous_response_id: first.id, tools: [WEATHER_TOOL], input: [{ type: 'function_call_output', call_id: call.call_id, output: 'rain' }] })
+          .withResponse();
+        expect(second.output_text).toBe('Rain in Porto.');
+        if (http !== undefined) expect(otherHttp.headers.get('x-gantry-run-id')).toBe(http.headers.get('x-gantry-run-id'));
+        expect((await elsewhere.responses.retrieve(first.id)).id).toBe(first.id);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('ends a stream the upstream broke with error and response.failed, and keeps the failed response', async () => {
+    const model = scripted('local', [{ text: 'partial answer that breaks', chunkSize: 4, errorEventAfterChunks: 2 }]);
+    const response = await fetch(`${stack.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: 'hi', stream: true }),
+    });
+    const text = await response.text();
+    const events = text
+      .split('\n\n')
+      .filter((frame) => frame.includes('data: '))
+      .map((frame) => JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as { type: string; sequence_number: number; response?: { id: string; status: string } });
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
+    expect(events.slice(-2).map((event) => event.type)).toEqual(['error', 'response.failed']);
+    const failed = events.at(-1)!.response!;
+    expect(failed.status).toBe('failed');
+    const stored = await fetch(`${stack.url}/v1/responses/${failed.id}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+    expect(await stored.json()).toMatchObject({ id: failed.id, status: 'failed', error: { message: expect.any(String) } });
   });
 
   it('joins the run named by x-gantry-run-id instead of starting one', async () => {
