@@ -235,6 +235,17 @@ describe('the OpenAI Responses API at /v1/responses', () => {
       expect(body.error.message).toMatch(/store: false/);
     });
 
+    it('a chain whose earlier response was deleted, naming it', async () => {
+      const model = scripted('local', [{ text: 'one' }, { text: 'two' }]);
+      const first = await openai.responses.create({ model, input: 'one' });
+      const second = await openai.responses.create({ model, input: 'two', previous_response_id: first.id });
+      await openai.responses.delete(first.id);
+      const { status, body } = await post({ model, previous_response_id: second.id, input: 'three' });
+      expect(status).toBe(400);
+      expect(body.error.param).toBe('previous_response_id');
+      expect(body.error.message).toContain(first.id);
+    });
+
     it("another team's response, exactly as one that does not exist", async () => {
       const team = async (name: string) => {
         const created = await requestJson<{ id: string }>(`${stack.url}/admin/teams`, MASTER_KEY, { method: 'POST', body: { name: `${name}-${randomUUID()}` } });
