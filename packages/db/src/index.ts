@@ -55,6 +55,7 @@ export {
   listResponseInputItems,
   MAX_RESPONSE_CHAIN,
   type ChainLink,
+  type FoundResponseItem,
   type ResponseOwner,
   type StoredResponseInput,
 } from './repositories/responses-repository.ts';

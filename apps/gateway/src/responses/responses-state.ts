@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { canReadResponse, findResponseItems, listResponseChain, type GantryDb, type ResponseOwner } from '@gantry/db';
+import { canReadResponse, findResponseItems, listResponseChain, type FoundResponseItem, type GantryDb, type ResponseOwner } from '@gantry/db';
 import type { ResponsesItem } from '@gantry/formats';
 import type { RunCaller } from '@gantry/runs';
 import { InvalidRequestError } from '@gantry/spec';
@@ -55,21 +55,34 @@ export async function loadPreviousResponse(db: GantryDb, previousResponseId: str
   return { items: chain.flatMap((link) => link.items as ResponsesItem[]), runId: last.runId };
 }
 
+/** This turn's input as it is stored and sent on, and the run of the stored items it names. */
+export interface ResolvedInput {
+  items: ResponsesItem[];
+  /** The run of the latest stored response whose items the input references or replays. */
+  runId: string | undefined;
+}
+
 /**
  * This turn's input as it is stored and sent on: each `item_reference` replaced by the stored
- * item it names (one query for all), and every item given an id (`msg_…`, `fc_…`) if it had none.
+ * item it names, and every item given an id (`msg_…`, `fc_…`) if it had none. The same one query
+ * finds the items a client replays with their ids: agent frameworks continue a conversation that
+ * way (the Vercel AI SDK with item_references, the Agents SDK by sending the output items back)
+ * rather than with previous_response_id, and the turn joins the run of what it continues.
  */
-export async function resolveInputItems(db: GantryDb, input: readonly ResponsesItem[], caller: RunCaller): Promise<ResponsesItem[]> {
-  const referenced = [...new Set(input.filter((item) => item.type === 'item_reference').map((item) => String(item.id)))];
-  const found = await findResponseItems(db, referenced, readerOf(caller));
-  return input.map((item, index) => {
+export async function resolveInputItems(db: GantryDb, input: readonly ResponsesItem[], caller: RunCaller): Promise<ResolvedInput> {
+  const named = [...new Set(input.filter((item) => typeof item.id === 'string').map((item) => item.id as string))];
+  const found = await findResponseItems(db, named, readerOf(caller));
+  let latest: FoundResponseItem | undefined;
+  for (const each of found.values()) if (latest === undefined || each.createdAt > latest.createdAt) latest = each;
+  const items = input.map((item, index) => {
     if (item.type === 'item_reference') {
       const stored = found.get(String(item.id));
       if (stored === undefined) {
         throw new InvalidRequestError(`Item with id '${String(item.id)}' not found; an item_reference names an item of a stored response of this team`, { param: `input[${index}].id` });
       }
-      return stored as ResponsesItem;
+      return stored.item as ResponsesItem;
     }
     return typeof item.id === 'string' ? item : { id: mintResponsesId(ID_PREFIX[item.type] ?? 'item'), ...item };
   });
+  return { items, runId: latest?.runId };
 }

@@ -127,17 +127,17 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
   const caller = callerOf(request);
   const db = services.database.db;
   const context = await loadPreviousResponse(db, decoded.previousResponseId, caller);
-  const input = await resolveInputItems(db, decoded.input, caller);
+  const { items: input, runId: continuedRunId } = await resolveInputItems(db, decoded.input, caller);
   decoded.chat.messages = responsesItemsToMessages([...context.items, ...input], {
     ...(decoded.instructions === undefined ? {} : { instructions: decoded.instructions }),
     inputOffset: context.items.length,
   });
   checkBuiltinTools(services, decoded);
   const turn: Turn = { decoded, id: mintResponsesId('resp'), createdAt: Math.floor(Date.now() / 1000), input, runId: '', newRun: undefined, stored: false };
-  // A chain of previous_response_id is one run; run headers, when sent, still decide.
-  const named = readRunContext(request.headers).runId;
+  // A chain of previous_response_id (or of replayed and referenced items) is one run; run
+  // headers, when sent, still decide.
+  const named = readRunContext(request.headers).runId ?? context.runId ?? continuedRunId;
   if (named !== undefined) turn.runId = named;
-  else if (context.runId !== undefined) turn.runId = context.runId;
   else {
     const started = services.runs.start(caller);
     turn.runId = started.run.id;

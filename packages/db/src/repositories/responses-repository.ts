@@ -133,16 +133,26 @@ function ownedBy(caller: ResponseOwner | null): SQL | undefined {
   return caller.apiKeyId === null ? sql`false` : and(sql`${responseItems.teamId} is null`, eq(responseItems.apiKeyId, caller.apiKeyId));
 }
 
-/** Stored items by id that `caller` may read (the latest of each id); ids not found are absent from the map. */
-export async function findResponseItems(db: GantryDb, ids: readonly string[], caller: ResponseOwner | null): Promise<Map<string, Record<string, unknown>>> {
+/** A stored item, with the run of the response it belongs to. */
+export interface FoundResponseItem {
+  item: Record<string, unknown>;
+  runId: string;
+  createdAt: Date;
+}
+
+/**
+ * Stored items by id that `caller` may read (the latest of each id), with the run of the response
+ * holding them; ids not found are absent from the map. One query.
+ */
+export async function findResponseItems(db: GantryDb, ids: readonly string[], caller: ResponseOwner | null): Promise<Map<string, FoundResponseItem>> {
   if (ids.length === 0) return new Map();
   const rows = await db
-    .selectDistinctOn([responseItems.itemId], { itemId: responseItems.itemId, item: responseItems.item })
+    .selectDistinctOn([responseItems.itemId], { itemId: responseItems.itemId, item: responseItems.item, runId: responses.runId, createdAt: responses.createdAt })
     .from(responseItems)
     .innerJoin(responses, eq(responses.id, responseItems.responseId))
     .where(and(sql`${responseItems.itemId} = any(${sql.param(ids.map(toStorableText))}::text[])`, ownedBy(caller)))
     .orderBy(responseItems.itemId, desc(responses.createdAt), desc(responseItems.position));
-  return new Map(rows.map((row) => [fromStorable(row.itemId), fromStorable(row.item)]));
+  return new Map(rows.map((row) => [fromStorable(row.itemId), { item: fromStorable(row.item), runId: fromStorable(row.runId), createdAt: row.createdAt }]));
 }
 
 /** One page of a stored response's input items (`GET /v1/responses/:id/input_items`). */
