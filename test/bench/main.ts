@@ -154,26 +154,32 @@ async function main(): Promise<void> {
           stream,
         });
         for (const scenario of scenarios) {
-          if (scenario.name === LIMITED) continue;
+          if (scenario.name === LIMITED || scenario.name === RESPONSES) continue;
           await quiet(servers);
           await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) }); // warm-up: JIT, pools
           results.set(scenario.name, await measuredLoad(scenario, { ...loadOf(scenario), durationMs: DURATION_MS }));
         }
-        // The limited key's row and the CPU that limits cost: two loads on one gantry, in
-        // alternating slices (A B B A A B …), so both see the same database size, backlog and
-        // machine state.
-        const pair = [scenarios.find((scenario) => scenario.name === 'gantry')!, scenarios.find((scenario) => scenario.name === LIMITED)!];
-        const slices = new Map<string, LoadResult[]>(pair.map((scenario) => [scenario.name, []]));
-        await quiet(servers);
-        for (const scenario of pair) await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) });
-        for (let slice = 0; slice < LIMIT_SLICES; slice++) {
-          for (const scenario of slice % 2 === 0 ? pair : [...pair].reverse()) slices.get(scenario.name)!.push(await measuredLoad(scenario, { ...loadOf(scenario), durationMs: DURATION_MS / LIMIT_SLICES }));
-        }
-        const pairResults = new Map([...slices].map(([name, loads]) => [name, mergeLoads(loads)]));
+        // The limited key's row (and the CPU that limits cost), and the Responses API's row: each
+        // as two loads on one gantry against the master key's chat completions, in alternating
+        // slices (A B B A A B …), so both see the same database size, backlog and machine state.
+        const byName = (name: string) => scenarios.find((scenario) => scenario.name === name)!;
+        const alternate = async (other: string) => {
+          const pair = [byName('gantry'), byName(other)];
+          const slices = new Map<string, LoadResult[]>(pair.map((scenario) => [scenario.name, []]));
+          await quiet(servers);
+          for (const scenario of pair) await runLoad({ ...loadOf(scenario), durationMs: Math.min(1500, DURATION_MS / 2) });
+          for (let slice = 0; slice < LIMIT_SLICES; slice++) {
+            for (const scenario of slice % 2 === 0 ? pair : [...pair].reverse()) slices.get(scenario.name)!.push(await measuredLoad(scenario, { ...loadOf(scenario), durationMs: DURATION_MS / LIMIT_SLICES }));
+          }
+          return { pair, results: new Map([...slices].map(([name, loads]) => [name, mergeLoads(loads)])) };
+        };
+        const { pair, results: pairResults } = await alternate(LIMITED);
         results.set(LIMITED, pairResults.get(LIMITED)!);
+        const responsesPair = (await alternate(RESPONSES)).results;
+        results.set(RESPONSES, responsesPair.get(RESPONSES)!);
         const direct = results.get('direct')!;
-        const chat = results.get('gantry')!;
-        const responses = results.get(RESPONSES)!;
+        const chat = responsesPair.get('gantry')!;
+        const responses = responsesPair.get(RESPONSES)!;
         const addedP50 = (result: LoadResult) => percentile(result.latencies, 50) - percentile(direct.latencies, 50);
         responsesCosts.push(
           `${stream ? 'stream' : 'non-stream'} c=${concurrency}: added p50 ${addedP50(responses).toFixed(3)} vs ${addedP50(chat).toFixed(3)} ms, CPU ${micros(cpuPerCall(responses))} vs ${micros(cpuPerCall(chat))} µs/call (${((100 * cpuPerCall(responses)) / cpuPerCall(chat) - 100).toFixed(0)}%)`,
@@ -215,7 +221,7 @@ async function main(): Promise<void> {
     console.log(
       `\nCost of budgets and rate limits per call at p50 (the limited key minus the master key on the same gantry, taken in turn on every connection of one load: median of ${LIMIT_SLICES} slices; CPU from the alternating loads): ${limitCosts.join(', ')}`,
     );
-    console.log(`\nThe Responses API against chat completions on the same gantry (each response stored before it is answered): ${responsesCosts.join(', ')}`);
+    console.log(`\nThe Responses API against chat completions on the same gantry, in alternating slices (each response stored before it is answered): ${responsesCosts.join(', ')}`);
     console.log(`\nPeak RSS: gantry ${gantry.peakRssMiB().toFixed(0)} MiB, floor ${proxy.peakRssMiB().toFixed(0)} MiB, mock ${mock.peakRssMiB().toFixed(0)} MiB`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));

@@ -159,6 +159,15 @@ describe('the OpenAI Responses API at /v1/responses', () => {
     expect(body).toEqual({ error: { message: `Response with id '${created.id}' not found.`, type: 'invalid_request_error', param: null, code: null } });
   });
 
+  it('stores text Postgres refuses (NUL, a lone surrogate) and gives it back as sent', async () => {
+    const model = scripted('local', [{ text: 'ok' }]);
+    const text = 'nul \u0000 and lone \ud800 surrogate';
+    const created = await openai.responses.create({ model, input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }], id: 'msg_\ud800' } as OpenAI.Responses.ResponseInputItem], metadata: { note: text } });
+    const items = await openai.responses.inputItems.list(created.id);
+    expect(items.data).toEqual([{ id: 'msg_\ud800', type: 'message', role: 'user', content: [{ type: 'input_text', text }] }]);
+    expect((await openai.responses.retrieve(created.id)).metadata).toEqual({ note: text });
+  });
+
   it('resolves item_reference to a stored item of an earlier response', async () => {
     const model = scripted('local', [{ toolCalls: [{ id: 'call_ref', name: 'get_weather', arguments: '{"city":"Rome"}' }] }, { text: 'Warm in Rome.' }]);
     const first = await openai.responses.create({ model, input: 'Weather in Rome?', tools: [WEATHER_TOOL] });
