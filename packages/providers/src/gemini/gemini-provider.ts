@@ -11,6 +11,7 @@ import {
 } from '@gantry/formats';
 import { toProviderStream } from '../http/read-sse-stream.ts';
 import { createUpstreamClient } from '../http/upstream-client.ts';
+import type { SecretScrubber } from '../http/scrub-secrets.ts';
 import { readErrorResponse } from '../http/upstream-http.ts';
 import type { Provider, ProviderCallOptions, ProviderStream } from '../provider.ts';
 import type { ProviderConfig } from '../provider-config.ts';
@@ -19,8 +20,9 @@ import type { ProviderConfig } from '../provider-config.ts';
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
 
 /** Gemini's errors carry their own status names; only `retry-after` is forwarded to clients. */
-async function readError(name: string, response: Dispatcher.ResponseData) {
-  const { body, headers } = await readErrorResponse(response, ['retry-after']);
+async function readError(name: string, response: Dispatcher.ResponseData, scrub: SecretScrubber) {
+  // Scrubbed before it is quoted: a cut in a secret must not leave part of it behind.
+  const { body, headers } = await readErrorResponse(response, ['retry-after'], scrub);
   return decodeGeminiError(response.statusCode, body, name, headers);
 }
 

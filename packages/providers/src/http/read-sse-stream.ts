@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser';
 import type { Dispatcher } from 'undici';
 import { ProviderUnreachableError, type StreamEvent } from '@gantry/spec';
 import type { ProviderStream, RawExchange } from '../provider.ts';
+import type { SecretScrubber } from './scrub-secrets.ts';
 import { toTransportError } from './upstream-http.ts';
 
 /** Streams are stored on spans up to this many characters of SSE text. */
@@ -17,6 +18,8 @@ export interface SseResponse {
   raw: RawExchange;
   /** Our own abort signal: an abort is rethrown as it is, not classified as a provider failure. */
   signal: AbortSignal | undefined;
+  /** The client's secrets: scrubbed from the errors thrown while reading and from `raw.responseBody`. */
+  scrub: SecretScrubber;
 }
 
 /** What one provider's stream means: how frames decode and when the stream is complete. */
@@ -44,10 +47,12 @@ export function toProviderStream(response: SseResponse, createDecoding: () => Ss
  * Reads an SSE response body into canonical events, for every adapter. The body is read to its end
  * even after a terminator such as `[DONE]`, so its connection goes back to the pool; a consumer that
  * stops early, or a failure, destroys it instead. Transport failures become GatewayErrors through
- * `toTransportError`; a body that ends before `isComplete()` is a ProviderUnreachableError.
+ * `toTransportError`; a body that ends before `isComplete()` is a ProviderUnreachableError. Errors
+ * (an in-stream error event quoting the API key) and the SSE text kept are scrubbed of secrets;
+ * the events are not.
  */
 export async function* readSseStream(response: SseResponse, decoding: SseDecoding): AsyncGenerator<StreamEvent> {
-  const { provider, body, raw, signal } = response;
+  const { provider, body, raw, signal, scrub } = response;
   const { onStrayLine } = decoding;
   // Frames are decoded as they are yielded, not when their packet arrives: the first of a packet
   // reaches the client before the rest are decoded. A frame that fails to decode fails the stream
@@ -76,9 +81,10 @@ export async function* readSseStream(response: SseResponse, decoding: SseDecodin
     if (decoding.onBodyEnd !== undefined) frames.push(() => decoding.onBodyEnd!());
     while (frames.length > 0) for (const event of frames.shift()!()) yield event;
   } catch (error) {
-    throw toTransportError(provider, error, signal);
+    throw scrub.error(toTransportError(provider, error, signal));
   } finally {
-    raw.responseBody = text.length > RAW_STREAM_CAP ? text.slice(0, RAW_STREAM_CAP) : text;
+    // Scrubbed after the cut: a secret the cap cut in half is caught by its start.
+    raw.responseBody = scrub.text(text.length > RAW_STREAM_CAP ? text.slice(0, RAW_STREAM_CAP) : text);
     if (text.length >= RAW_STREAM_CAP) raw.truncated = true;
     if (!body.destroyed) body.destroy();
   }

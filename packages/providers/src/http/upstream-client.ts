@@ -2,6 +2,7 @@ import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatewayError, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
 import type { RawExchange } from '../provider.ts';
 import type { SseResponse } from './read-sse-stream.ts';
+import { createSecretScrubber, credentialSecrets, type SecretScrubber } from './scrub-secrets.ts';
 import { createUpstreamPool, toProviderHttpError, toTransportError, type UpstreamPoolOptions } from './upstream-http.ts';
 
 export interface UpstreamClientOptions {
@@ -9,19 +10,30 @@ export interface UpstreamClientOptions {
   name: string;
   /** Base URL up to and including the API version path; trailing slashes are dropped. */
   baseUrl: string;
-  /** Headers sent on every request (auth, version pins, configured extras) after `content-type: application/json`. */
+  /**
+   * Headers sent on every request (auth, version pins, configured extras) after `content-type: application/json`.
+   * The values of those named like credentials are the client's secrets: scrubbed from all it hands back.
+   */
   headers: Record<string, string>;
   /** Connection limit and timeouts; a `ProviderConfig` carries both. */
   pool?: UpstreamPoolOptions;
-  /** Turns a non-2xx response into the error to throw; `toProviderHttpError` when absent. */
-  readError?: (name: string, response: Dispatcher.ResponseData) => Promise<GatewayError>;
+  /**
+   * Turns a non-2xx response into the error to throw; `toProviderHttpError` when absent. The error
+   * is scrubbed afterwards; passing `scrub` on to `readErrorResponse` also keeps a quoted slice of
+   * the body from cutting a secret in half.
+   */
+  readError?: (name: string, response: Dispatcher.ResponseData, scrub: SecretScrubber) => Promise<GatewayError>;
 }
 
-/** JSON POSTs to one provider over one keep-alive pool. Paths are below the base URL, query string included. */
+/**
+ * JSON POSTs to one provider over one keep-alive pool. Paths are below the base URL, query string
+ * included. The client's secrets (see `UpstreamClientOptions.headers`) echoed by the provider are
+ * replaced by `[REDACTED]` in everything it returns or throws, except a body read from `post`.
+ */
 export interface UpstreamClient {
-  /** POSTs `body` as JSON; resolves with a 2xx response whose body the caller must read or destroy. */
+  /** POSTs `body` as JSON; resolves with a 2xx response whose body the caller must read (unscrubbed) or destroy. */
   post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData>;
-  /** POSTs `body` as JSON and reads the JSON answer, with the exchange as it happened. */
+  /** POSTs `body` as JSON and reads the JSON answer, with the exchange as it happened (secrets scrubbed from both). */
   postJson(path: string, body: unknown, signal: AbortSignal | undefined): Promise<{ json: unknown; raw: RawExchange }>;
   /** POSTs `body` as JSON and hands over the 2xx SSE body with the exchange record it fills, for `readSseStream`. */
   postStream(path: string, body: unknown, signal: AbortSignal | undefined): Promise<SseResponse>;
@@ -63,13 +75,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const pool = createUpstreamPool(base.origin, options.pool);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   const readError = options.readError ?? toProviderHttpError;
+  const scrub = createSecretScrubber(credentialSecrets(options.headers));
 
-  /** A failure keeps the exchange that failed: a failed attempt's span shows what was sent and answered. */
+  /** A failure keeps the exchange that failed (a failed attempt's span shows what was sent and answered), scrubbed. */
   function failed(error: unknown, path: string, body: unknown, status?: number): unknown {
     if (error instanceof GatewayError) {
       error.exchange = { url: baseUrl + path, requestBody: body, ...(status === undefined ? {} : { status, responseBody: error instanceof ProviderHttpError ? error.body : undefined }) };
     }
-    return error;
+    return scrub.error(error);
   }
 
   async function post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
@@ -84,7 +97,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       if (error instanceof undiciErrors.InvalidArgumentError && !signal?.aborted) throw localFailure(name, 'could not be sent', error);
       throw failed(toTransportError(name, error, signal), path, body);
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) throw failed(await readError(name, response), path, body, response.statusCode);
+    if (response.statusCode < 200 || response.statusCode >= 300) throw failed(await readError(name, response, scrub), path, body, response.statusCode);
     return response;
   }
 
@@ -94,7 +107,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const response = await post(path, body, signal);
       let json: unknown;
       try {
-        json = await response.body.json();
+        // Parsed through the scrubber: the decoders, and the span's responseBody, never see a secret.
+        json = scrub.parseJson(await response.body.text());
       } catch (error) {
         // A SyntaxError: the provider answered, just not with JSON, so it is no transport failure.
         if (error instanceof SyntaxError && !signal?.aborted) {
@@ -107,7 +121,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     async postStream(path, body, signal) {
       const response = await post(path, body, signal);
       const raw: RawExchange = { url: baseUrl + path, requestBody: body, status: response.statusCode, responseBody: '' };
-      return { provider: name, body: response.body, raw, signal };
+      return { provider: name, body: response.body, raw, signal, scrub };
     },
     url: (path) => baseUrl + path,
     close: () => pool.close(),

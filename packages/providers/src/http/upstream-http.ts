@@ -1,5 +1,6 @@
 import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import { ProviderHttpError, ProviderTimeoutError, ProviderUnreachableError, type GatewayError } from '@gantry/spec';
+import type { SecretScrubber } from './scrub-secrets.ts';
 
 export interface UpstreamPoolOptions {
   /** Maximum keep-alive connections to the origin; 256 when absent. */
@@ -23,7 +24,7 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions 
 /** Headers a client should see when a provider refuses with 429. */
 const FORWARDED_ERROR_HEADERS = ['retry-after', 'retry-after-ms'];
 
-/** A non-2xx response, read whole. */
+/** A non-2xx response, read whole, with the secrets of `scrub` (when given) replaced in each part. */
 export interface ErrorResponse {
   text: string;
   /** The body parsed as JSON; the text when it is not JSON (a proxy's HTML page, say). */
@@ -32,22 +33,28 @@ export interface ErrorResponse {
   headers: Record<string, string>;
 }
 
-/** Reads a non-2xx response's body and the headers named in `forwardedHeaders`. */
+/**
+ * Reads a non-2xx response's body and the headers named in `forwardedHeaders`. With `scrub`, the
+ * text is scrubbed before anything is taken from it, so a message quoting its start cannot cut a
+ * secret in half.
+ */
 export async function readErrorResponse(
   response: Dispatcher.ResponseData,
   forwardedHeaders: readonly string[] = FORWARDED_ERROR_HEADERS,
+  scrub?: SecretScrubber,
 ): Promise<ErrorResponse> {
-  const text = await response.body.text().catch(() => '');
+  const received = await response.body.text().catch(() => '');
+  const text = scrub === undefined ? received : scrub.text(received);
   let body: unknown = text;
   try {
-    body = JSON.parse(text);
+    body = scrub === undefined ? JSON.parse(received) : scrub.parseJson(received);
   } catch {
     // Not JSON: keep the text.
   }
   const headers: Record<string, string> = {};
   for (const name of forwardedHeaders) {
     const value = response.headers[name];
-    if (typeof value === 'string') headers[name] = value;
+    if (typeof value === 'string') headers[name] = scrub === undefined ? value : scrub.text(value);
   }
   return { text, body, headers };
 }
@@ -64,9 +71,9 @@ function errorMessageOf(body: unknown): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
-/** Reads a non-2xx response into a ProviderHttpError that names the provider. */
-export async function toProviderHttpError(provider: string, response: Dispatcher.ResponseData): Promise<ProviderHttpError> {
-  const { text, body, headers } = await readErrorResponse(response);
+/** Reads a non-2xx response into a ProviderHttpError that names the provider, with the secrets of `scrub` replaced. */
+export async function toProviderHttpError(provider: string, response: Dispatcher.ResponseData, scrub?: SecretScrubber): Promise<ProviderHttpError> {
+  const { text, body, headers } = await readErrorResponse(response, FORWARDED_ERROR_HEADERS, scrub);
   const detail = errorMessageOf(body) ?? (text.slice(0, 300) || 'no body');
   return new ProviderHttpError(provider, response.statusCode, `provider ${provider} returned HTTP ${response.statusCode}: ${detail}`, body, { headers });
 }
