@@ -50,7 +50,7 @@ export {
   deleteResponse,
   findResponseItems,
   getResponseRow,
-  insertResponse,
+  insertResponses,
   listResponseChain,
   listResponseInputItems,
   MAX_RESPONSE_CHAIN,
@@ -71,6 +71,7 @@ export {
   reserveInLedger,
   setRunLimits,
   settleInLedger,
+  sweepExpiredReservations,
   syncLeasesInLedger,
   type LeaseHold,
   type LeaseSync,
@@ -79,6 +80,8 @@ export {
   type LedgerOutcome,
   type LedgerRefusal,
   type LedgerReservation,
+  type SweptReservations,
 } from './repositories/ledger-repository.ts';
+export { isDataError } from './repositories/json-rows.ts';
 export { spendGroups, sumSpend, type SpendGroup, type SpendRow } from './repositories/spend-repository.ts';
 export { pauseRunTree, resumeRunTree } from './repositories/run-status-repository.ts';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { canReadResponse, deleteResponse, getResponseRow, insertResponse, insertRunsIgnoreExisting, listResponseInputItems, type NewRun } from '@gantry/db';
+import { canReadResponse, deleteResponse, getResponseRow, insertRunsIgnoreExisting, listResponseInputItems, type NewRun } from '@gantry/db';
 import {
   createResponsesStreamEncoder,
   decodeResponsesRequest,
@@ -20,6 +20,7 @@ import { InvalidRequestError, NotFoundError, UnavailableError, type GatewayError
 import type { GatewayServices } from '../gateway-services.ts';
 import type { ClientWire } from '../proxy/client-wire.ts';
 import { callerOf, sendChat } from '../proxy/send-call.ts';
+import { ResponseWriter } from '../responses/response-writer.ts';
 import { loadPreviousResponse, mintResponsesId, readerOf, resolveInputItems } from '../responses/responses-state.ts';
 
 /** OpenAI's error shape; a missing response is an `invalid_request_error` with no code, as OpenAI answers it. */
@@ -64,10 +65,10 @@ function checkBuiltinTools(services: GatewayServices, decoded: DecodedResponsesR
  * Writes the response (or, with `store: false`, only its id and owner) before its last byte
  * leaves, so the next request — from any instance — can build on it.
  */
-async function storeTurn(services: GatewayServices, turn: Turn, request: FastifyRequest, response: ResponsesResponse): Promise<void> {
+async function storeTurn(writer: ResponseWriter, turn: Turn, request: FastifyRequest, response: ResponsesResponse): Promise<void> {
   const caller = callerOf(request);
   try {
-    await insertResponse(services.database.db, {
+    await writer.write({
       id: turn.id,
       owner: { apiKeyId: caller.apiKeyId, teamId: caller.teamId },
       runId: turn.runId,
@@ -86,7 +87,7 @@ async function storeTurn(services: GatewayServices, turn: Turn, request: Fastify
 }
 
 /** The wire of one turn: the Response body and event stream, each stored before it is finished. */
-function turnWire(services: GatewayServices, turn: Turn, request: FastifyRequest): ClientWire {
+function turnWire(writer: ResponseWriter, turn: Turn, request: FastifyRequest): ClientWire {
   const include = turn.decoded.include;
   const options = { id: turn.id, createdAt: turn.createdAt, echo: turn.decoded.echo, mintId: mintResponsesId, include };
   return {
@@ -94,7 +95,7 @@ function turnWire(services: GatewayServices, turn: Turn, request: FastifyRequest
     encodeError: encodeResponsesError,
     encodeResult: async (result) => {
       const response = encodeResponsesResponse(result, options);
-      await storeTurn(services, turn, request, response);
+      await storeTurn(writer, turn, request, response);
       return responseForClient(response, include);
     },
     createStreamEncoder: () => {
@@ -104,7 +105,7 @@ function turnWire(services: GatewayServices, turn: Turn, request: FastifyRequest
         end: async () => {
           const { response, frames } = encoder.finish();
           try {
-            await storeTurn(services, turn, request, response);
+            await storeTurn(writer, turn, request, response);
           } catch (error) {
             return encoder.fail(error as GatewayError).frames;
           }
@@ -113,7 +114,7 @@ function turnWire(services: GatewayServices, turn: Turn, request: FastifyRequest
         error: async (error) => {
           const { response, frames } = encoder.fail(error);
           // A failed response is kept too (as OpenAI does); the client hears of the failure either way.
-          await storeTurn(services, turn, request, response).catch(() => undefined);
+          await storeTurn(writer, turn, request, response).catch(() => undefined);
           return frames;
         },
       };
@@ -161,6 +162,7 @@ const listQuery = z.strictObject({
  */
 const responsesRoutes: FastifyPluginAsync = async (app) => {
   const services = app.gantry;
+  const writer = new ResponseWriter(services.database.db);
 
   async function visibleResponse(id: string, request: FastifyRequest) {
     const row = await getResponseRow(services.database.db, id);
@@ -173,7 +175,7 @@ const responsesRoutes: FastifyPluginAsync = async (app) => {
     const turn = await openTurn(services, request);
     const headers = turn.runId === readRunContext(request.headers).runId ? request.headers : { ...request.headers, 'x-gantry-run-id': turn.runId };
     try {
-      return await sendChat(services, turn.decoded.chat, turnWire(services, turn, request), request, reply, headers);
+      return await sendChat(services, turn.decoded.chat, turnWire(writer, turn, request), request, reply, headers);
     } finally {
       // No response was stored (the call failed, or the client left mid-stream): the call's span
       // still needs the run it is recorded in.

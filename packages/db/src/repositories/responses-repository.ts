@@ -39,33 +39,42 @@ function storableText(value: string | null | undefined): string | null {
 }
 
 /**
- * Writes a response, its items and (for the first response of a chain) its run in one statement:
- * one round trip, and nothing half-written. With `stored: false`, only the response row (id,
- * owner, run) is written. Plain VALUES rather than the recorder's `jsonRecordset`: this is one row
- * per call on the call's own path, and a single-row json_populate_recordset costs the embedded
- * database 2.5× the time of a parameterized insert.
+ * Writes responses, their items and the runs they start in one statement: one round trip, and
+ * nothing half-written. A response with `stored: false` writes only its own row (id, owner, run).
+ * Plain VALUES rather than the recorder's `jsonRecordset`: these rows are written on calls' own
+ * path, a few at a time, and a single-row json_populate_recordset cost the embedded database 2.5×
+ * the time of a parameterized insert.
  */
-export async function insertResponse(db: GantryDb, input: StoredResponseInput): Promise<void> {
-  const owner = input.owner;
-  const id = toStorableText(input.id);
-  const items = input.stored ? [...input.inputItems.map((item) => ({ item, output: false })), ...input.outputItems.map((item) => ({ item, output: true }))] : [];
+export async function insertResponses(db: GantryDb, inputs: readonly StoredResponseInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const runRows: SQL[] = [];
+  const itemRows: SQL[] = [];
+  const responseRows: SQL[] = [];
+  for (const input of inputs) {
+    const owner = input.owner;
+    const id = toStorableText(input.id);
+    const run = input.newRun;
+    if (run !== undefined) {
+      runRows.push(sql`(${storableText(run.id)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
+        ${(run.startedAt ?? input.createdAt).toISOString()}::timestamptz, ${(run.lastActivityAt ?? input.createdAt).toISOString()}::timestamptz)`);
+    }
+    if (input.stored) {
+      const items = [...input.inputItems.map((item) => ({ item, output: false })), ...input.outputItems.map((item) => ({ item, output: true }))];
+      items.forEach(({ item, output }, position) => {
+        itemRows.push(sql`(${id}, ${position}, ${storableText(itemIdOf(item))}, ${output}, ${storableText(owner.teamId)}, ${storableText(owner.apiKeyId)}, ${jsonb(item)})`);
+      });
+    }
+    responseRows.push(sql`(${id}, ${storableText(owner.apiKeyId)}, ${storableText(owner.teamId)}, ${storableText(input.runId)}, ${storableText(input.previousResponseId)}, ${input.stored},
+      ${input.stored && input.response !== null ? jsonb(input.response) : sql`null`}, ${input.createdAt.toISOString()}::timestamptz)`);
+  }
   const statements: SQL[] = [];
-  const run = input.newRun;
-  if (run !== undefined) {
-    statements.push(sql`new_run as (insert into runs (id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at)
-      values (${storableText(run.id)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
-        ${(run.startedAt ?? input.createdAt).toISOString()}::timestamptz, ${(run.lastActivityAt ?? input.createdAt).toISOString()}::timestamptz)
-      on conflict (id) do nothing)`);
+  if (runRows.length > 0) {
+    statements.push(sql`new_runs as (insert into runs (id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at) values ${sql.join(runRows, sql`, `)} on conflict (id) do nothing)`);
   }
-  if (items.length > 0) {
-    const rows = items.map(
-      ({ item, output }, position) => sql`(${id}, ${position}, ${storableText(itemIdOf(item))}, ${output}, ${storableText(owner.teamId)}, ${storableText(owner.apiKeyId)}, ${jsonb(item)})`,
-    );
-    statements.push(sql`new_items as (insert into response_items (response_id, position, item_id, output, team_id, api_key_id, item) values ${sql.join(rows, sql`, `)})`);
+  if (itemRows.length > 0) {
+    statements.push(sql`new_items as (insert into response_items (response_id, position, item_id, output, team_id, api_key_id, item) values ${sql.join(itemRows, sql`, `)})`);
   }
-  const insert = sql`insert into responses (id, api_key_id, team_id, run_id, previous_response_id, stored, response, created_at)
-    values (${id}, ${storableText(owner.apiKeyId)}, ${storableText(owner.teamId)}, ${storableText(input.runId)}, ${storableText(input.previousResponseId)}, ${input.stored},
-      ${input.stored && input.response !== null ? jsonb(input.response) : sql`null`}, ${input.createdAt.toISOString()}::timestamptz)`;
+  const insert = sql`insert into responses (id, api_key_id, team_id, run_id, previous_response_id, stored, response, created_at) values ${sql.join(responseRows, sql`, `)}`;
   await db.execute(statements.length === 0 ? insert : sql`with ${sql.join(statements, sql`, `)} ${insert}`);
 }
 
