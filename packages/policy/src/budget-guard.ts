@@ -1,10 +1,11 @@
-import { pauseRunTree, reserveInLedger, settleInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type ledgerEntries, type RunLimits } from '@gantry/db';
+import { pauseRunTree, reserveInLedger, type GantryDb, type LedgerCheck, type LedgerReservation, type ledgerEntries, type RunLimits } from '@gantry/db';
 import { BudgetExceededError, InvalidRequestError, PermissionDeniedError, UnavailableError } from '@gantry/spec';
 import { minuteStart, windowKey } from './budget-periods.ts';
 import { limitError, usd, type ScopeOwner } from './limit-errors.ts';
 import { PolicyStore } from './policy-store.ts';
 import { BudgetLeases, type BudgetLeasesOptions } from './budget-leases.ts';
 import { SettledEntryWriter } from './settled-entry-writer.ts';
+import { SettlementQueue, type SettlementQueueOptions, type SettlementQueueStats } from './settlement-queue.ts';
 
 /** Who makes a call, and in which run. */
 export interface CallIdentity {
@@ -41,6 +42,8 @@ export interface BudgetGuardOptions {
   onError?: (error: unknown) => void;
   /** Budget and rate-limit headroom held per instance (decision 0006); `false`: one round trip per call. */
   leases?: BudgetLeasesOptions | false;
+  /** How per-call settlements are retried while the database is away (bound, backoff). */
+  settlements?: Omit<SettlementQueueOptions, 'onError'>;
 }
 
 const EPOCH = new Date(0).toISOString();
@@ -149,7 +152,7 @@ function mergeRunLimits(team: RunLimits | undefined, key: RunLimits | undefined)
  */
 export class BudgetGuard {
   private readonly now: () => Date;
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly settlements: SettlementQueue;
   private readonly writer: SettledEntryWriter;
   private readonly onError: (error: unknown) => void;
   private readonly leases: BudgetLeases | undefined;
@@ -164,6 +167,7 @@ export class BudgetGuard {
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? (() => {});
     this.writer = new SettledEntryWriter(db, this.onError);
+    this.settlements = new SettlementQueue(db, { ...options.settlements, onError: this.onError });
     this.leases = options.leases === false ? undefined : new BudgetLeases(db, this.now, { onError: this.onError, ...options.leases });
   }
 
@@ -228,7 +232,7 @@ export class BudgetGuard {
     try {
       outcome = await reserveInLedger(this.db, reservation, checks);
     } catch (error) {
-      throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed): ${(error as Error).message}; retry shortly`, { cause: error });
+      throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed); retry shortly`, { cause: error });
     }
     if (!outcome.ok) {
       const owner = owners.get(outcome.scope);
@@ -239,7 +243,7 @@ export class BudgetGuard {
     const finish = (state: 'settled' | 'released', micros: number, tokens: number) => {
       if (done) return;
       done = true;
-      this.track(this.settleWithRetry(spanId, state, micros, tokens));
+      this.settlements.settle({ id: spanId, state, micros, tokens, at: this.now() });
     };
     return { reserved: true, settle: (micros, tokens) => finish('settled', micros, tokens), release: () => finish('released', 0, 0) };
   }
@@ -253,7 +257,7 @@ export class BudgetGuard {
     try {
       outcome = await leases.draw(checks, worstCase.costMicros, worstCase.tokens, entry);
     } catch (error) {
-      throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed): ${(error as Error).message}; retry shortly`, { cause: error });
+      throw new UnavailableError(`the budget ledger could not be reached, so this call was refused rather than run unmetered (fail closed); retry shortly`, { cause: error });
     }
     if (!('finish' in outcome)) throw limitError(outcome, owners.get(outcome.scope), entry.createdAt);
     return {
@@ -390,35 +394,25 @@ export class BudgetGuard {
     return checks;
   }
 
-  private async settleWithRetry(id: string, state: 'settled' | 'released', micros: number, tokens: number): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await settleInLedger(this.db, id, state, micros, tokens, this.now());
-        return;
-      } catch (error) {
-        if (attempt >= 2) {
-          this.onError(error);
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
-      }
-    }
+  /** What became of per-call settlements: written, waiting for the database, left to the sweeper. */
+  settlementStats(): SettlementQueueStats {
+    return this.settlements.getStats();
   }
 
-  private track(promise: Promise<unknown>): void {
-    this.pending.add(promise);
-    void promise.finally(() => this.pending.delete(promise));
-  }
-
-  /** Waits for every settlement and batched entry started so far (tests, shutdown). */
+  /**
+   * Waits for every settlement and batched entry started so far (tests, shutdown). Settlements
+   * waiting for the database are retried at once; if it is still away they stay queued.
+   */
   async drain(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.settlements.drain();
     await this.leases?.drain();
     await this.writer.flush();
   }
 
+  /** Drains, then stops: settlements the database still cannot take are left to the reservation sweeper. */
   async close(): Promise<void> {
     await this.drain();
+    await this.settlements.close();
     await this.leases?.close();
     await this.writer.close();
   }

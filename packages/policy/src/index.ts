@@ -7,3 +7,5 @@ export { estimateUsage } from './estimate-usage.ts';
 export { usd } from './limit-errors.ts';
 export { PolicyStore, type BudgetValues, type CustomerValues, type KeyValues, type PolicyStoreOptions, type TeamValues } from './policy-store.ts';
 export { parseUsdMicros, readCustomerHeader, readRunLimitHeaders } from './read-limit-headers.ts';
+export { DEFAULT_RESERVATION_EXPIRY_MS, ReservationSweeper, type ReservationSweeperOptions, type SweepCounts } from './reservation-sweeper.ts';
+export { SettlementQueue, type Settlement, type SettlementQueueOptions, type SettlementQueueStats } from './settlement-queue.ts';

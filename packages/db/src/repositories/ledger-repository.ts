@@ -102,10 +102,32 @@ export async function reserveInLedger(db: GantryDb, reservation: LedgerReservati
   return (await callJsonFunction(db, sql`select gantry_reserve(${toStorableJson(JSON.stringify(entry))}::jsonb, ${toStorableJson(JSON.stringify(checks.map(snake)))}::jsonb) as outcome`)) as unknown as LedgerOutcome;
 }
 
-/** Settles a reservation at its actual cost, or releases it (`micros` ignored). False if already done. */
+/**
+ * Settles a reservation at its actual cost, or releases it (`micros` ignored). False if already
+ * done. A settlement arriving after the sweeper released the entry as expired is still counted.
+ */
 export async function settleInLedger(db: GantryDb, id: string, state: 'settled' | 'released', micros: number, tokens: number, at: Date): Promise<boolean> {
   const result = await db.execute<{ done: boolean }>(sql`select gantry_settle(${id}, ${state}, ${micros}, ${tokens}, ${at.toISOString()}::timestamptz) as done`);
   return result.rows[0]?.done === true;
+}
+
+/** What one sweep closed (`gantry_sweep`): ids of the entries settled from their span, and of those released. */
+export interface SweptReservations {
+  settled: string[];
+  released: string[];
+}
+
+/**
+ * Closes up to `limit` reservations made before `before` that are still `reserved`, oldest first,
+ * in one statement (`gantry_sweep`, drizzle/0003_reservation_sweeper.sql): each is settled at the
+ * usage its call's span recorded, or released when there is no such span, marked
+ * `settled_by = 'sweeper'`, and its counters given back as a settlement would. Entries another
+ * sweeper (or the call's own settlement) holds at that moment are skipped, so any number of
+ * instances may sweep at once and each entry is closed exactly once.
+ */
+export async function sweepExpiredReservations(db: GantryDb, before: Date, at: Date, limit: number): Promise<SweptReservations> {
+  const outcome = await callJsonFunction(db, sql`select gantry_sweep(${before.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz, ${limit}::integer) as outcome`);
+  return { settled: outcome.settled as string[], released: outcome.released as string[] };
 }
 
 type LedgerEntryRow = typeof ledgerEntries.$inferInsert;

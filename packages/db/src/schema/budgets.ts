@@ -65,6 +65,17 @@ export const budgetCounters = pgTable(
 export const ledgerStates = ['reserved', 'settled', 'released'] as const;
 export type LedgerState = (typeof ledgerStates)[number];
 
+/**
+ * Who closed an entry when it was not its own call in time. `sweeper`: a reservation left
+ * `reserved` past its expiry (its instance crashed, or settling failed for longer than it was
+ * retried); with state `settled` the sweeper settled it at the usage its call's span recorded, with
+ * `released` there was no span (or it recorded no usage) and the reservation was given back.
+ * `late_call`: the sweeper had released it, then its call finished and settled it after all. See
+ * `gantry_sweep` and `gantry_settle` in drizzle/0003_reservation_sweeper.sql.
+ */
+export const ledgerClosers = ['sweeper', 'late_call'] as const;
+export type LedgerCloser = (typeof ledgerClosers)[number];
+
 /** One call's money: reserved before it, then settled with the actual cost or released. */
 export const ledgerEntries = pgTable(
   'ledger_entries',
@@ -90,11 +101,15 @@ export const ledgerEntries = pgTable(
     settledTokens: bigint('settled_tokens', { mode: 'number' }).notNull().default(0),
     createdAt: timestamptz('created_at').notNull(),
     settledAt: timestamptz('settled_at'),
+    /** Null when the call settled or released its own entry in time; else who closed it (see {@link ledgerClosers}). */
+    settledBy: text('settled_by').$type<LedgerCloser>(),
   },
   (table) => [
     index('ledger_entries_created_at_idx').on(table.createdAt),
     index('ledger_entries_api_key_id_state_idx').on(table.apiKeyId, table.state),
     index('ledger_entries_root_run_id_idx').on(table.rootRunId),
+    // Only open reservations, oldest first: what the sweeper looks for, without reading the settled past.
+    index('ledger_entries_reserved_created_at_idx').on(table.createdAt).where(sql`${table.state} = 'reserved'`),
   ],
 );
 
