@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CallMiddleware } from '@gantry/spec';
 import { createDatabase, getRun, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
-import { BudgetGuard, KeyAuthenticator, PolicyStore } from '@gantry/policy';
+import { BudgetGuard, KeyAuthenticator, PolicyStore, ReservationSweeper } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver, Router } from '@gantry/router';
 import { RunRegistry, SpanRecorder } from '@gantry/runs';
@@ -42,7 +42,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     mark = now;
     return ms;
   };
-  const database = options.database ?? (await createDatabase(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { url: config.databaseUrl }));
+  const database = options.database ?? (await createDatabase(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { url: config.databaseUrl, timeouts: config.databaseTimeouts }));
   const databaseMs = lap();
   await migrate(database);
   const migrationsMs = lap();
@@ -111,6 +111,14 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       .catch((error: unknown) => app.log.warn({ err: error }, 'idle run sweep failed; retrying on the next tick'));
   }, Math.min(60_000, Math.max(1_000, config.runIdleTimeoutMs / 4)));
   sweeper.unref();
+  // Every instance sweeps expired reservations too; gantry_sweep closes each exactly once however many do.
+  const reservationSweeper = new ReservationSweeper(database.db, {
+    expiryMs: config.budgets.reservationExpiryMs,
+    onError: (error) => app.log.warn({ err: error }, 'expired reservation sweep failed; retrying on the next tick'),
+    onSwept: (swept) => app.log.warn(swept, 'closed budget reservations never settled (their instance stopped, or the database was away past their expiry)'),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  reservationSweeper.start();
 
   const closeApp = closeWithoutIdleSockets(app.server);
   let closing: Promise<void> | undefined;
@@ -121,6 +129,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        await reservationSweeper.close();
         await closeApp(() => app.close());
         await services.recorder.close();
         policy.close();

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { schema, type GantryDb } from './gantry-db.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
+import { createPostgresPool, DEFAULT_DATABASE_TIMEOUTS, postgresConnectionConfig, type DatabaseTimeouts } from './postgres-pool.ts';
 
 export interface CreateDatabaseOptions {
   /** A `postgres://` URL. When set, Gantry talks to that server through a `pg` Pool. */
@@ -19,6 +20,19 @@ export interface CreateDatabaseOptions {
    * (`gantry.lock`) while open: a second process opening it is refused with `DataDirInUseError`.
    */
   dataDir?: string;
+  /**
+   * Postgres only (PGlite runs in-process and cannot hang this way): how long to wait for a
+   * connection and for each statement's answer. Missing fields take {@link DEFAULT_DATABASE_TIMEOUTS}.
+   */
+  timeouts?: Partial<DatabaseTimeouts>;
+}
+
+/**
+ * Why {@link Database.ping} failed, in words safe to show anyone (no query, no parameters, no
+ * rows); the driver's error, if any, is its `cause`.
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
 }
 
 /** An open database: a drizzle handle plus what the rest of Gantry needs to know about it. */
@@ -31,8 +45,12 @@ export interface Database {
    * (false before).
    */
   readonly hasVector: boolean;
-  /** Resolves when the database answers a trivial query; rejects otherwise. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when the database answers a trivial query; rejects with a
+   * {@link DatabaseUnavailableError} otherwise, or once `timeoutMs` have passed without an answer.
+   * Concurrent pings share one query, so probes of a hung server do not pile up connections.
+   */
+  ping(options?: { timeoutMs?: number }): Promise<void>;
   /** Closes the pool or the PGlite instance. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -41,15 +59,26 @@ export interface Database {
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Database> {
   return options.url === undefined
     ? createPgliteDatabase(options.dataDir)
-    : createPostgresDatabase(options.url);
+    : createPostgresDatabase(options.url, {
+        connectMs: options.timeouts?.connectMs ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
+        queryMs: options.timeouts?.queryMs ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
+      });
 }
 
 // Arbitrary but fixed: 'gantry' in ASCII. Every Gantry instance migrating one server contends on it.
 const migrationLockKey = 0x67616e747279;
 
-async function createPostgresDatabase(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url });
-  return poolDatabase(pool, 'postgres', () => pool.end());
+async function createPostgresDatabase(url: string, timeouts: DatabaseTimeouts): Promise<Database> {
+  const pool = createPostgresPool(url, timeouts);
+  // Migrations (and the wait for another instance's) may take longer than any statement should:
+  // they get a connection of their own, without the query timeout.
+  const connectForMigrations = async (): Promise<MigrationConnection> => {
+    const client = new pg.Client(postgresConnectionConfig(url, timeouts));
+    client.on('error', () => {});
+    await client.connect();
+    return { client, done: () => client.end().catch(() => {}) };
+  };
+  return poolDatabase(pool, 'postgres', connectForMigrations, () => pool.end());
 }
 
 /**
@@ -82,7 +111,11 @@ async function createPgliteDatabase(dataDir: string | undefined): Promise<Databa
   // PGlite is one Postgres session shared by every socket connection: a single pooled connection
   // keeps transactions and session state from interleaving.
   const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1 });
-  return poolDatabase(pool, 'pglite', async () => {
+  const connectForMigrations = async (): Promise<MigrationConnection> => {
+    const client = await pool.connect();
+    return { client, done: (failed) => client.release(failed) };
+  };
+  return poolDatabase(pool, 'pglite', connectForMigrations, async () => {
     await pool.end();
     const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
     worker.postMessage('close');
@@ -93,7 +126,18 @@ async function createPgliteDatabase(dataDir: string | undefined): Promise<Databa
   });
 }
 
-async function poolDatabase(pool: pg.Pool, kind: Database['kind'], close: () => Promise<void>): Promise<Database> {
+/** A connection for migrations; `done(failed)` gives it back, destroying it when `failed` (that drops the lock). */
+interface MigrationConnection {
+  client: pg.Client | pg.PoolClient;
+  done(failed: boolean): void | Promise<void>;
+}
+
+async function poolDatabase(
+  pool: pg.Pool,
+  kind: Database['kind'],
+  connectForMigrations: () => Promise<MigrationConnection>,
+  close: () => Promise<void>,
+): Promise<Database> {
   // An idle client losing its connection emits 'error' on the pool, which would otherwise crash
   // the process; the next query that needs a connection reports the failure instead.
   pool.on('error', () => {});
@@ -102,7 +146,7 @@ async function poolDatabase(pool: pg.Pool, kind: Database['kind'], close: () => 
   // Migrations run on one dedicated connection holding a session-level advisory lock, so that
   // several gateway instances starting together against one server migrate one after another.
   const runMigrations: MigrationRunner = async (work) => {
-    const client = await pool.connect();
+    const { client, done } = await connectForMigrations();
     let result;
     try {
       await client.query('select pg_advisory_lock($1)', [migrationLockKey]);
@@ -113,11 +157,10 @@ async function poolDatabase(pool: pg.Pool, kind: Database['kind'], close: () => 
       });
       await client.query('select pg_advisory_unlock($1)', [migrationLockKey]);
     } catch (error) {
-      // Destroy the connection rather than return it to the pool: that also drops the lock.
-      client.release(true);
+      await done(true);
       throw error;
     }
-    client.release();
+    await done(false);
     return result;
   };
 
@@ -132,14 +175,29 @@ function assembleDatabase(parts: {
 }): Database {
   let hasVector = false;
   let closing: Promise<void> | undefined;
+  let pinging: Promise<void> | undefined;
+  const pingOnce = () =>
+    (pinging ??= parts.db
+      .execute(sql`select 1`)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // drizzle's error repeats the query; the driver's own is kept as the cause.
+          throw new DatabaseUnavailableError('the database could not be reached', { cause: (error as { cause?: unknown }).cause ?? error });
+        },
+      )
+      .finally(() => {
+        pinging = undefined;
+      }));
   const database: Database = {
     db: parts.db,
     kind: parts.kind,
     get hasVector() {
       return hasVector;
     },
-    async ping() {
-      await parts.db.execute(sql`select 1`);
+    ping(options = {}) {
+      const answered = pingOnce();
+      return options.timeoutMs === undefined ? answered : withDeadline(answered, options.timeoutMs);
     },
     close() {
       closing ??= parts.close();
@@ -153,4 +211,13 @@ function assembleDatabase(parts: {
     },
   });
   return database;
+}
+
+/** `promise`, or a {@link DatabaseUnavailableError} once `timeoutMs` have passed without it settling. */
+function withDeadline(promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new DatabaseUnavailableError(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

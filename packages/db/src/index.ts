@@ -1,4 +1,5 @@
-export { createDatabase, type CreateDatabaseOptions, type Database } from './create-database.ts';
+export { createDatabase, DatabaseUnavailableError, type CreateDatabaseOptions, type Database } from './create-database.ts';
+export { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './postgres-pool.ts';
 export { migrate, type MigrateResult } from './migrate.ts';
 export { newId } from './new-id.ts';
 export { DataDirInUseError, DATA_DIR_LOCK_FILE } from './data-dir-lock.ts';

@@ -39,6 +39,11 @@ function move(inFlight: Amounts, check: LedgerCheck, costMicros: number, tokens:
   if (check.limitTokens !== undefined) inFlight.tokens += sign * tokens;
 }
 
+/** A draw's failed round trip, in words a client may see: the driver's error, which quotes the statement, is only its cause. */
+function unanswered(error: unknown): never {
+  throw new Error('the database did not answer a budget lease request', { cause: error });
+}
+
 /** The map key of a counter window's lease. */
 const leaseKey = (scope: string, window: string) => `${scope}\n${window}`;
 
@@ -85,7 +90,25 @@ export interface BudgetLeasesOptions {
   syncMs?: number;
   /** A lease no call drew on for this long is given back. */
   idleMs?: number;
+  /**
+   * Ledger entries of finished calls held while the database is away; past this the oldest are
+   * dropped and counted (their use still reaches the counters: limits stay exact, spend reports
+   * miss them). Default 50 000.
+   */
+  maxBufferedEntries?: number;
   onError?: (error: unknown) => void;
+}
+
+/** What the instance holds for the database, and what it gave up on (see {@link BudgetLeases.getStats}). */
+export interface BudgetLeasesStats {
+  /** Ledger entries of finished calls waiting for the next sync. */
+  bufferedEntries: number;
+  /** Ledger entries dropped, oldest first, because the buffer was full while the database was away. */
+  droppedEntries: number;
+  /** Ledger entries the database refused in syncs (set aside, never retried). */
+  refusedEntries: number;
+  /** Lease syncs the database refused (set aside, never retried). */
+  refusedSyncs: number;
 }
 
 /** Whether a lease was taken under the limits a check carries now (no allocation: it is on every draw). */
@@ -103,6 +126,10 @@ export class BudgetLeases {
   readonly instanceId = randomUUID();
   private readonly leases = new Map<string, Lease>();
   private entries: Entry[] = [];
+  private readonly maxBufferedEntries: number;
+  /** Entries dropped since start, and since the last report. */
+  private droppedEntries = 0;
+  private unreportedDrops = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly prefetch: number;
@@ -116,6 +143,8 @@ export class BudgetLeases {
   /** What the database refused in syncs (set aside, never retried): counts, and the last few kept. */
   private readonly refused = { entries: 0, syncs: 0, kept: [] as Array<{ row: Entry | LeaseSync; error: unknown }> };
   private refillQueued = false;
+  /** The last database operation's failure, while none has succeeded since (monotonic ms). */
+  private lastFailure: { at: number; error: unknown } | undefined;
   private lastTick = performance.now();
 
   constructor(
@@ -126,6 +155,7 @@ export class BudgetLeases {
     this.prefetch = options.aheadCalls ?? 64;
     this.ttlMs = options.ttlMs ?? 30_000;
     this.idleMs = options.idleMs ?? 1_000;
+    this.maxBufferedEntries = options.maxBufferedEntries ?? 50_000;
     this.onError = options.onError ?? (() => {});
     this.timer = setInterval(() => {
       this.measureRates();
@@ -148,11 +178,20 @@ export class BudgetLeases {
     const fast = this.tryDraw(checks, costMicros, tokens, entry);
     if (fast !== undefined) return fast;
     const amounts = checks.map((check) => amountsFor(check, costMicros, tokens));
+    const queuedAt = performance.now();
     return this.enqueue(async () => {
       for (;;) {
         const drawn = this.tryDraw(checks, costMicros, tokens, entry);
         if (drawn !== undefined) return drawn;
-        await this.refresh(checks);
+        // An operation ahead of this call found the database away while it waited: refuse it now,
+        // rather than queue one timeout behind another (a hundred waiting calls, a hundred timeouts).
+        const failure = this.lastFailure;
+        if (failure !== undefined && failure.at >= queuedAt) throw new Error('the database did not answer while this call waited for budget headroom', { cause: failure.error });
+        try {
+          await this.refresh(checks);
+        } catch (error) {
+          unanswered(error);
+        }
         const wants: LeaseWant[] = [];
         checks.forEach((check, index) => {
           const lease = this.leaseOf(check);
@@ -175,7 +214,12 @@ export class BudgetLeases {
         });
         // Unreachable unless the mirror is inconsistent: fail the call rather than spin.
         if (wants.length === 0) throw new Error('budget lease: a call found no room yet needed nothing more');
-        const outcome = await this.lease(wants);
+        let outcome;
+        try {
+          outcome = await this.lease(wants);
+        } catch (error) {
+          unanswered(error);
+        }
         if (!outcome.ok) return outcome;
       }
     });
@@ -306,7 +350,7 @@ export class BudgetLeases {
         entry.settledMicros = settled ? micros : 0;
         entry.settledTokens = settled ? usedTokens : 0;
         entry.settledAt = finishedAt;
-        this.entries.push(entry);
+        this.bufferEntry(entry);
       },
     };
   }
@@ -373,7 +417,14 @@ export class BudgetLeases {
   private async lease(wants: readonly LeaseWant[]): Promise<{ ok: true } | LedgerRefusal> {
     if (wants.length === 0) return { ok: true };
     const startedAt = performance.now();
-    const outcome = await leaseInLedger(this.db, this.instanceId, this.now(), this.ttlMs, wants);
+    let outcome;
+    try {
+      outcome = await leaseInLedger(this.db, this.instanceId, this.now(), this.ttlMs, wants);
+      this.lastFailure = undefined;
+    } catch (error) {
+      this.noteFailure(error);
+      throw error;
+    }
     if (!outcome.ok) return outcome;
     for (const hold of outcome.leases) this.setHeld(hold.scope, hold.window, hold, startedAt);
     return { ok: true };
@@ -396,8 +447,10 @@ export class BudgetLeases {
     const syncs: LeaseSync[] = [];
     const reported: Array<{ lease: Lease; used: Amounts }> = [];
     for (const lease of this.leases.values()) {
-      // Trimming keeps what calls in flight drew, so a long call does not keep a lease busy.
-      const idle = startedAt - lease.lastDrawn >= this.idleMs;
+      // Trimming keeps what calls in flight drew, so a long call does not keep a lease busy. Not
+      // while the database is away: a trim that fails leaves its lease undrawable (the database may
+      // have taken the hold back), and no other instance can take the headroom meanwhile anyway.
+      const idle = this.lastFailure === undefined && startedAt - lease.lastDrawn >= this.idleMs;
       const trimmed = trimAll || trim.has(lease) || idle;
       const hasUse = lease.used.micros !== 0 || lease.used.calls !== 0 || lease.used.tokens !== 0;
       const expiring = lease.validUntil - startedAt < this.ttlMs / 4;
@@ -420,11 +473,15 @@ export class BudgetLeases {
     // spare when the sync started. Calls arriving now wait in the queue; the sync's answer
     // (setHeld) makes the lease drawable again.
     for (const sync of syncs) if (sync.keep !== undefined) this.leases.get(leaseKey(sync.scope, sync.window))!.validUntil = 0;
+    this.reportDrops();
     let outcome;
     try {
       outcome = await syncLeasesInLedger(this.db, this.instanceId, this.now(), this.ttlMs, syncs, entries);
+      this.lastFailure = undefined;
     } catch (error) {
+      this.noteFailure(error);
       this.entries = entries.concat(this.entries);
+      this.dropOldestEntries(this.entries.length - this.maxBufferedEntries);
       throw error;
     }
     // A refused sync's use is given up on with the rest (and reported): retrying it would fail the
@@ -449,6 +506,36 @@ export class BudgetLeases {
     this.onError(new Error(`budget lease sync: the database refused ${what}, set aside and never retried; everything else was synced: ${databaseReason(first.error)}`, { cause: first.error }));
   }
 
+  /** Keeps a finished call's entry for the next sync, dropping the oldest one when the buffer is full. */
+  private bufferEntry(entry: Entry): void {
+    if (this.entries.length >= this.maxBufferedEntries) this.dropOldestEntries(this.entries.length - this.maxBufferedEntries + 1);
+    this.entries.push(entry);
+  }
+
+  private dropOldestEntries(count: number): void {
+    if (count <= 0) return;
+    this.entries.splice(0, count);
+    this.droppedEntries += count;
+    this.unreportedDrops += count;
+  }
+
+  /** Reports entries dropped since the last report, once per sync rather than per entry. */
+  private reportDrops(): void {
+    if (this.unreportedDrops === 0) return;
+    const dropped = this.unreportedDrops;
+    this.unreportedDrops = 0;
+    this.onError(
+      new Error(
+        `budget lease ledger buffer full (${this.maxBufferedEntries} entries): dropped the ${dropped} oldest ledger ${dropped === 1 ? 'entry' : 'entries'} of finished calls while the database was away; their use still counts toward limits, spend reports miss them`,
+      ),
+    );
+  }
+
+  /** Entries buffered, dropped and refused, and refused syncs, since start. */
+  getStats(): BudgetLeasesStats {
+    return { bufferedEntries: this.entries.length, droppedEntries: this.droppedEntries, refusedEntries: this.refused.entries, refusedSyncs: this.refused.syncs };
+  }
+
   /** What lease syncs had refused: counts since start, and the last 100 refused entries and syncs with their errors. */
   refusedInSyncs(): { entries: number; syncs: number; kept: ReadonlyArray<{ row: Entry | LeaseSync; error: unknown }> } {
     return { entries: this.refused.entries, syncs: this.refused.syncs, kept: [...this.refused.kept] };
@@ -461,6 +548,16 @@ export class BudgetLeases {
       if (empty && lease.open === 0 && lease.refill === undefined && performance.now() - lease.lastDrawn >= this.idleMs) this.leases.delete(key);
     }
   }
+
+  /**
+   * Remembers when a database operation failed (cleared by the next that succeeds), for draws
+   * queued behind it. Set inline in the awaiting functions, not by wrapping their promise: an extra
+   * tick there reorders queued draws against syncs.
+   */
+  private noteFailure(error: unknown): void {
+    this.lastFailure = { at: performance.now(), error };
+  }
+
 
   private enqueue<T>(operation: () => Promise<T>): Promise<T> {
     const next = this.queue.catch(() => {}).then(operation);

@@ -69,7 +69,16 @@ export const configSchema = z.strictObject({
       max_connections_per_address: z.number().int().nonnegative().optional(),
     })
     .optional(),
-  database: z.strictObject({ url: z.string().optional(), data_dir: z.string().optional() }).optional(),
+  database: z
+    .strictObject({
+      url: z.string().optional(),
+      data_dir: z.string().optional(),
+      /** Postgres: milliseconds to open a connection, or to wait for a free one. */
+      connect_timeout_ms: milliseconds.optional(),
+      /** Postgres: milliseconds to wait for a statement's answer before failing it (migrations exempt). */
+      query_timeout_ms: milliseconds.optional(),
+    })
+    .optional(),
   providers: z.record(providerName, provider).optional(),
   models: z.record(z.string().regex(/^[^/]+$/, 'alias names cannot contain "/"'), modelAlias).optional(),
   /** Gateway-wide retry budget and circuit breakers. */
@@ -111,6 +120,12 @@ export const configSchema = z.strictObject({
        * 0 takes only what each call needs: one round trip per call.
        */
       lease_ahead_calls: z.number().int().nonnegative().optional(),
+      /**
+       * A per-call reservation still open this long after it was made (its instance crashed, or
+       * settling failed until then) is settled at its span's usage, or released, by the sweeper
+       * every instance runs. Keep it well above the longest call, streams included.
+       */
+      reservation_expiry_ms: z.number().int().positive().optional(),
     })
     .optional(),
   recording: z

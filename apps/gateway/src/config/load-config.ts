@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatIssuePath } from '@gantry/formats';
+import { DEFAULT_RESERVATION_EXPIRY_MS } from '@gantry/policy';
+import type { CreateDatabaseOptions } from '@gantry/db';
 import { DEFAULT_BASE_URLS, type ModelPrice, type ProviderConfig } from '@gantry/providers';
 import { readAliases, readRoutingOptions, type ModelAlias, type RoutingOptions } from '@gantry/router';
 import { configSchema, type ConfigFile } from './config-schema.ts';
@@ -17,6 +19,8 @@ export interface GatewayConfig {
   connections: ClientConnectionLimits;
   /** Postgres URL; when absent, embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
+  /** Postgres: how long to wait for a connection and for each statement (unset fields: the database package's defaults). */
+  databaseTimeouts: NonNullable<CreateDatabaseOptions['timeouts']>;
   dataDir: string;
   masterKey: string | undefined;
   providers: ProviderConfig[];
@@ -26,8 +30,11 @@ export interface GatewayConfig {
   /** Prices by `provider/model`, USD per million tokens. */
   pricing: Record<string, ModelPrice>;
   recording: { enabled: boolean; storeRaw: boolean; maxBufferedSpans: number; flushIntervalMs: number };
-  /** Reservation defaults and how fresh each instance's view of limits is. */
-  budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number; leaseAheadCalls: number };
+  /**
+   * Reservation defaults and how fresh each instance's view of limits is; `reservationExpiryMs`:
+   * after this long a per-call reservation never settled is closed by the sweeper.
+   */
+  budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number; leaseAheadCalls: number; reservationExpiryMs: number };
   /** Milliseconds without a call after which a run ends as `timed_out`. */
   runIdleTimeoutMs: number;
   /** Where the config came from, for the start banner. */
@@ -159,6 +166,10 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     bodyLimit,
     connections,
     databaseUrl: env.DATABASE_URL || file.database?.url || undefined,
+    databaseTimeouts: {
+      ...(file.database?.connect_timeout_ms === undefined ? {} : { connectMs: file.database.connect_timeout_ms }),
+      ...(file.database?.query_timeout_ms === undefined ? {} : { queryMs: file.database.query_timeout_ms }),
+    },
     dataDir: resolve(cwd, env.GANTRY_DATA_DIR || file.database?.data_dir || '.gantry'),
     masterKey: env.GANTRY_MASTER_KEY || undefined,
     providers,
@@ -176,6 +187,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       refreshMs: file.budgets?.refresh_ms ?? 1_000,
       parallelTimeoutMs: file.budgets?.parallel_timeout_ms ?? 600_000,
       leaseAheadCalls: file.budgets?.lease_ahead_calls ?? 64,
+      reservationExpiryMs: file.budgets?.reservation_expiry_ms ?? DEFAULT_RESERVATION_EXPIRY_MS,
     },
     runIdleTimeoutMs: file.runs?.idle_timeout_ms ?? 15 * 60_000,
     source,
