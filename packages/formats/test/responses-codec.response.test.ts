@@ -9,6 +9,7 @@ import type { ResponsesEcho, ResponsesIdMinter, ResponsesItem, ResponsesResponse
 import { REASONING } from './chat-result-examples.ts';
 import { loadJsoncFixture } from './load-fixture.ts';
 import { openaiSchemaErrors } from './validate-openai-schema.ts';
+import { DEFAULT_ECHO } from './responses-examples.ts';
 
 const ECHO_KEYS = [
   'instructions', 'max_output_tokens', 'max_tool_calls', 'parallel_tool_calls', 'previous_response_id', 'reasoning', 'store', 'temperature',
@@ -40,24 +41,7 @@ function counterIds(): ResponsesIdMinter & { calls: string[] } {
   }, { calls });
 }
 
-const ECHO: ResponsesEcho = {
-  instructions: null,
-  max_output_tokens: null,
-  max_tool_calls: null,
-  parallel_tool_calls: true,
-  previous_response_id: null,
-  reasoning: { effort: null, summary: null },
-  store: true,
-  temperature: 1,
-  text: { format: { type: 'text' }, verbosity: 'medium' },
-  tool_choice: 'auto',
-  tools: [],
-  top_logprobs: 0,
-  top_p: 1,
-  truncation: 'disabled',
-  user: null,
-  metadata: {},
-};
+const ECHO = DEFAULT_ECHO;
 
 function options(mintId: ResponsesIdMinter = counterIds()): ResponsesEncodeOptions {
   return { id: 'resp_test', createdAt: 1758064451, echo: ECHO, mintId };

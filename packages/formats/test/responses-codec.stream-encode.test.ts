@@ -7,28 +7,12 @@ import type { ResponsesEcho, ResponsesIdMinter, ResponsesResponse } from '../src
 import { LOGPROBS, N_CHOICES, PARALLEL_TOOL_CALLS, REASONING, REFUSAL } from './chat-result-examples.ts';
 import { parseSse, readFixture } from './load-fixture.ts';
 import { openaiSchemaErrors } from './validate-openai-schema.ts';
+import { DEFAULT_ECHO } from './responses-examples.ts';
 
 type Json = Record<string, unknown>;
 type Item = Json & { id: string; type: string };
 
-const ECHO: ResponsesEcho = {
-  instructions: null,
-  max_output_tokens: null,
-  max_tool_calls: null,
-  parallel_tool_calls: true,
-  previous_response_id: null,
-  reasoning: { effort: null, summary: null },
-  store: true,
-  temperature: 1,
-  text: { format: { type: 'text' }, verbosity: 'medium' },
-  tool_choice: 'auto',
-  tools: [],
-  top_logprobs: 0,
-  top_p: 1,
-  truncation: 'disabled',
-  user: null,
-  metadata: {},
-};
+const ECHO = DEFAULT_ECHO;
 
 /** `msg_1`, `fc_2`, …: one counter over all prefixes; two of them give the same ids for the same calls. */
 function counterIds(): ResponsesIdMinter {
