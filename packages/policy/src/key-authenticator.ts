@@ -9,6 +9,13 @@ export interface KeyAuthenticatorOptions {
   masterKey: string | undefined;
   /** How long a verified key is trusted without asking the database. Bounds how late a revocation made on another instance takes effect. */
   cacheTtlMs?: number;
+  /**
+   * How long after its last verification a key keeps working while the database cannot be asked
+   * (default 5 min): an outage must not turn every virtual key away once its cache entry is due.
+   * A key revoked meanwhile on another instance that can still reach the database works here
+   * until this runs out.
+   */
+  staleIfUnavailableMs?: number;
   /** How often `last_used_at` is written, batched. */
   touchIntervalMs?: number;
   now?: () => number;
@@ -37,6 +44,7 @@ export class KeyAuthenticator {
   /** Counts invalidations, so a lookup that overlapped one does not cache what it read. */
   private generation = 0;
   private readonly ttl: number;
+  private readonly staleTtl: number;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
 
@@ -46,6 +54,7 @@ export class KeyAuthenticator {
   ) {
     this.masterHash = options.masterKey === undefined ? undefined : hashApiKeySecret(options.masterKey);
     this.ttl = options.cacheTtlMs ?? 10_000;
+    this.staleTtl = Math.max(this.ttl, options.staleIfUnavailableMs ?? 300_000);
     this.now = options.now ?? Date.now;
     this.timer = setInterval(() => void this.flushLastUsed(), options.touchIntervalMs ?? 30_000);
     this.timer.unref();
@@ -67,7 +76,15 @@ export class KeyAuthenticator {
       if (now - cached.verifiedAt >= this.ttl / 2) this.verify(hash, secret).catch(() => {});
       return this.accept(cached, now);
     }
-    const verified = await this.verify(hash, secret);
+    let verified: CachedKey | undefined;
+    try {
+      verified = await this.verify(hash, secret);
+    } catch (error) {
+      // The database did not answer (a lookup that found nothing resolves, it does not throw): a
+      // key verified recently enough keeps working through the outage.
+      if (cached !== undefined && now - cached.verifiedAt < this.staleTtl) return this.accept(cached, now);
+      throw error;
+    }
     if (verified === undefined) throw new AuthenticationError(`invalid API key '${secret.slice(0, 6)}…': it does not exist or was revoked; ${HOW_TO_GET_ONE}`);
     return this.accept(verified, this.now());
   }

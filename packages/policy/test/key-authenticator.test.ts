@@ -161,3 +161,27 @@ describe.each(databaseTargets)('KeyAuthenticator on $kind', (target: DatabaseTar
     expect(row?.lastUsedAt).toBeInstanceOf(Date);
   });
 });
+
+describe('KeyAuthenticator while the database is away', () => {
+  it('keeps a recently verified key working past its cache time, for staleIfUnavailableMs, then fails', async () => {
+    const { createDatabase } = await import('@gantry/db');
+    const database = await createDatabase({});
+    await migrate(database);
+    const { secret, prefix, hash } = generateApiKeySecret();
+    await insertApiKey(database.db, { id: 'key-away', name: 'away', prefix, secretHash: hash, expiresAt: null });
+    let now = 1_000_000;
+    const authenticator = new KeyAuthenticator(database.db, { masterKey: MASTER_KEY, cacheTtlMs: TTL_MS, staleIfUnavailableMs: 60_000, now: () => now });
+    try {
+      await expect(authenticator.authenticate(secret)).resolves.toMatchObject({ kind: 'key', keyId: 'key-away' });
+      await database.close();
+      now += TTL_MS + 1;
+      await expect(authenticator.authenticate(secret)).resolves.toMatchObject({ kind: 'key', keyId: 'key-away' });
+      now += 60_000;
+      await expect(authenticator.authenticate(secret)).rejects.toThrow();
+      // A key never verified is not let in by an outage.
+      await expect(authenticator.authenticate(generateApiKeySecret().secret)).rejects.toThrow();
+    } finally {
+      await authenticator.close();
+    }
+  });
+});
