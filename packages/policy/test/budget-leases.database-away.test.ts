@@ -59,11 +59,10 @@ describe.each(databaseTargets)('budget leases while the database is away, on $ki
       // Drawn on the lease in memory: the database is not asked.
       for (let index = 1; index <= 5; index++) await call(`${scope}-${index}`);
       // Syncs take the entries, fail, and put them back, still bounded.
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      expect(leases.getStats()).toMatchObject({ bufferedEntries: 5, droppedEntries: 0 });
+      // Polled: while a failing sync is in flight its entries are out of the buffer.
+      await expect.poll(() => leases.getStats()).toMatchObject({ bufferedEntries: 5, droppedEntries: 0 });
       for (let index = 6; index <= 10; index++) await call(`${scope}-${index}`);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      expect(leases.getStats()).toMatchObject({ bufferedEntries: 5, droppedEntries: 5 });
+      await expect.poll(() => leases.getStats()).toMatchObject({ bufferedEntries: 5, droppedEntries: 5 });
 
       connection.setDown(false);
       await leases.drain();
@@ -77,6 +76,8 @@ describe.each(databaseTargets)('budget leases while the database is away, on $ki
       expect(counter).toMatchObject({ spentMicros: 11 * 80, calls: 11, reservedMicros: 0 });
       expect(errors.some((message) => message.includes('dropped the 5 oldest ledger entries'))).toBe(true);
     } finally {
+      // Up again first: a close that fails must not hide what failed in the test.
+      connection.setDown(false);
       await leases.close();
     }
   });
@@ -104,6 +105,8 @@ describe.each(databaseTargets)('budget leases while the database is away, on $ki
       const [counter] = await database.db.select().from(budgetCounters).where(eq(budgetCounters.scope, scope));
       expect(counter).toMatchObject({ spentMicros: 3 * 80, calls: 3, reservedMicros: 0 });
     } finally {
+      // Up again first: a close that fails must not hide what failed in the test.
+      connection.setDown(false);
       await leases.close();
     }
   });
