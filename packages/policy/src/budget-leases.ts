@@ -1,75 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { leaseInLedger, syncLeasesInLedger, type GantryDb, type LeaseSync, type LeaseWant, type LedgerCheck, type LedgerRefusal, type ledgerEntries } from '@gantry/db';
-import { databaseReason } from './settled-entry-writer.ts';
+import { amountsFor, DIMENSIONS, leaseKey, limitFields, limitsOf, move, takenUnder, zero, type Amounts, type Lease } from './lease-state.ts';
+import { LedgerEntryBuffer } from './ledger-entry-buffer.ts';
+import { RefusedSyncRows } from './refused-sync-rows.ts';
 
 type Entry = typeof ledgerEntries.$inferInsert;
-
-interface Amounts {
-  micros: number;
-  calls: number;
-  tokens: number;
-}
-
-const zero = (): Amounts => ({ micros: 0, calls: 0, tokens: 0 });
-const DIMENSIONS = ['micros', 'calls', 'tokens'] as const;
-
-/** The limits a check puts on each dimension (undefined: unlimited). */
-function limitsOf(check: LedgerCheck): Partial<Amounts> {
-  return { micros: check.limitMicros, calls: check.limitCalls, tokens: check.limitTokens };
-}
-
-/** A lease's limits as `gantry_lease` takes them (a dimension without a limit is left out). */
-function limitFields({ micros, calls, tokens }: Partial<Amounts>): Pick<LeaseWant, 'limitMicros' | 'limitCalls' | 'limitTokens'> {
-  return {
-    ...(micros === undefined ? {} : { limitMicros: micros }),
-    ...(calls === undefined ? {} : { limitCalls: calls }),
-    ...(tokens === undefined ? {} : { limitTokens: tokens }),
-  };
-}
-
-/** What a call draws on a counter: only its limited dimensions (the others are counted at sync). */
-function amountsFor(check: LedgerCheck, costMicros: number, tokens: number): Amounts {
-  return { micros: check.limitMicros === undefined ? 0 : costMicros, calls: check.limitCalls === undefined ? 0 : 1, tokens: check.limitTokens === undefined ? 0 : tokens };
-}
-
-/** Adds (`sign` 1) or takes back (-1) a call's draw on a counter: {@link amountsFor}, without allocating. */
-function move(inFlight: Amounts, check: LedgerCheck, costMicros: number, tokens: number, sign: 1 | -1): void {
-  if (check.limitMicros !== undefined) inFlight.micros += sign * costMicros;
-  if (check.limitCalls !== undefined) inFlight.calls += sign;
-  if (check.limitTokens !== undefined) inFlight.tokens += sign * tokens;
-}
 
 /** A draw's failed round trip, in words a client may see: the driver's error, which quotes the statement, is only its cause. */
 function unanswered(error: unknown): never {
   throw new Error('the database did not answer a budget lease request', { cause: error });
-}
-
-/** The map key of a counter window's lease. */
-const leaseKey = (scope: string, window: string) => `${scope}\n${window}`;
-
-/** This instance's hold on one counter window, mirrored in memory. */
-interface Lease {
-  scope: string;
-  window: string;
-  /** The limits the hold was taken under; a different limit (an admin change) trims it first. */
-  limits: Partial<Amounts>;
-  /** Held in the database (its figures, after the last operation on it). */
-  held: Amounts;
-  /** Drawn by calls still running. */
-  inFlight: Amounts;
-  /** Used by finished calls, not yet reported to the database. */
-  used: Amounts;
-  /** Monotonic time (ms) until which the hold may be drawn on without asking the database. */
-  validUntil: number;
-  /** Monotonic time (ms) of the last draw. */
-  lastDrawn: number;
-  /** Calls drawn on it still running (whether or not they drew on a limited dimension). */
-  open: number;
-  /** Draws since the rate was last measured, and draws per second (smoothed). */
-  draws: number;
-  rate: number;
-  /** Set when the hold ran low: how much to take ahead, in the next refill. */
-  refill: Amounts | undefined;
 }
 
 /** A call's draw on its leases: finish it exactly once. */
@@ -111,8 +50,6 @@ export interface BudgetLeasesStats {
   refusedSyncs: number;
 }
 
-/** Whether a lease was taken under the limits a check carries now (no allocation: it is on every draw). */
-const takenUnder = (lease: Lease, check: LedgerCheck) => lease.limits.micros === check.limitMicros && lease.limits.calls === check.limitCalls && lease.limits.tokens === check.limitTokens;
 
 /**
  * Budget and rate-limit headroom held by this instance (decision 0006): calls far from a limit draw
@@ -125,11 +62,7 @@ const takenUnder = (lease: Lease, check: LedgerCheck) => lease.limits.micros ===
 export class BudgetLeases {
   readonly instanceId = randomUUID();
   private readonly leases = new Map<string, Lease>();
-  private entries: Entry[] = [];
-  private readonly maxBufferedEntries: number;
-  /** Entries dropped since start, and since the last report. */
-  private droppedEntries = 0;
-  private unreportedDrops = 0;
+  private readonly entries: LedgerEntryBuffer<Entry>;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly prefetch: number;
@@ -141,7 +74,7 @@ export class BudgetLeases {
   private failedSyncs = 0;
   private lastReport = 0;
   /** What the database refused in syncs (set aside, never retried): counts, and the last few kept. */
-  private readonly refused = { entries: 0, syncs: 0, kept: [] as Array<{ row: Entry | LeaseSync; error: unknown }> };
+  private readonly refused = new RefusedSyncRows<Entry>();
   private refillQueued = false;
   /** The last database operation's failure, while none has succeeded since (monotonic ms). */
   private lastFailure: { at: number; error: unknown } | undefined;
@@ -155,7 +88,7 @@ export class BudgetLeases {
     this.prefetch = options.aheadCalls ?? 64;
     this.ttlMs = options.ttlMs ?? 30_000;
     this.idleMs = options.idleMs ?? 1_000;
-    this.maxBufferedEntries = options.maxBufferedEntries ?? 50_000;
+    this.entries = new LedgerEntryBuffer(options.maxBufferedEntries ?? 50_000);
     this.onError = options.onError ?? (() => {});
     this.timer = setInterval(() => {
       this.measureRates();
@@ -350,7 +283,7 @@ export class BudgetLeases {
         entry.settledMicros = settled ? micros : 0;
         entry.settledTokens = settled ? usedTokens : 0;
         entry.settledAt = finishedAt;
-        this.bufferEntry(entry);
+        this.entries.add(entry);
       },
     };
   }
@@ -463,12 +396,11 @@ export class BudgetLeases {
       syncs.push({ scope: lease.scope, window: lease.window, used, ...(trimmed ? { keep: { ...inFlight } } : {}) });
       reported.push({ lease, used });
     }
-    const entries = this.entries;
-    if (syncs.length === 0 && entries.length === 0) {
+    if (syncs.length === 0 && this.entries.size === 0) {
       this.forgetEmpty();
       return;
     }
-    this.entries = [];
+    const entries = this.entries.take();
     // A hold being trimmed must not be drawn on meanwhile: the database gives back what it had as
     // spare when the sync started. Calls arriving now wait in the queue; the sync's answer
     // (setHeld) makes the lease drawable again.
@@ -480,65 +412,38 @@ export class BudgetLeases {
       this.lastFailure = undefined;
     } catch (error) {
       this.noteFailure(error);
-      this.entries = entries.concat(this.entries);
-      this.dropOldestEntries(this.entries.length - this.maxBufferedEntries);
+      this.entries.putBack(entries);
       throw error;
     }
     // A refused sync's use is given up on with the rest (and reported): retrying it would fail the
     // same way, and hold back every other lease's sync with it.
     for (const { lease, used } of reported) for (const dimension of DIMENSIONS) lease.used[dimension] -= used[dimension];
     for (const hold of outcome.holds) this.setHeld(hold.scope, hold.window, hold, startedAt);
-    if (outcome.refusedEntries.length > 0 || outcome.refusedSyncs.length > 0) this.setAside(outcome.refusedEntries, outcome.refusedSyncs);
+    if (outcome.refusedEntries.length > 0 || outcome.refusedSyncs.length > 0) this.onError(this.refused.add(outcome.refusedEntries, outcome.refusedSyncs));
     this.forgetEmpty();
   }
 
-  /** Entries and syncs the database refused: counted, the last 100 kept, reported once. */
-  private setAside(entries: ReadonlyArray<{ row: Entry; error: unknown }>, syncs: ReadonlyArray<{ row: LeaseSync; error: unknown }>): void {
-    this.refused.entries += entries.length;
-    this.refused.syncs += syncs.length;
-    this.refused.kept.push(...entries, ...syncs);
-    this.refused.kept.splice(0, Math.max(0, this.refused.kept.length - 100));
-    const what = [
-      ...(entries.length === 0 ? [] : [`${entries.length} ledger ${entries.length === 1 ? 'entry' : 'entries'} (call ${entries.slice(0, 5).map(({ row }) => row.id).join(', ')}${entries.length > 5 ? ' …' : ''})`]),
-      ...(syncs.length === 0 ? [] : [`the use of ${syncs.length} ${syncs.length === 1 ? 'lease' : 'leases'} (${syncs.slice(0, 5).map(({ row }) => row.scope).join(', ')})`]),
-    ].join(' and ');
-    const first = (entries[0] ?? syncs[0])!;
-    this.onError(new Error(`budget lease sync: the database refused ${what}, set aside and never retried; everything else was synced: ${databaseReason(first.error)}`, { cause: first.error }));
-  }
 
-  /** Keeps a finished call's entry for the next sync, dropping the oldest one when the buffer is full. */
-  private bufferEntry(entry: Entry): void {
-    if (this.entries.length >= this.maxBufferedEntries) this.dropOldestEntries(this.entries.length - this.maxBufferedEntries + 1);
-    this.entries.push(entry);
-  }
-
-  private dropOldestEntries(count: number): void {
-    if (count <= 0) return;
-    this.entries.splice(0, count);
-    this.droppedEntries += count;
-    this.unreportedDrops += count;
-  }
 
   /** Reports entries dropped since the last report, once per sync rather than per entry. */
   private reportDrops(): void {
-    if (this.unreportedDrops === 0) return;
-    const dropped = this.unreportedDrops;
-    this.unreportedDrops = 0;
+    const dropped = this.entries.takeUnreportedDrops();
+    if (dropped === 0) return;
     this.onError(
       new Error(
-        `budget lease ledger buffer full (${this.maxBufferedEntries} entries): dropped the ${dropped} oldest ledger ${dropped === 1 ? 'entry' : 'entries'} of finished calls while the database was away; their use still counts toward limits, spend reports miss them`,
+        `budget lease ledger buffer full (${this.entries.max} entries): dropped the ${dropped} oldest ledger ${dropped === 1 ? 'entry' : 'entries'} of finished calls while the database was away; their use still counts toward limits, spend reports miss them`,
       ),
     );
   }
 
   /** Entries buffered, dropped and refused, and refused syncs, since start. */
   getStats(): BudgetLeasesStats {
-    return { bufferedEntries: this.entries.length, droppedEntries: this.droppedEntries, refusedEntries: this.refused.entries, refusedSyncs: this.refused.syncs };
+    return { bufferedEntries: this.entries.size, droppedEntries: this.entries.dropped, refusedEntries: this.refused.entries, refusedSyncs: this.refused.syncs };
   }
 
   /** What lease syncs had refused: counts since start, and the last 100 refused entries and syncs with their errors. */
-  refusedInSyncs(): { entries: number; syncs: number; kept: ReadonlyArray<{ row: Entry | LeaseSync; error: unknown }> } {
-    return { entries: this.refused.entries, syncs: this.refused.syncs, kept: [...this.refused.kept] };
+  refusedInSyncs(): ReturnType<RefusedSyncRows<Entry>['snapshot']> {
+    return this.refused.snapshot();
   }
 
   /** Leases holding, drawing and owing nothing are dropped from memory (old windows, idle keys). */
