@@ -7,7 +7,7 @@ import { openaiWire, type ClientWire } from '../proxy/client-wire.ts';
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The wire format the route's clients speak; errors are written in it. Default: OpenAI. */
-    wire?: ClientWire;
+    wire?: Pick<ClientWire, 'encodeError'>;
   }
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@gantry/formats';
 import { acceptsBuiltinTools } from '@gantry/providers';
 import { readRunContext } from '@gantry/runs';
+import type { CallHeaders } from '@gantry/calls';
 import { InvalidRequestError, NotFoundError, UnavailableError, type GatewayError } from '@gantry/spec';
 import type { GatewayServices } from '../gateway-services.ts';
 import type { ClientWire } from '../proxy/client-wire.ts';
@@ -30,7 +31,7 @@ function encodeResponsesError(error: GatewayError): unknown {
   return body;
 }
 
-const errorWire = { config: { wire: { name: 'openai-responses', encodeError: encodeResponsesError } as unknown as ClientWire } };
+const errorWire = { config: { wire: { encodeError: encodeResponsesError } } };
 
 /** Everything the route knows about one turn before calling. */
 interface Turn {
@@ -40,6 +41,8 @@ interface Turn {
   /** This turn's input items, references resolved and ids given: what is stored. */
   input: ResponsesItem[];
   runId: string;
+  /** The request's headers, with the run of the conversation named when the client named none. */
+  headers: CallHeaders;
   /** The run this turn starts (first of a chain, no run header): written with the response. */
   newRun: NewRun | undefined;
   /** The response row (and `newRun`) was written. */
@@ -134,16 +137,19 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
     inputOffset: context.items.length,
   });
   checkBuiltinTools(services, decoded);
-  const turn: Turn = { decoded, id: mintResponsesId('resp'), createdAt: Math.floor(Date.now() / 1000), input, runId: '', newRun: undefined, stored: false };
+  const turn: Turn = { decoded, id: mintResponsesId('resp'), createdAt: Math.floor(Date.now() / 1000), input, runId: '', headers: request.headers, newRun: undefined, stored: false };
   // A chain of previous_response_id (or of replayed and referenced items) is one run; run
   // headers, when sent, still decide.
-  const named = readRunContext(request.headers).runId ?? context.runId ?? continuedRunId;
-  if (named !== undefined) turn.runId = named;
+  const sent = readRunContext(request.headers).runId;
+  const continued = context.runId ?? continuedRunId;
+  if (sent !== undefined) turn.runId = sent;
+  else if (continued !== undefined) turn.runId = continued;
   else {
     const started = services.runs.start(caller);
     turn.runId = started.run.id;
     turn.newRun = started.row;
   }
+  if (sent === undefined) turn.headers = { ...request.headers, 'x-gantry-run-id': turn.runId };
   return turn;
 }
 
@@ -173,9 +179,8 @@ const responsesRoutes: FastifyPluginAsync = async (app) => {
 
   app.post('/v1/responses', errorWire, async (request, reply: FastifyReply) => {
     const turn = await openTurn(services, request);
-    const headers = turn.runId === readRunContext(request.headers).runId ? request.headers : { ...request.headers, 'x-gantry-run-id': turn.runId };
     try {
-      return await sendChat(services, turn.decoded.chat, turnWire(writer, turn, request), request, reply, headers);
+      return await sendChat(services, turn.decoded.chat, turnWire(writer, turn, request), request, reply, turn.headers);
     } finally {
       // No response was stored (the call failed, or the client left mid-stream): the call's span
       // still needs the run it is recorded in.
