@@ -1,4 +1,4 @@
-import type { MockProvider, MockStep } from '../mock-provider/index.ts';
+import type { MockProvider, MockResponder, MockStep } from '../mock-provider/index.ts';
 
 /**
  * The mock-provider scripts the research agent runs against: one script per agent of the tree,
@@ -61,34 +61,68 @@ export const RESEARCH_ARGUMENTS = {
 
 const upstream = (model: string) => model.slice(model.indexOf('/') + 1);
 
+type AgentName = keyof ResearchModels;
+
+/** Each agent's scripted turns, with `tag`'s tool call ids. Small chunks, so streamed tool-call arguments arrive split across many deltas. */
+export function researchSteps(ids: ReturnType<typeof researchToolCallIds>): Record<AgentName, MockStep[]> {
+  const chunkSize = 5;
+  return {
+    researcher: [
+      {
+        chunkSize,
+        toolCalls: [
+          { id: ids.searchFirst, name: 'web_search', arguments: RESEARCH_ARGUMENTS.searchFirst },
+          { id: ids.searchSecond, name: 'web_search', arguments: RESEARCH_ARGUMENTS.searchSecond },
+          { id: ids.delegate, name: 'delegate_research', arguments: RESEARCH_ARGUMENTS.delegate },
+        ],
+        usage: { input: 210, output: 64 },
+      },
+      { chunkSize, toolCalls: [{ id: ids.notes, name: 'read_notes', arguments: RESEARCH_ARGUMENTS.notes }], usage: { input: 530, output: 18 } },
+      { chunkSize, text: 'Embedded Postgres is durable when fsync stays on; recovery replays the WAL.', usage: { input: 690, output: 41 } },
+    ],
+    analyst: [
+      { chunkSize, toolCalls: [{ id: ids.factCheck, name: 'fact_check', arguments: RESEARCH_ARGUMENTS.factCheck }], usage: { input: 97, output: 23 } },
+      { chunkSize, text: 'Crash recovery replays the write-ahead log; the claim checks out.', usage: { input: 160, output: 37 } },
+    ],
+    factChecker: [{ chunkSize, text: 'Verified: fsync on means committed data survives.', usage: { input: 44, output: 13 } }],
+  };
+}
+
 /**
- * Registers the scripts for `tag` on the mock. Small chunks, so streamed tool-call arguments
- * arrive split across many deltas and the client has to reassemble them.
+ * Registers the scripts for `tag` on the mock: each agent of the tree answers its turns in order.
  */
 export function registerResearchScripts(mock: Pick<MockProvider, 'script'>, tag: string, provider = 'local'): ResearchScript {
   const script = researchScript(tag, provider);
-  const ids = script.toolCallIds;
-  const chunkSize = 5;
-  const researcher: MockStep[] = [
-    {
-      chunkSize,
-      toolCalls: [
-        { id: ids.searchFirst, name: 'web_search', arguments: RESEARCH_ARGUMENTS.searchFirst },
-        { id: ids.searchSecond, name: 'web_search', arguments: RESEARCH_ARGUMENTS.searchSecond },
-        { id: ids.delegate, name: 'delegate_research', arguments: RESEARCH_ARGUMENTS.delegate },
-      ],
-      usage: { input: 210, output: 64 },
-    },
-    { chunkSize, toolCalls: [{ id: ids.notes, name: 'read_notes', arguments: RESEARCH_ARGUMENTS.notes }], usage: { input: 530, output: 18 } },
-    { chunkSize, text: 'Embedded Postgres is durable when fsync stays on; recovery replays the WAL.', usage: { input: 690, output: 41 } },
-  ];
-  const analyst: MockStep[] = [
-    { chunkSize, toolCalls: [{ id: ids.factCheck, name: 'fact_check', arguments: RESEARCH_ARGUMENTS.factCheck }], usage: { input: 97, output: 23 } },
-    { chunkSize, text: 'Crash recovery replays the write-ahead log; the claim checks out.', usage: { input: 160, output: 37 } },
-  ];
-  const factChecker: MockStep[] = [{ chunkSize, text: 'Verified: fsync on means committed data survives.', usage: { input: 44, output: 13 } }];
-  mock.script(upstream(script.models.researcher), researcher);
-  mock.script(upstream(script.models.analyst), analyst);
-  mock.script(upstream(script.models.factChecker), factChecker);
+  const steps = researchSteps(script.toolCallIds);
+  mock.script(upstream(script.models.researcher), steps.researcher);
+  mock.script(upstream(script.models.analyst), steps.analyst);
+  mock.script(upstream(script.models.factChecker), steps.factChecker);
   return script;
+}
+
+type Json = Record<string, unknown>;
+const textOf = (content: unknown): string =>
+  typeof content === 'string' ? content : Array.isArray(content) ? content.map((part) => (typeof part === 'object' && part !== null && typeof (part as Json).text === 'string' ? (part as Json).text : '')).join('') : '';
+
+/** Which agent of the tree an OpenAI chat request comes from (its system prompt), and its turn (assistant messages so far). */
+export function researchTurnOf(body: Json): { agent: AgentName; turn: number } {
+  const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+  const system = textOf(messages.find((message) => message.role === 'system')?.content);
+  const agent: AgentName = system.includes('analyst') ? 'analyst' : system.includes('fact checker') ? 'factChecker' : 'researcher';
+  return { agent, turn: messages.filter((message) => message.role === 'assistant').length };
+}
+
+/**
+ * A model that answers any research agent's request as the script would, whatever the order the
+ * requests come in (a replay sends them in parallel, and each from its recorded context): the
+ * agent and turn are read from the conversation. `change` may alter a turn's answer.
+ */
+export function researchReplica(change?: (turn: { agent: AgentName; turn: number }, step: MockStep) => MockStep): MockResponder {
+  const steps = researchSteps(researchToolCallIds('replica'));
+  return (body) => {
+    const at = researchTurnOf(body);
+    const turns = steps[at.agent];
+    const step = turns[Math.min(at.turn, turns.length - 1)]!;
+    return change === undefined ? step : change(at, step);
+  };
 }

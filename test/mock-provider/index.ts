@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createMockServer, resetState, type MockServerState } from './mock-server.ts';
 import type { MockStep, RecordedRequest } from './mock-step.ts';
-import { ScriptRegistry } from './script-registry.ts';
+import { ScriptRegistry, type MockResponder } from './script-registry.ts';
 
+export type { MockResponder } from './script-registry.ts';
 export type { MockFinishReason, MockStep, MockToolCall, MockUsage, RecordedRequest, WireFormat } from './mock-step.ts';
 
 export interface MockProviderOptions {
@@ -19,6 +20,8 @@ export interface MockProvider {
   port: number;
   /** Registers the steps answering requests for model `name` (replacing an earlier script). */
   script(name: string, steps: MockStep[]): void;
+  /** Registers a function answering every request for model `name` from the request body (replacing an earlier one). */
+  respond(name: string, responder: MockResponder): void;
   /** The request log, in arrival order; entries are updated when their response ends. */
   requests: RecordedRequest[];
   /** Clears the scripts and the request log. */
@@ -47,6 +50,7 @@ export async function startMockProvider(options: MockProviderOptions = {}): Prom
     port,
     requests: state.requests,
     script: (name, steps) => state.registry.register(name, steps),
+    respond: (name, responder) => state.registry.respond(name, responder),
     reset: () => resetState(state),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {

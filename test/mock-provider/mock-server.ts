@@ -129,7 +129,7 @@ async function handleProvider(state: MockServerState, route: ProviderRoute, requ
     const { body: errorBody, headers } = errorResponse(route.format, 400, 'mock provider: the request body is not a valid JSON object');
     return sendJson(exchange, 400, errorBody, headers);
   }
-  if (route.scripted) exchange.step = state.registry.next(model);
+  if (route.scripted) exchange.step = state.registry.next(model, route.format, objectBody);
   if (route.scripted && isAgentModel(model) && !state.registry.has(model)) exchange.step = agentStep(route.format, objectBody) ?? exchange.step;
   const { step } = exchange;
   // a hanging request is answered by nobody; the close listener records the client leaving

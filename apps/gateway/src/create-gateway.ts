@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { CallMiddleware } from '@gantry/spec';
 import { createDatabase, getRun, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
+import { pipelineCaller, ReplayRunner } from '@gantry/evals';
 import { BudgetGuard, KeyAuthenticator, PolicyStore, ReservationSweeper } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver, Router } from '@gantry/router';
 import { RunRegistry, SpanRecorder } from '@gantry/runs';
 import { buildApp, type BuildAppOptions } from './build-app.ts';
 import { closeWithoutIdleSockets } from './close-server.ts';
+import { endRunNow } from './end-run.ts';
 import type { GatewayConfig } from './config/load-config.ts';
 import type { GatewayServices } from './gateway-services.ts';
 
@@ -66,6 +68,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   // Ledger writes off the request path (settlements, lease syncs) report here; set once the app (and its logger) exists.
   let reportLedgerError = (error: unknown) => console.error('gantry: budget ledger write failed', error);
   let reportRecordError = (error: unknown, spanId: string) => console.error(`gantry: recording call ${spanId} failed`, error);
+  let reportReplayError = (error: unknown, replayId: string) => console.error(`gantry: replay ${replayId} failed`, error);
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
   const policyMs = lap();
@@ -92,11 +95,20 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       defaultMaxOutputTokens: config.budgets.defaultMaxOutputTokens,
       onRecordError: (error, spanId) => reportRecordError(error, spanId),
     },
+    replays: new ReplayRunner(database.db, (input, signal) => replayCall(input, signal), {
+      heartbeatMs: config.replays.heartbeatMs,
+      staleAfterMs: config.replays.staleAfterMs,
+      endRun: async (id, status) => void (await endRunNow(services, id, status)),
+      onError: (error, replayId) => reportReplayError(error, replayId),
+    }),
     startedAt: Math.floor(Date.now() / 1000),
   };
+  // Replayed calls take the same pipeline as live ones: budgeted, routed, recorded.
+  const replayCall = pipelineCaller(services);
   const app = await buildApp(services, options);
   const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
+  reportReplayError = (error, replayId) => app.log.error({ err: error, replayId }, 'a replay failed');
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 
   // Every instance sweeps; the update is idempotent, so N instances behave like one.
@@ -119,6 +131,8 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   reservationSweeper.start();
+  // Replays whose instance died are taken over (the first look at once, then every heartbeat).
+  void services.replays.tick();
 
   const closeApp = closeWithoutIdleSockets(app.server);
   let closing: Promise<void> | undefined;
@@ -130,6 +144,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       closing ??= (async () => {
         clearInterval(sweeper);
         await reservationSweeper.close();
+        await services.replays.close();
         await closeApp(() => app.close());
         await services.recorder.close();
         policy.close();

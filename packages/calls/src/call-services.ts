@@ -2,7 +2,7 @@ import type { BudgetGuard } from '@gantry/policy';
 import type { PriceBook } from '@gantry/providers';
 import type { Router } from '@gantry/router';
 import type { RunCaller, RunRegistry, SpanRecorder } from '@gantry/runs';
-import type { CallMiddleware, ChatRequest, EmbeddingRequest, GatewayError } from '@gantry/spec';
+import type { CallMiddleware, ChatRequest, EmbeddingRequest, GatewayError, Usage } from '@gantry/spec';
 
 /** The long-lived parts a call needs. A gateway instance has one set; replay uses the same. */
 export interface CallServices {
@@ -38,6 +38,23 @@ export interface CallInput<R> {
   request: R;
   caller: RunCaller;
   headers: CallHeaders;
+  /** Attributes the call's `llm` span starts with (replay: the recorded span it replays). */
+  attributes?: Record<string, unknown>;
+  /** Told what the call was settled at once it is recorded (replay scores cost and latency with it). */
+  onRecorded?: (recorded: RecordedCall) => void;
+}
+
+/** What a chat call was recorded and settled at. */
+export interface RecordedCall {
+  spanId: string;
+  /** Micro-dollars; undefined when the model has no known price or no usage is known. */
+  costMicros: number | undefined;
+  usage: Usage | undefined;
+  /** Unix milliseconds. */
+  startedAt: number;
+  endedAt: number;
+  firstTokenAt: number | undefined;
+  error: GatewayError | undefined;
 }
 
 export type ChatCallInput = CallInput<ChatRequest>;

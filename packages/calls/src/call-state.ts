@@ -26,6 +26,7 @@ export interface CallState {
   reservation: Reservation;
   /** Set by middleware through `context.setAttribute`; recorded on the `llm` span. */
   attributes: Record<string, unknown> | undefined;
+  onRecorded: CallInput<unknown>['onRecorded'];
 }
 
 /** The client-facing facts of a call so far. */
@@ -142,7 +143,8 @@ export async function openCall(
     signal,
     traceParent: runContext.traceParent,
     reservation,
-    attributes: undefined,
+    attributes: input.attributes === undefined ? undefined : { ...input.attributes },
+    onRecorded: input.onRecorded,
   };
   return { call, route };
 }

@@ -1,4 +1,4 @@
 export { callChat, type ChatCallOutcome } from './call-chat.ts';
 export { callEmbeddings } from './call-embeddings.ts';
-export { traceOf, type CallHeaders, type CallInput, type CallServices, type CallSettings, type CallTrace, type ChatCallInput, type EmbeddingCallInput } from './call-services.ts';
+export { traceOf, type CallHeaders, type CallInput, type CallServices, type CallSettings, type CallTrace, type ChatCallInput, type EmbeddingCallInput, type RecordedCall } from './call-services.ts';
 export { isContentEvent } from './observe-stream.ts';

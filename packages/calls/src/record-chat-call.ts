@@ -59,6 +59,7 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   settleCall(call.reservation, costMicros, usage);
   services.recorder.record(buildCallRows(record));
   if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
+  call.onRecorded?.({ spanId: call.spanId, costMicros, usage, startedAt: call.startedAt, endedAt: record.endedAt, firstTokenAt: outcome.firstTokenAt, error: outcome.error });
 }
 
 /** `recordChatCall`, off the response's path; a failure there is reported, never thrown into the event loop. */

@@ -86,3 +86,23 @@ export {
 export { isDataError } from './repositories/json-rows.ts';
 export { spendGroups, sumSpend, type SpendGroup, type SpendRow } from './repositories/spend-repository.ts';
 export { pauseRunTree, resumeRunTree } from './repositories/run-status-repository.ts';
+export {
+  claimStaleReplays,
+  deleteDataset,
+  endReplay,
+  findDataset,
+  getReplay,
+  heartbeatReplays,
+  insertDataset,
+  insertReplay,
+  insertReplayStep,
+  listDatasetItems,
+  listDatasets,
+  listReplayItems,
+  listReplays,
+  listReplaySteps,
+  loadRunTree,
+  selectRootRuns,
+  upsertReplayItem,
+  type RunSelection,
+} from './repositories/evals-repository.ts';

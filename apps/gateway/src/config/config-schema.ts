@@ -128,6 +128,17 @@ export const configSchema = z.strictObject({
       reservation_expiry_ms: z.number().int().positive().optional(),
     })
     .optional(),
+  /** Replays of datasets (packages/evals), run in-process by each instance. */
+  replays: z
+    .strictObject({
+      /** Calls in flight per replay unless the request sets `workers`. */
+      default_workers: z.number().int().min(1).max(64).optional(),
+      /** How often an instance renews the heartbeat of the replays it runs and looks for stale ones. */
+      heartbeat_ms: z.number().int().positive().optional(),
+      /** A replay whose heartbeat is older than this (its instance died) is resumed by another instance. */
+      stale_after_ms: z.number().int().positive().optional(),
+    })
+    .optional(),
   recording: z
     .strictObject({
       /** Write spans and run totals (default true). Off: metrics and trace export still see every call. */

@@ -37,6 +37,8 @@ export interface GatewayConfig {
   budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number; leaseAheadCalls: number; reservationExpiryMs: number };
   /** Milliseconds without a call after which a run ends as `timed_out`. */
   runIdleTimeoutMs: number;
+  /** Replays: default worker count, heartbeat interval, and when a replay counts as abandoned by its instance. */
+  replays: { defaultWorkers: number; heartbeatMs: number; staleAfterMs: number };
   /** Where the config came from, for the start banner. */
   source: string;
   /**
@@ -190,6 +192,11 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       reservationExpiryMs: file.budgets?.reservation_expiry_ms ?? DEFAULT_RESERVATION_EXPIRY_MS,
     },
     runIdleTimeoutMs: file.runs?.idle_timeout_ms ?? 15 * 60_000,
+    replays: {
+      defaultWorkers: file.replays?.default_workers ?? 4,
+      heartbeatMs: file.replays?.heartbeat_ms ?? 10_000,
+      staleAfterMs: file.replays?.stale_after_ms ?? 60_000,
+    },
     source,
     bundledMockOnly,
   };

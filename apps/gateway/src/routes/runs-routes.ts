@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { endRun, getRun, getSpan, listRunSubtree, listRuns, listSpansOfRuns, runStatuses, sumRunTotals } from '@gantry/db';
+import { getRun, getSpan, listRunSubtree, listRuns, listSpansOfRuns, runStatuses, sumRunTotals } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { canAccessRun } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
+import { endRunNow } from '../end-run.ts';
 import { callerOf } from '../proxy/send-call.ts';
 import { runView, spanView, treeView } from './runs-view.ts';
 
@@ -100,11 +101,7 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
     const parsed = endBody.safeParse(request.body ?? {}, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'body');
     const run = await visibleRun(request.params.id, callerOf(request));
-    // Spans buffered for this run land before the run is closed over them.
-    await app.gantry.recorder.flush();
-    const ended = await endRun(app.gantry.database.db, run.id, parsed.data.status, new Date());
-    app.gantry.runs.forget(run.id);
-    if (ended !== undefined && ended.endedAt !== null) app.gantry.recorder.runEnded({ id: ended.id, status: ended.status, endedAt: ended.endedAt });
+    const ended = await endRunNow(app.gantry, run.id, parsed.data.status);
     return runView(ended ?? run, undefined);
   });
 };

@@ -6,3 +6,4 @@ export * from './runs.ts';
 export * from './spans.ts';
 export * from './teams.ts';
 export * from './responses.ts';
+export * from './evals.ts';

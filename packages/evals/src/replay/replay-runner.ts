@@ -1,0 +1,170 @@
+import pLimit from 'p-limit';
+import { claimStaleReplays, endReplay, heartbeatReplays, listDatasetItems, listReplayItems, listReplaySteps, upsertReplayItem, insertReplayStep, type GantryDb, type ReplayRow, type ReplayStepRow } from '@gantry/db';
+import type { RunCaller } from '@gantry/runs';
+import type { ChatResult } from '@gantry/spec';
+import type { ItemSnapshot, ScoreOptions, StepScore } from '../eval-types.ts';
+import type { ReplayedStep } from './item-summary.ts';
+import type { ReplayCaller } from './replay-call.ts';
+import { replayItem } from './replay-item.ts';
+import { parseReplayMode } from './replay-mode.ts';
+
+/** What a replay row's `options` hold. */
+export interface ReplayOptions {
+  workers: number;
+  score: ScoreOptions;
+}
+
+export interface ReplayRunnerOptions {
+  /** How often running replays' heartbeats are renewed, and stale ones looked for. Default 10 s. */
+  heartbeatMs?: number;
+  /** A replay whose heartbeat is older than this is taken over by another instance. Default 60 s. */
+  staleAfterMs?: number;
+  /** Ends a replay run once its item is done (flushing its spans first, as `POST /v1/runs/:id/end` does). */
+  endRun: (runId: string, status: 'succeeded' | 'failed') => Promise<void>;
+  onError: (error: unknown, replayId: string) => void;
+  now?: () => Date;
+}
+
+function replayCaller(row: ReplayRow): RunCaller {
+  return { apiKeyId: row.apiKeyId, teamId: row.teamId, master: row.apiKeyId === null };
+}
+
+function stepRow(row: ReplayRow, position: number, candidate: number, step: ReplayedStep) {
+  return {
+    replayId: row.id,
+    position,
+    candidate,
+    step: step.step,
+    sourceSpanId: step.sourceSpanId,
+    spanId: step.spanId,
+    runId: step.runId,
+    score: step.score as unknown as Record<string, unknown> | null,
+    result: step.result,
+    error: step.error,
+    costMicros: step.costMicros,
+    latencyMs: Math.round(step.latencyMs),
+    ttftMs: step.ttftMs === null ? null : Math.round(step.ttftMs),
+  };
+}
+
+/** A stored step as the replay reuses it on resume. */
+function storedStep(row: ReplayStepRow, snapshot: ItemSnapshot): ReplayedStep {
+  const recorded = snapshot.steps[row.step];
+  return {
+    step: row.step,
+    sourceSpanId: row.sourceSpanId,
+    runId: row.runId,
+    spanId: row.spanId,
+    result: (row.result as ChatResult | null) ?? null,
+    error: row.error,
+    costMicros: row.costMicros,
+    latencyMs: row.latencyMs,
+    ttftMs: row.ttftMs,
+    score: (row.score as unknown as StepScore | null) ?? null,
+    recordedCostMicros: recorded?.costMicros ?? 0,
+    recordedLatencyMs: recorded?.latencyMs ?? 0,
+  };
+}
+
+/**
+ * Runs replays in this process: each (item, candidate) pair is a task on a pool of the replay's
+ * worker count; every step is stored as it is scored, and an item's roll-up when it ends. A
+ * heartbeat on the replay's row says it is being worked on; an instance that finds one stale (its
+ * runner died) claims it and resumes it, skipping the steps already scored — nothing is spent twice.
+ */
+export class ReplayRunner {
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly now: () => Date;
+  private closed = false;
+
+  constructor(
+    private readonly db: GantryDb,
+    private readonly call: ReplayCaller,
+    private readonly options: ReplayRunnerOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.timer = setInterval(() => void this.tick(), options.heartbeatMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  /** Starts (or resumes) a replay in the background. */
+  start(row: ReplayRow): void {
+    if (this.closed || this.active.has(row.id)) return;
+    const controller = new AbortController();
+    const done = this.run(row, controller.signal)
+      .catch((error: unknown) => this.options.onError(error, row.id))
+      .finally(() => this.active.delete(row.id));
+    this.active.set(row.id, { controller, done });
+  }
+
+  /** Stops working on a replay here (it was cancelled); steps in flight are abandoned. */
+  stop(id: string): void {
+    this.active.get(id)?.controller.abort();
+  }
+
+  /** Waits for a replay running here to stop (tests, the CLI's local mode). */
+  async settled(id: string): Promise<void> {
+    await this.active.get(id)?.done;
+  }
+
+  /** Renews this instance's heartbeats, stops cancelled replays, and claims replays whose instance died. */
+  async tick(): Promise<void> {
+    if (this.closed) return;
+    const at = this.now();
+    try {
+      const ids = [...this.active.keys()];
+      const live = new Set(await heartbeatReplays(this.db, ids, at));
+      for (const id of ids) if (!live.has(id)) this.stop(id);
+      const stale = await claimStaleReplays(this.db, new Date(at.getTime() - (this.options.staleAfterMs ?? 60_000)), at, 4);
+      for (const row of stale) this.start(row);
+    } catch (error) {
+      this.options.onError(error, 'heartbeat');
+    }
+  }
+
+  private async run(row: ReplayRow, signal: AbortSignal): Promise<void> {
+    const mode = parseReplayMode(row.mode);
+    if (mode === undefined) {
+      await endReplay(this.db, row.id, 'failed', this.now(), `unknown mode '${row.mode}'`);
+      return;
+    }
+    const options = row.options as unknown as ReplayOptions;
+    const [items, ended, stored] = await Promise.all([listDatasetItems(this.db, row.datasetId, row.positions), listReplayItems(this.db, row.id), listReplaySteps(this.db, row.id)]);
+    const finished = new Set(ended.filter((item) => item.status !== 'incomplete').map((item) => `${item.position}:${item.candidate}`));
+    const limit = pLimit(Math.max(1, options.workers));
+    const caller = replayCaller(row);
+    const tasks: Promise<void>[] = [];
+    for (const item of items) {
+      const snapshot = item.snapshot as ItemSnapshot;
+      row.candidates.forEach((candidate, candidateIndex) => {
+        if (finished.has(`${item.position}:${candidateIndex}`)) return;
+        const done = new Map(stored.filter((step) => step.position === item.position && step.candidate === candidateIndex).map((step) => [step.step, storedStep(step, snapshot)]));
+        tasks.push(
+          limit(async () => {
+            if (signal.aborted) return;
+            const task = { replayId: row.id, position: item.position, candidateIndex, candidate, snapshot, mode, scoreOptions: options.score, done };
+            const saveStep = (step: ReplayedStep) => insertReplayStep(this.db, stepRow(row, item.position, candidateIndex, step));
+            const outcome = await replayItem(task, { call: this.call, caller, saveStep, signal });
+            if (signal.aborted) return;
+            await upsertReplayItem(this.db, { replayId: row.id, position: item.position, candidate: candidateIndex, status: outcome.status, runId: outcome.runIds[0]!, summary: outcome.summary as unknown as Record<string, unknown> });
+            const status = outcome.status === 'incomplete' ? 'failed' : 'succeeded';
+            for (const runId of outcome.runIds.slice().reverse()) await this.options.endRun(runId, status);
+          }),
+        );
+      });
+    }
+    const results = await Promise.allSettled(tasks);
+    if (signal.aborted || this.closed) return;
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    await endReplay(this.db, row.id, failure === undefined ? 'succeeded' : 'failed', this.now(), failure === undefined ? undefined : String(failure.reason instanceof Error ? failure.reason.message : failure.reason));
+  }
+
+  /** Stops every replay here; they stay `running` in the database, for another instance (or this one, restarted) to resume. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const { controller } of this.active.values()) controller.abort();
+    await Promise.allSettled([...this.active.values()].map((entry) => entry.done));
+  }
+}
