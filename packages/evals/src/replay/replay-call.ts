@@ -38,8 +38,8 @@ function fromRecorded(recorded: RecordedCall, result: ChatResult | null): Replay
 
 /**
  * The replay's caller on `services`: a streamed call is read to its end (its time to first token
- * measured as a client's would be), and the answer is returned once the call is recorded, with
- * the cost it was settled at.
+ * measured as a client's would be), and the answer is returned once the call's span and ledger
+ * entry are written, with the cost it was settled at.
  */
 export function pipelineCaller(services: CallServices): ReplayCaller {
   return async (input, signal) => {
@@ -59,6 +59,12 @@ export function pipelineCaller(services: CallServices): ReplayCaller {
       // Refused before the call began: nothing was recorded, nothing spent.
       if (traceOf(error) === undefined) return { spanId: null, result: null, error: errorOf(error), costMicros: 0, latencyMs: 0, ttftMs: null };
     }
-    return fromRecorded(await settled, result);
+    const call = fromRecorded(await settled, result);
+    // The step is stored as scored only once its span and ledger entry are in the database: a
+    // resumed replay skips scored steps, so one whose recording died with its process would be
+    // missing from the run's totals and the ledger for good.
+    await services.recorder.flush();
+    await services.budgets.drain();
+    return call;
   };
 }
