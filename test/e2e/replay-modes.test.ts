@@ -188,6 +188,29 @@ describe('replaying recorded agent runs', () => {
     expect(badModel.body.error.param).toBe('candidates[0]');
   });
 
+  it('budgets replayed calls against the replaying key: past its budget, items are incomplete, not free', async () => {
+    const me = await adminCall<{ data: { id: string; team_id: string | null; name: string }[] }>(stack.url, 'GET', '/admin/keys');
+    const teamId = me.json.data.find((key) => key.name === `replay-${tag}`)!.team_id;
+    const poor = await adminCall<{ id: string; key: string }>(stack.url, 'POST', '/admin/keys', { name: `poor-${tag}`, team_id: teamId });
+    // The nine items cost about 25,000 micro-dollars; each call reserves its worst case (4,096 output tokens) first.
+    const budget = await adminCall(stack.url, 'POST', '/admin/budgets', { scope: 'key', scope_id: poor.json.id, period: 'day', limit_usd: 0.02 });
+    expect(budget.status, JSON.stringify(budget.json)).toBe(201);
+    const richKey = apiKey;
+    apiKey = poor.json.key;
+    try {
+      const view = await replayed({ dataset: 'research', candidates: [candidates.agree, candidates.costly, candidates.otherTool], mode: 'step', workers: 1 });
+      expect(view.status).toBe('succeeded');
+      const incomplete = view.totals.reduce((sum, total) => sum + total.incomplete, 0);
+      expect(incomplete).toBeGreaterThan(0);
+      expect(view.failed_steps.some((step) => step.differences.some((text) => /budget/i.test(text)))).toBe(true);
+      // What ran was charged to the key, within its budget.
+      expect(view.progress.spend_micros).toBeGreaterThan(0);
+      expect(view.progress.spend_micros).toBeLessThanOrEqual(20_000);
+    } finally {
+      apiKey = richKey;
+    }
+  });
+
   it('keeps datasets and replays within their team', async () => {
     const other = await adminCall<{ key: string }>(stack.url, 'POST', '/admin/keys', { name: `outsider-${tag}` });
     const seen = await requestJson(`${stack.url}/v1/datasets/research`, other.json.key);
