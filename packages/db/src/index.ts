@@ -96,6 +96,7 @@ export {
   insertDataset,
   insertReplay,
   insertReplayStep,
+  listDatasetItemOutlines,
   listDatasetItems,
   listDatasets,
   listReplayItems,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { endReplay, findDataset, getReplay, listDatasetItems, listReplayItems, listReplays, listReplaySteps, type ReplayRow } from '@gantry/db';
+import { endReplay, findDataset, getReplay, listDatasetItemOutlines, listDatasetItems, listReplayItems, listReplays, listReplaySteps, type ReplayRow } from '@gantry/db';
 import { createReplay, ownerOf, parseReplayMode, actionOf, type ItemSnapshot, type ItemSummary, type StepScore } from '@gantry/evals';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError, NotFoundError, type ChatResult } from '@gantry/spec';
@@ -73,10 +73,10 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
       findDataset(db(), { id: row.datasetId }),
       listReplayItems(db(), row.id),
       listReplaySteps(db(), row.id),
-      listDatasetItems(db(), row.datasetId, row.positions),
+      listDatasetItemOutlines(db(), row.datasetId, row.positions),
     ]);
     const sourceOf = new Map(sources.map((item) => [item.position, item.sourceRunId]));
-    const totalSteps = sources.reduce((sum, item) => sum + (item.snapshot as ItemSnapshot).steps.length, 0) * row.candidates.length;
+    const totalSteps = sources.reduce((sum, item) => sum + item.steps, 0) * row.candidates.length;
     const totals = row.candidates.map((candidate, index) => {
       const own = items.filter((item) => item.candidate === index);
       const summaries = own.map((item) => item.summary as unknown as ItemSummary);

@@ -107,6 +107,17 @@ export async function listDatasetItems(db: GantryDb, datasetId: string, position
   return fromStorable(rows);
 }
 
+/** A dataset's items without their snapshots: position, source run and how many steps each holds. */
+export async function listDatasetItemOutlines(db: GantryDb, datasetId: string, positions?: readonly number[]): Promise<{ position: number; sourceRunId: string; steps: number }[]> {
+  const where = positions === undefined ? eq(datasetItems.datasetId, datasetId) : and(eq(datasetItems.datasetId, datasetId), inArray(datasetItems.position, [...positions]));
+  const rows = await db
+    .select({ position: datasetItems.position, sourceRunId: datasetItems.sourceRunId, steps: sql<number>`json_array_length(${datasetItems.snapshot} -> 'steps')` })
+    .from(datasetItems)
+    .where(where)
+    .orderBy(asc(datasetItems.position));
+  return fromStorable(rows.map((row) => ({ ...row, steps: Number(row.steps) })));
+}
+
 export async function insertReplay(db: GantryDb, row: NewReplayRow): Promise<ReplayRow> {
   const [inserted] = await db.insert(replays).values(row).returning();
   return inserted!;

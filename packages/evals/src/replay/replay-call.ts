@@ -42,29 +42,42 @@ function fromRecorded(recorded: RecordedCall, result: ChatResult | null): Replay
  * entry are written, with the cost it was settled at.
  */
 export function pipelineCaller(services: CallServices): ReplayCaller {
-  return async (input, signal) => {
-    let recorded: ((value: RecordedCall) => void) | undefined;
-    const settled = new Promise<RecordedCall>((resolve) => (recorded = resolve));
-    let result: ChatResult | null = null;
+  return async (input, replaySignal) => {
+    // A signal of the call's own: the pipeline listens on its signal, and the replay's outlives thousands of calls.
+    const controller = new AbortController();
+    const abort = () => controller.abort(replaySignal.reason);
+    replaySignal.addEventListener('abort', abort, { once: true });
     try {
-      const outcome = await callChat(services, { ...input, onRecorded: (value) => recorded?.(value) }, signal);
-      if (outcome.type === 'result') {
-        result = outcome.result;
-      } else {
-        const builder = new ChatResultBuilder();
-        for await (const event of outcome.events) builder.push(event);
-        result = builder.result();
-      }
-    } catch (error) {
-      // Refused before the call began: nothing was recorded, nothing spent.
-      if (traceOf(error) === undefined) return { spanId: null, result: null, error: errorOf(error), costMicros: 0, latencyMs: 0, ttftMs: null };
+      return await callOnce(services, input, controller.signal);
+    } finally {
+      replaySignal.removeEventListener('abort', abort);
     }
-    const call = fromRecorded(await settled, result);
-    // The step is stored as scored only once its span and ledger entry are in the database: a
-    // resumed replay skips scored steps, so one whose recording died with its process would be
-    // missing from the run's totals and the ledger for good.
-    await services.recorder.flush();
-    await services.budgets.drain();
-    return call;
   };
+}
+
+/** One call through `callChat`, read to its end and settled. */
+async function callOnce(services: CallServices, input: ReplayCallInput, signal: AbortSignal): Promise<ReplayedCall> {
+  let recorded: ((value: RecordedCall) => void) | undefined;
+  const settled = new Promise<RecordedCall>((resolve) => (recorded = resolve));
+  let result: ChatResult | null = null;
+  try {
+    const outcome = await callChat(services, { ...input, onRecorded: (value) => recorded?.(value) }, signal);
+    if (outcome.type === 'result') {
+      result = outcome.result;
+    } else {
+      const builder = new ChatResultBuilder();
+      for await (const event of outcome.events) builder.push(event);
+      result = builder.result();
+    }
+  } catch (error) {
+    // Refused before the call began: nothing was recorded, nothing spent.
+    if (traceOf(error) === undefined) return { spanId: null, result: null, error: errorOf(error), costMicros: 0, latencyMs: 0, ttftMs: null };
+  }
+  const call = fromRecorded(await settled, result);
+  // The step is stored as scored only once its span and ledger entry are in the database: a
+  // resumed replay skips scored steps, so one whose recording died with its process would be
+  // missing from the run's totals and the ledger for good.
+  await services.recorder.flush();
+  await services.budgets.drain();
+  return call;
 }
