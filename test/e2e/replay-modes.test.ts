@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runResearchAgent, type ResearchAgentTruth } from '../agents/research-agent.ts';
-import { RESEARCH_PRICE, registerResearchScripts, researchReplica, researchScript } from '../agents/research-agent-script.ts';
+import type { ResearchAgentTruth } from '../agents/research-agent.ts';
+import { RESEARCH_PRICE } from '../agents/research-agent-script.ts';
 import { requestJson, type RunNode } from '../agents/run-tree.ts';
-import type { MockStep } from '../mock-provider/index.ts';
 import { adminCall } from '../support/budget-helpers.ts';
-import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
+import { startReplayFixture, type ReplayFixture } from '../support/replay-fixture.ts';
+import type { Stack } from '../support/start-stack.ts';
 
 /**
  * Record research-agent runs, snapshot them into a dataset, replay the dataset against candidates
@@ -24,26 +24,14 @@ interface ReplayView {
 }
 
 const tag = randomBytes(4).toString('hex');
-const candidates = { agree: `local/agree-${tag}`, otherTool: `local/other-tool-${tag}`, costly: `local/costly-${tag}` };
-const upstream = (model: string) => model.slice('local/'.length);
 const ITEMS = 3;
-
-/** The researcher's second turn (step 4 of the item, counting from 0) calls web_search instead of read_notes. */
-function otherTool(at: { agent: string; turn: number }, step: MockStep): MockStep {
-  if (at.agent !== 'researcher' || at.turn !== 1) return step;
-  return { ...step, toolCalls: [{ id: 'call_replica_other', name: 'web_search', arguments: JSON.stringify({ query: 'fsync benchmarks' }) }] };
-}
-
-/** Twice the tokens on every turn, so twice the cost at the same price. */
-function costly(_at: unknown, step: MockStep): MockStep {
-  return { ...step, usage: { input: step.usage!.input! * 2, output: step.usage!.output! * 2 } };
-}
 
 describe('replaying recorded agent runs', () => {
   let stack: Stack;
   let apiKey: string;
-  const truths: ResearchAgentTruth[] = [];
-  const scripts = Array.from({ length: ITEMS }, (_, index) => researchScript(`${tag}${index}`));
+  let teamId: string;
+  let truths: ResearchAgentTruth[];
+  let candidates: ReplayFixture['candidates'];
 
   async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await requestJson<T>(`${stack.url}${path}`, apiKey, { method, ...(body === undefined ? {} : { body }) });
@@ -62,22 +50,7 @@ describe('replaying recorded agent runs', () => {
   }
 
   beforeAll(async () => {
-    const pricing: Record<string, typeof RESEARCH_PRICE> = {};
-    for (const script of scripts) Object.assign(pricing, script.pricing);
-    for (const model of Object.values(candidates)) pricing[model] = RESEARCH_PRICE;
-    stack = await startStack({ config: { pricing } });
-    stack.mock.respond(upstream(candidates.agree), researchReplica());
-    stack.mock.respond(upstream(candidates.otherTool), researchReplica(otherTool));
-    stack.mock.respond(upstream(candidates.costly), researchReplica(costly));
-    // A team of its own: on a shared Postgres, its datasets see only these runs.
-    const team = await adminCall<{ id: string }>(stack.url, 'POST', '/admin/teams', { name: `replay-${tag}` });
-    const key = await adminCall<{ key: string }>(stack.url, 'POST', '/admin/keys', { name: `replay-${tag}`, team_id: team.json.id });
-    apiKey = key.json.key;
-    for (const [index, script] of scripts.entries()) {
-      registerResearchScripts(stack.mock, script.tag);
-      truths.push(await runResearchAgent({ baseURL: `${stack.url}/v1`, apiKey, runId: `research-${randomUUID()}`, stream: index % 2 === 0, model: script.model }));
-    }
-    await stack.flush();
+    ({ stack, apiKey, teamId, truths, candidates } = await startReplayFixture(tag, ITEMS));
     const created = await api('POST', '/v1/datasets', { name: 'research', runs: { name: 'researcher' } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
   });
@@ -189,8 +162,6 @@ describe('replaying recorded agent runs', () => {
   });
 
   it('budgets replayed calls against the replaying key: past its budget, items are incomplete, not free', async () => {
-    const me = await adminCall<{ data: { id: string; team_id: string | null; name: string }[] }>(stack.url, 'GET', '/admin/keys');
-    const teamId = me.json.data.find((key) => key.name === `replay-${tag}`)!.team_id;
     const poor = await adminCall<{ id: string; key: string }>(stack.url, 'POST', '/admin/keys', { name: `poor-${tag}`, team_id: teamId });
     // The nine items cost about 25,000 micro-dollars; each call reserves its worst case (4,096 output tokens) first.
     const budget = await adminCall(stack.url, 'POST', '/admin/budgets', { scope: 'key', scope_id: poor.json.id, period: 'day', limit_usd: 0.02 });

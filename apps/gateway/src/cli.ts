@@ -1,9 +1,12 @@
 import { Command } from 'commander';
-import { CliError, createAdminClient } from './cli/admin-client.ts';
+import { CliError, createAdminClient, createGatewayClient } from './cli/admin-client.ts';
 import { addBudgetsCommands } from './cli/budgets-commands.ts';
 import { addCustomersCommands } from './cli/customers-commands.ts';
+import { addDatasetCommands } from './cli/dataset-commands.ts';
+import { addEvalCommands } from './cli/eval-gate-command.ts';
 import { formatTable } from './cli/format-table.ts';
 import { addLimitOptions, limitsFromOptions, type LimitOptions } from './cli/limit-options.ts';
+import { addReplayCommands } from './cli/replay-commands.ts';
 import { addRunsCommands } from './cli/runs-commands.ts';
 import { addSpendCommand } from './cli/spend-command.ts';
 import { addTeamsCommands } from './cli/teams-commands.ts';
@@ -37,7 +40,7 @@ function keyBody(options: KeyOptions): Record<string, unknown> {
 
 const table = formatTable;
 
-const program = new Command('gantry').description('Administer a running Gantry gateway (uses its admin API with the master key)');
+const program = new Command('gantry').description('Administer a running Gantry gateway through its HTTP API: with the master key, or with a virtual key (--api-key / GANTRY_API_KEY) for datasets, replays and evals');
 program.option('--url <url>', 'gateway URL (default: GANTRY_URL or http://127.0.0.1:4000)');
 
 const client = () => createAdminClient({ url: program.opts<{ url?: string }>().url });
@@ -94,6 +97,9 @@ addCustomersCommands(program, client);
 addBudgetsCommands(program, client);
 addSpendCommand(program, client);
 addRunsCommands(program, client);
+addDatasetCommands(program, createGatewayClient);
+addReplayCommands(program, createGatewayClient);
+addEvalCommands(program, createGatewayClient);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CallMiddleware } from '@gantry/spec';
 import { createDatabase, getRun, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
-import { pipelineCaller, ReplayRunner } from '@gantry/evals';
+import { pipelineCaller, pipelineEmbedder, ReplayRunner } from '@gantry/evals';
 import { BudgetGuard, KeyAuthenticator, PolicyStore, ReservationSweeper } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver, Router } from '@gantry/router';
@@ -98,6 +98,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     replays: new ReplayRunner(database.db, (input, signal) => replayCall(input, signal), {
       heartbeatMs: config.replays.heartbeatMs,
       staleAfterMs: config.replays.staleAfterMs,
+      embed: (input, signal) => replayEmbed(input, signal),
       endRun: async (id, status) => void (await endRunNow(services, id, status)),
       onError: (error, replayId) => reportReplayError(error, replayId),
     }),
@@ -105,6 +106,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   };
   // Replayed calls take the same pipeline as live ones: budgeted, routed, recorded.
   const replayCall = pipelineCaller(services);
+  const replayEmbed = pipelineEmbedder(services);
   const app = await buildApp(services, options);
   const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');

@@ -109,6 +109,15 @@ export interface ScoreOptions {
   numericTolerance?: number;
   /** The score at or above which an answer counts as equivalent (default 1). */
   answerThreshold?: number;
+  /**
+   * An embeddings model or alias (called through Gantry, as the replaying key): answers the
+   * deterministic ladder finds different count as equivalent at cosine similarity ≥
+   * `similarityThreshold` (default 0.9).
+   */
+  embeddingModel?: string;
+  similarityThreshold?: number;
+  /** A chat model or alias (through Gantry) that judges, last, whether two answers are equivalent. */
+  judgeModel?: string;
 }
 
 /** Which rung of the answer ladder decided. */

@@ -26,6 +26,11 @@ const createBody = z.strictObject({
       tool_arguments: z.record(z.string(), toolRules).optional(),
       numeric_tolerance: z.number().min(0).max(1).optional(),
       answer_threshold: z.number().min(0).max(1).optional(),
+      /** Embeddings model or alias: answers the ladder finds different are equivalent at cosine ≥ similarity_threshold. */
+      embedding_model: text(300).optional(),
+      similarity_threshold: z.number().min(0).max(1).optional(),
+      /** Chat model or alias that judges, last, whether two answers are equivalent. */
+      judge_model: text(300).optional(),
     })
     .default({}),
 });
@@ -131,15 +136,20 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
     if (dataset === undefined || (!caller.master && dataset.owner !== owner)) {
       throw new InvalidRequestError(`invalid replay: dataset: no dataset '${body.dataset}' visible to this key; list them with GET /v1/datasets`, { param: 'dataset', status: 404 });
     }
-    body.candidates.forEach((candidate, index) => {
+    const models = [
+      ...body.candidates.map((model, index) => ({ model, param: `candidates[${index}]` })),
+      ...(body.score.embedding_model === undefined ? [] : [{ model: body.score.embedding_model, param: 'score.embedding_model' }]),
+      ...(body.score.judge_model === undefined ? [] : [{ model: body.score.judge_model, param: 'score.judge_model' }]),
+    ];
+    for (const { model, param } of models) {
       // An unknown model is refused now, not as N failed calls later.
       try {
-        app.gantry.router.route(candidate);
+        app.gantry.router.route(model);
       } catch (error) {
-        throw new InvalidRequestError(`invalid replay: candidates[${index}]: ${(error as Error).message}`, { param: `candidates[${index}]` });
+        throw new InvalidRequestError(`invalid replay: ${param}: ${(error as Error).message}`, { param });
       }
-      app.gantry.budgets.checkModel(caller.apiKeyId, candidate);
-    });
+      app.gantry.budgets.checkModel(caller.apiKeyId, model);
+    }
     const mode = parseReplayMode(body.mode)!;
     const row = await createReplay(db(), caller, {
       dataset,
@@ -152,6 +162,9 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
         ...(body.score.tool_arguments === undefined ? {} : { toolArguments: body.score.tool_arguments }),
         ...(body.score.numeric_tolerance === undefined ? {} : { numericTolerance: body.score.numeric_tolerance }),
         ...(body.score.answer_threshold === undefined ? {} : { answerThreshold: body.score.answer_threshold }),
+        ...(body.score.embedding_model === undefined ? {} : { embeddingModel: body.score.embedding_model }),
+        ...(body.score.similarity_threshold === undefined ? {} : { similarityThreshold: body.score.similarity_threshold }),
+        ...(body.score.judge_model === undefined ? {} : { judgeModel: body.score.judge_model }),
       },
     });
     app.gantry.replays.start(row);

@@ -23,13 +23,21 @@ export const JUNIT_SUITE_NAME = 'gantry eval gate';
 export function renderJunit(report: GateReport): string {
   const failures = report.rows.filter((row) => row.verdict === 'regression').length;
   const skipped = report.rows.filter((row) => row.verdict === 'inconclusive').length;
-  const counts = { tests: String(report.rows.length), failures: String(failures), errors: '0', skipped: String(skipped) };
+  const incomplete = report.incomplete.length > 0;
+  const counts = { tests: String(report.rows.length + (incomplete ? 1 : 0)), failures: String(failures), errors: incomplete ? '1' : '0', skipped: String(skipped) };
   const document = create({ version: '1.0', encoding: 'UTF-8' });
   const suite = document
     .ele('testsuites', { name: JUNIT_SUITE_NAME, ...counts })
     .ele('testsuite', { name: JUNIT_SUITE_NAME, ...counts, timestamp: report.generatedAt });
   addProperties(suite, report);
   for (const row of report.rows) addTestCase(suite, row);
+  // An incomplete replay is an error of the gate, not a pass: dashboards show it broken.
+  if (incomplete) {
+    suite
+      .ele('testcase', { classname: 'gantry.eval.gate', name: 'complete' })
+      .ele('error', { type: 'incomplete', message: `incomplete: ${report.incomplete.join('; ')}` })
+      .txt(report.incomplete.join('\n'));
+  }
   suite.ele('system-out').txt(systemOut(report));
   return document.end({ prettyPrint: true });
 }

@@ -29,6 +29,10 @@ export interface GateReport {
   failures: GateFailure[];
   /** How many steps did not pass in all, `failures` being capped. */
   failureCount: number;
+  /** Why the replay is incomplete (failed calls, budget, cancelled); [] when it is not. The verdicts then cover only what was scored. */
+  incomplete: string[];
+  /** `pass`, `regression` or `incomplete`: what the exit code (0, 1, 3) says. */
+  result: 'pass' | 'regression' | 'incomplete';
   /** ISO 8601. */
   generatedAt: string;
 }
@@ -44,6 +48,8 @@ export interface GateReportInput {
   verdicts: GateVerdicts;
   /** Every step that did not pass; the report keeps the first {@link MAX_REPORTED_FAILURES}. */
   failures: GateFailure[];
+  /** Why the replay is incomplete; absent or [] when it is complete. */
+  incomplete?: string[];
   generatedAt?: Date;
 }
 
@@ -52,9 +58,11 @@ export const MAX_REPORTED_FAILURES = 50;
 
 /** Assembles a report: the verdicts' rows and exit code, failures capped, the time stamped. */
 export function createGateReport(input: GateReportInput): GateReport {
-  const { verdicts, failures, generatedAt = new Date(), ...identity } = input;
+  const { verdicts, failures, incomplete = [], generatedAt = new Date(), ...identity } = input;
   return {
     ...identity,
+    incomplete,
+    result: incomplete.length > 0 ? 'incomplete' : verdicts.exitCode === 1 ? 'regression' : 'pass',
     rows: verdicts.rows,
     exitCode: verdicts.exitCode,
     failures: failures.slice(0, MAX_REPORTED_FAILURES),
@@ -84,6 +92,7 @@ export function renderText(report: GateReport): string {
   if (flagged.length > 0) lines.push('', ...flagged.map((row) => `${row.metric} (${row.verdict}): ${row.note}`));
   if (report.failureCount > 0) lines.push('', `${failingStepsHeading(report)}:`, ...report.failures.map(describeFailure));
   lines.push('', verdictLine(report.rows));
+  if (report.incomplete.length > 0) lines.push(`INCOMPLETE (exit 3): the verdict above covers only what was scored`, ...report.incomplete.map((reason) => `  - ${reason}`));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,7 @@
-import { callChat, traceOf, type CallServices, type ChatCallInput, type RecordedCall } from '@gantry/calls';
+import { callChat, callEmbeddings, traceOf, type CallServices, type ChatCallInput, type RecordedCall } from '@gantry/calls';
 import { ChatResultBuilder } from '@gantry/formats';
 import { toGatewayError, type ChatResult } from '@gantry/spec';
+import type { ReplayEmbedder } from './answer-judges.ts';
 
 /** One replayed call as the replay sees it: the candidate's answer, or why there is none. */
 export interface ReplayedCall {
@@ -52,6 +53,14 @@ export function pipelineCaller(services: CallServices): ReplayCaller {
     } finally {
       replaySignal.removeEventListener('abort', abort);
     }
+  };
+}
+
+/** Embeddings through the same pipeline (for the similarity rung): one float vector per text. */
+export function pipelineEmbedder(services: CallServices): ReplayEmbedder {
+  return async (input, signal) => {
+    const { result } = await callEmbeddings(services, { request: { model: input.model, input: input.texts }, caller: input.caller, headers: input.headers }, signal);
+    return result.embeddings.map((vector) => (typeof vector === 'string' ? [] : vector));
   };
 }
 

@@ -3,7 +3,8 @@ import type { AssistantPart, ChatRequest, ChatResult, Message } from '@gantry/sp
 import type { ItemSnapshot, ReplayMode, ScoreOptions, SnapshotRun, SnapshotStep, SnapshotTool, StepScore } from '../eval-types.ts';
 import { compareToolArguments } from '../scores/compare-tool-arguments.ts';
 import { actionOf } from '../scores/step-action.ts';
-import { scoreStep } from '../scores/score-step.ts';
+import { scoreStepWith } from '../scores/score-step.ts';
+import { judgingRung, type ReplayEmbedder } from './answer-judges.ts';
 import type { ReplayCaller, ReplayedCall } from './replay-call.ts';
 import { summarizeItem, type ItemOutcome, type ReplayedStep } from './item-summary.ts';
 
@@ -23,6 +24,8 @@ export interface ReplayItemTask {
 
 export interface ReplayItemDeps {
   call: ReplayCaller;
+  /** For the similarity rung of the answer ladder (`ScoreOptions.embeddingModel`). */
+  embed?: ReplayEmbedder;
   /** The replaying key: its budgets and rate limits apply, its team owns the runs. */
   caller: RunCaller;
   /** Stores a replayed step before the next is sent, so a crash loses at most the step in flight. */
@@ -42,10 +45,14 @@ interface RunPlan {
   run: SnapshotRun;
   runId: string;
   headers: Record<string, string>;
+  /** The item's `judge` run (a child of its root), where the judging rungs' calls are recorded. */
+  judgeHeaders: Record<string, string>;
 }
 
 function runPlans(task: ReplayItemTask): Map<string, RunPlan> {
   const plans = new Map<string, RunPlan>();
+  const rootRunId = replayRunId(task.replayId, task.position, task.candidateIndex, 0);
+  const judgeHeaders = { 'x-gantry-run-id': `${rootRunId}.judge`, 'x-gantry-parent-run-id': rootRunId, 'x-gantry-run-name': 'judge' };
   task.snapshot.runs.forEach((run, index) => {
     const runId = replayRunId(task.replayId, task.position, task.candidateIndex, index);
     const headers: Record<string, string> = {
@@ -55,7 +62,7 @@ function runPlans(task: ReplayItemTask): Map<string, RunPlan> {
     if (run.name !== null) headers['x-gantry-run-name'] = run.name;
     const parent = run.parentRunId === null ? undefined : plans.get(run.parentRunId);
     if (parent !== undefined) headers['x-gantry-parent-run-id'] = parent.runId;
-    plans.set(run.id, { run, runId, headers });
+    plans.set(run.id, { run, runId, headers, judgeHeaders });
   });
   return plans;
 }
@@ -72,10 +79,17 @@ async function replayStep(task: ReplayItemTask, deps: ReplayItemDeps, plan: RunP
     { request, caller: deps.caller, headers: plan.headers, attributes: { replay_id: task.replayId, replay_of_span: recorded.spanId } },
     deps.signal,
   );
-  const score: StepScore | null = called.result === null ? null : scoreStep(recorded.result, called.result, task.scoreOptions);
+  const more = judgingRung(task.scoreOptions, { call: deps.call, embed: deps.embed, caller: deps.caller, headers: plan.judgeHeaders, question: lastUserText(request), signal: deps.signal });
+  const score: StepScore | null = called.result === null ? null : await scoreStepWith(recorded.result, called.result, task.scoreOptions, more);
   const step: ReplayedStep = { step: recorded.index, sourceSpanId: recorded.spanId, runId: plan.runId, ...called, score, recordedCostMicros: recorded.costMicros, recordedLatencyMs: recorded.latencyMs };
   await deps.saveStep(step);
   return step;
+}
+
+/** The text of a request's last user message: what the judge is told was asked. */
+function lastUserText(request: ChatRequest): string {
+  const last = [...request.messages].reverse().find((message) => message.role === 'user');
+  return (last?.content ?? []).map((part) => (part.type === 'text' ? part.text : '')).join('');
 }
 
 /** Step mode: every recorded call's exact context, recorded tool results included, sent as it was. */
@@ -162,6 +176,8 @@ async function replayTrajectory(task: ReplayItemTask, deps: ReplayItemDeps, plan
 export async function replayItem(task: ReplayItemTask, deps: ReplayItemDeps): Promise<ItemOutcome & { runIds: string[] }> {
   const plans = runPlans(task);
   const runIds = [...plans.values()].map((plan) => plan.runId);
+  const judged = task.scoreOptions.embeddingModel !== undefined || task.scoreOptions.judgeModel !== undefined;
+  if (judged) runIds.push(plans.values().next().value!.judgeHeaders['x-gantry-run-id']!);
   const outcome = task.mode.kind === 'step' ? await replaySteps(task, deps, plans) : await replayTrajectory(task, deps, plans, task.mode.kind === 'fork' ? task.mode.at : 0);
   return { ...outcome, runIds };
 }

@@ -3,6 +3,7 @@ import { claimStaleReplays, endReplay, heartbeatReplays, listDatasetItems, listR
 import type { RunCaller } from '@gantry/runs';
 import type { ChatResult } from '@gantry/spec';
 import type { ItemSnapshot, ScoreOptions, StepScore } from '../eval-types.ts';
+import type { ReplayEmbedder } from './answer-judges.ts';
 import type { ReplayedStep } from './item-summary.ts';
 import type { ReplayCaller } from './replay-call.ts';
 import { replayItem } from './replay-item.ts';
@@ -19,6 +20,8 @@ export interface ReplayRunnerOptions {
   heartbeatMs?: number;
   /** A replay whose heartbeat is older than this is taken over by another instance. Default 60 s. */
   staleAfterMs?: number;
+  /** Embeds texts for the similarity rung (when a replay sets `score.embeddingModel`). */
+  embed?: ReplayEmbedder;
   /** Ends a replay run once its item is done (flushing its spans first, as `POST /v1/runs/:id/end` does). */
   endRun: (runId: string, status: 'succeeded' | 'failed') => Promise<void>;
   onError: (error: unknown, replayId: string) => void;
@@ -145,7 +148,7 @@ export class ReplayRunner {
             if (signal.aborted) return;
             const task = { replayId: row.id, position: item.position, candidateIndex, candidate, snapshot, mode, scoreOptions: options.score, done };
             const saveStep = (step: ReplayedStep) => insertReplayStep(this.db, stepRow(row, item.position, candidateIndex, step));
-            const outcome = await replayItem(task, { call: this.call, caller, saveStep, signal });
+            const outcome = await replayItem(task, { call: this.call, ...(this.options.embed === undefined ? {} : { embed: this.options.embed }), caller, saveStep, signal });
             if (signal.aborted) return;
             await upsertReplayItem(this.db, { replayId: row.id, position: item.position, candidate: candidateIndex, status: outcome.status, runId: outcome.runIds[0]!, summary: outcome.summary as unknown as Record<string, unknown> });
             const status = outcome.status === 'incomplete' ? 'failed' : 'succeeded';

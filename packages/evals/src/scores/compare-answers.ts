@@ -6,6 +6,8 @@ export interface AnswerComparison {
   /** 0..1. */
   score: number;
   method: AnswerMethod;
+  /** Why, when a judge said so (an LLM judge's reason, the similarity found). */
+  reason?: string;
 }
 
 /** Options of the answer ladder. */

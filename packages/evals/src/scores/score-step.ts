@@ -1,6 +1,6 @@
 import type { ChatResult } from '@gantry/spec';
 import type { ScoreOptions, StepAction, StepScore, ToolArgumentRules } from '../eval-types.ts';
-import { compareAnswers } from './compare-answers.ts';
+import { compareAnswers, compareAnswersWith, type AnswerComparison, type AnswerRung } from './compare-answers.ts';
 import { compareToolArguments, type ArgumentComparison, type JsonLeafDifference } from './compare-tool-arguments.ts';
 import { actionOf } from './step-action.ts';
 
@@ -25,15 +25,28 @@ const ARGUMENT_VALUE_LIMIT = 60;
 export function scoreStep(recorded: ChatResult, candidate: ChatResult, options: ScoreOptions = {}): StepScore {
   const want = actionOf(recorded);
   const got = actionOf(candidate);
+  return assemble(want, got, answered(want, got) ? compareAnswers(want.text, got.text, options) : null, options);
+}
+
+/**
+ * `scoreStep` with rungs past the deterministic ladder (embedding similarity, an LLM judge):
+ * `more` is asked only when an answer was compared and no deterministic rung found it equal.
+ */
+export async function scoreStepWith(recorded: ChatResult, candidate: ChatResult, options: ScoreOptions, more: AnswerRung | undefined): Promise<StepScore> {
+  const want = actionOf(recorded);
+  const got = actionOf(candidate);
+  return assemble(want, got, answered(want, got) ? await compareAnswersWith(want.text, got.text, options, more) : null, options);
+}
+
+function assemble(want: StepAction, got: StepAction, answer: AnswerComparison | null, options: ScoreOptions): StepScore {
   const toolChoice = scoreToolChoice(want, got);
   const toolArguments = scoreToolArguments(want.toolCalls, got.toolCalls, options.toolArguments ?? {});
-  const answer = answered(want, got) ? compareAnswers(want.text, got.text, options) : null;
   const threshold = options.answerThreshold ?? 1;
   const answerPasses = answer === null || answer.score >= threshold;
   const differences = [...toolChoice.differences, ...toolArguments.differences];
   if (answer !== null && !answerPasses) {
     const texts = `recorded ${quote(want.text)} vs candidate ${quote(got.text)}`;
-    differences.push(`answer (${answer.method}, score ${answer.score.toFixed(2)}): ${texts}`);
+    differences.push(`answer (${answer.method}, score ${answer.score.toFixed(2)}${answer.reason === undefined ? '' : `; ${answer.reason}`}): ${texts}`);
   }
   return {
     toolChoice: toolChoice.score,
