@@ -156,6 +156,9 @@ describe('replaying recorded agent runs', () => {
     const badMode = await api<{ error: { message: string } }>('POST', '/v1/replays', { dataset: 'research', candidates: [candidates.agree], mode: 'fork' });
     expect(badMode.status).toBe(400);
     expect(badMode.body.error.message).toMatch(/fork:K/);
+    const pastTheEnd = await api<{ error: { message: string; param: string } }>('POST', '/v1/replays', { dataset: 'research', candidates: [candidates.agree], mode: 'fork:6' });
+    expect(pastTheEnd.status).toBe(400);
+    expect(pastTheEnd.body.error.message).toMatch(/fork:6 is past the last step of item 0 \(6 steps/);
     const badModel = await api<{ error: { param: string } }>('POST', '/v1/replays', { dataset: 'research', candidates: ['nowhere/model'] });
     expect(badModel.status).toBe(400);
     expect(badModel.body.error.param).toBe('candidates[0]');

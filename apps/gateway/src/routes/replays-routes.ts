@@ -151,6 +151,13 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
       app.gantry.budgets.checkModel(caller.apiKeyId, model);
     }
     const mode = parseReplayMode(body.mode)!;
+    if (mode.kind === 'fork') {
+      // Past an item's last step there is nothing to replay: the item would pass on no evidence.
+      const short = (await listDatasetItemOutlines(db(), dataset.id)).find((item) => item.steps <= mode.at);
+      if (short !== undefined) {
+        throw new InvalidRequestError(`invalid replay: mode: fork:${mode.at} is past the last step of item ${short.position} (${short.steps} steps, numbered from 0); fork at a step every item has`, { param: 'mode' });
+      }
+    }
     const row = await createReplay(db(), caller, {
       dataset,
       candidates: body.candidates,

@@ -73,6 +73,14 @@ const itemSnapshot = z
   })
   .superRefine((item, context) => {
     const runIds = new Set(item.runs.map((run) => run.id));
+    // Root first, every run after its parent: replay creates a run's parent before the run.
+    const seen = new Set<string>();
+    item.runs.forEach((run, index) => {
+      if (run.parentRunId !== null && !seen.has(run.parentRunId)) context.addIssue({ code: 'custom', path: ['runs', index, 'parentRunId'], message: `names run '${run.parentRunId}', which is not listed before it (runs are listed parents first)` });
+      seen.add(run.id);
+    });
+    if (item.runs[0]?.id !== item.source.runId) context.addIssue({ code: 'custom', path: ['runs', 0, 'id'], message: `must be the source run '${item.source.runId}' (runs are listed root first)` });
+
     item.steps.forEach((step, index) => {
       if (step.index !== index) context.addIssue({ code: 'custom', path: ['steps', index, 'index'], message: `must be ${index} (steps are numbered in order from 0)` });
       if (!runIds.has(step.runId)) context.addIssue({ code: 'custom', path: ['steps', index, 'runId'], message: `names run '${step.runId}', which is not in runs` });

@@ -130,8 +130,9 @@ async function replayRunTrajectory(task: ReplayItemTask, deps: ReplayItemDeps, p
   const recordedSteps = task.snapshot.steps.filter((step) => step.runId === plan.run.id);
   const start = recordedSteps.findIndex((step) => step.index >= from);
   if (start === -1) return undefined;
-  const pool = task.snapshot.tools.filter((tool) => tool.runId === plan.run.id);
   const first = recordedSteps[start]!;
+  // Calls made before the fork point are answered in the recorded context already.
+  const pool = task.snapshot.tools.filter((tool) => tool.runId === plan.run.id && tool.calledIn >= first.index);
   const messages: Message[] = [...first.request.messages];
   for (let at = start; at < recordedSteps.length; at++) {
     deps.signal.throwIfAborted();
