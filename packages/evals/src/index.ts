@@ -9,7 +9,8 @@ export { cosineSimilarity, DEFAULT_SIMILARITY_THRESHOLD, judgingRung, readVerdic
 export { pipelineCaller, pipelineEmbedder, type ReplayCaller, type ReplayCallInput, type ReplayedCall } from './replay/replay-call.ts';
 export { replayItem, replayRunId, type ReplayItemDeps, type ReplayItemTask } from './replay/replay-item.ts';
 export { formatReplayMode, parseReplayMode } from './replay/replay-mode.ts';
-export { ReplayRunner, type ReplayOptions, type ReplayRunnerOptions } from './replay/replay-runner.ts';
+export { ReplayRunner, type ReplayRunnerOptions } from './replay/replay-runner.ts';
+export { pendingPairs, replayCaller, replayPair, type ReplayOptions, type ReplayPair, type ReplayWorkDeps } from './replay/replay-work.ts';
 export { actionOf } from './scores/step-action.ts';
 export { scoreStep, scoreStepWith } from './scores/score-step.ts';
 export { compareAnswers, compareAnswersWith } from './scores/compare-answers.ts';

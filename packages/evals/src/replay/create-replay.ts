@@ -3,7 +3,7 @@ import type { ReplayMode, ScoreOptions } from '../eval-types.ts';
 import { ownerOf, type DatasetOwner } from '../datasets/create-dataset.ts';
 import { seededSample } from '../datasets/seeded-sample.ts';
 import { formatReplayMode } from './replay-mode.ts';
-import type { ReplayOptions } from './replay-runner.ts';
+import type { ReplayOptions } from './replay-work.ts';
 
 export interface NewReplay {
   dataset: DatasetRow;

@@ -1,19 +1,9 @@
 import pLimit from 'p-limit';
-import { claimStaleReplays, endReplay, heartbeatReplays, listDatasetItems, listReplayItems, listReplaySteps, upsertReplayItem, insertReplayStep, type GantryDb, type ReplayRow, type ReplayStepRow } from '@gantry/db';
-import type { RunCaller } from '@gantry/runs';
-import type { ChatResult } from '@gantry/spec';
-import type { ItemSnapshot, ScoreOptions, StepScore } from '../eval-types.ts';
+import { claimStaleReplays, endReplay, heartbeatReplays, type GantryDb, type ReplayRow } from '@gantry/db';
 import type { ReplayEmbedder } from './answer-judges.ts';
-import type { ReplayedStep } from './item-summary.ts';
 import type { ReplayCaller } from './replay-call.ts';
-import { replayItem } from './replay-item.ts';
 import { parseReplayMode } from './replay-mode.ts';
-
-/** What a replay row's `options` hold. */
-export interface ReplayOptions {
-  workers: number;
-  score: ScoreOptions;
-}
+import { pendingPairs, replayPair, type ReplayOptions, type ReplayWorkDeps } from './replay-work.ts';
 
 export interface ReplayRunnerOptions {
   /** How often running replays' heartbeats are renewed, and stale ones looked for. Default 10 s. */
@@ -26,47 +16,6 @@ export interface ReplayRunnerOptions {
   endRun: (runId: string, status: 'succeeded' | 'failed') => Promise<void>;
   onError: (error: unknown, replayId: string) => void;
   now?: () => Date;
-}
-
-function replayCaller(row: ReplayRow): RunCaller {
-  return { apiKeyId: row.apiKeyId, teamId: row.teamId, master: row.apiKeyId === null };
-}
-
-function stepRow(row: ReplayRow, position: number, candidate: number, step: ReplayedStep) {
-  return {
-    replayId: row.id,
-    position,
-    candidate,
-    step: step.step,
-    sourceSpanId: step.sourceSpanId,
-    spanId: step.spanId,
-    runId: step.runId,
-    score: step.score as unknown as Record<string, unknown> | null,
-    result: step.result,
-    error: step.error,
-    costMicros: step.costMicros,
-    latencyMs: Math.round(step.latencyMs),
-    ttftMs: step.ttftMs === null ? null : Math.round(step.ttftMs),
-  };
-}
-
-/** A stored step as the replay reuses it on resume. */
-function storedStep(row: ReplayStepRow, snapshot: ItemSnapshot): ReplayedStep {
-  const recorded = snapshot.steps[row.step];
-  return {
-    step: row.step,
-    sourceSpanId: row.sourceSpanId,
-    runId: row.runId,
-    spanId: row.spanId,
-    result: (row.result as ChatResult | null) ?? null,
-    error: row.error,
-    costMicros: row.costMicros,
-    latencyMs: row.latencyMs,
-    ttftMs: row.ttftMs,
-    score: (row.score as unknown as StepScore | null) ?? null,
-    recordedCostMicros: recorded?.costMicros ?? 0,
-    recordedLatencyMs: recorded?.latencyMs ?? 0,
-  };
 }
 
 /**
@@ -133,30 +82,9 @@ export class ReplayRunner {
       return;
     }
     const options = row.options as unknown as ReplayOptions;
-    const [items, ended, stored] = await Promise.all([listDatasetItems(this.db, row.datasetId, row.positions), listReplayItems(this.db, row.id), listReplaySteps(this.db, row.id)]);
-    const finished = new Set(ended.filter((item) => item.status !== 'incomplete').map((item) => `${item.position}:${item.candidate}`));
     const limit = pLimit(Math.max(1, options.workers));
-    const caller = replayCaller(row);
-    const tasks: Promise<void>[] = [];
-    for (const item of items) {
-      const snapshot = item.snapshot as ItemSnapshot;
-      row.candidates.forEach((candidate, candidateIndex) => {
-        if (finished.has(`${item.position}:${candidateIndex}`)) return;
-        const done = new Map(stored.filter((step) => step.position === item.position && step.candidate === candidateIndex).map((step) => [step.step, storedStep(step, snapshot)]));
-        tasks.push(
-          limit(async () => {
-            if (signal.aborted) return;
-            const task = { replayId: row.id, position: item.position, candidateIndex, candidate, snapshot, mode, scoreOptions: options.score, done };
-            const saveStep = (step: ReplayedStep) => insertReplayStep(this.db, stepRow(row, item.position, candidateIndex, step));
-            const outcome = await replayItem(task, { call: this.call, ...(this.options.embed === undefined ? {} : { embed: this.options.embed }), caller, saveStep, signal });
-            if (signal.aborted) return;
-            await upsertReplayItem(this.db, { replayId: row.id, position: item.position, candidate: candidateIndex, status: outcome.status, runId: outcome.runIds[0]!, summary: outcome.summary as unknown as Record<string, unknown> });
-            const status = outcome.status === 'incomplete' ? 'failed' : 'succeeded';
-            for (const runId of outcome.runIds.slice().reverse()) await this.options.endRun(runId, status);
-          }),
-        );
-      });
-    }
+    const deps: ReplayWorkDeps = { db: this.db, call: this.call, endRun: this.options.endRun, ...(this.options.embed === undefined ? {} : { embed: this.options.embed }) };
+    const tasks = (await pendingPairs(this.db, row)).map((pair) => limit(async () => (signal.aborted ? false : replayPair(deps, row, mode, pair, signal))));
     const results = await Promise.allSettled(tasks);
     if (signal.aborted || this.closed) return;
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
