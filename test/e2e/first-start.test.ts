@@ -77,4 +77,22 @@ describe('a first start with no provider configured', () => {
     const table = await cli('runs', 'list', '--since', '1h');
     expect(table.stdout).toContain(runId);
   });
+
+  it('gates two candidates on recorded weather runs, as the README shows', async () => {
+    const key = /Generated a master key[^\n]*\n\s*\n\s*(gk-master-\S+)/.exec(gantry.stdout())?.[1];
+    const env = { ...process.env, GANTRY_URL: address, GANTRY_KEY: key, GANTRY_MASTER_KEY: key };
+    for (let runs = 0; runs < 2; runs++) await run(process.execPath, [join(ROOT, 'examples/agent-loop.mjs')], { cwd: ROOT, env });
+    const cli = (...args: string[]) => run(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'apps/gateway/src/cli.ts'), ...args], { cwd: ROOT, env }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    const created = await cli('dataset', 'create', '--name', 'weather', '--run-name', 'weather agent');
+    expect(created.stdout).toMatch(/Created dataset weather \(ds_\S+\) with 3 items/);
+    const agrees = await cli('eval', 'gate', '--dataset', 'weather', '--candidate', 'mock/agent-mini');
+    expect(agrees.code, agrees.stdout).toBe(0);
+    expect(agrees.stdout).toMatch(/^PASS$/m);
+    const answersWithoutTheTool = await cli('eval', 'gate', '--dataset', 'weather', '--candidate', 'mock/gpt-4o-mini');
+    expect(answersWithoutTheTool.code).toBe(1);
+    expect(answersWithoutTheTool.stdout).toMatch(/step 0 \(run \S+\): tool choice: recorded \[get_weather\], candidate no tool \(text\)/);
+  });
 });

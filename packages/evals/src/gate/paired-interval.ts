@@ -94,7 +94,8 @@ export function ratioInterval(baseline: number[], candidate: number[], confidenc
     n: interval.n,
     skipped: baseline.length - ratios.length,
     meanRatio: interval.mean,
-    low: interval.low,
+    // A ratio of non-negative figures is never below 0, whatever the t interval's spread says.
+    low: Math.max(0, interval.low),
     high: interval.high,
   };
 }
