@@ -101,6 +101,7 @@ export {
   listDatasets,
   listReplayItems,
   listReplays,
+  listReplayStepOutcomes,
   listReplaySteps,
   loadRunTree,
   selectRootRuns,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { endReplay, findDataset, getReplay, listDatasetItemOutlines, listDatasetItems, listReplayItems, listReplays, listReplaySteps, type ReplayRow } from '@gantry/db';
+import { endReplay, findDataset, getReplay, listDatasetItemOutlines, listDatasetItems, listReplayItems, listReplays, listReplayStepOutcomes, listReplaySteps, type ReplayRow } from '@gantry/db';
 import { createReplay, ownerOf, parseReplayMode, actionOf, type ItemSnapshot, type ItemSummary, type StepScore } from '@gantry/evals';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError, NotFoundError, type ChatResult } from '@gantry/spec';
@@ -77,7 +77,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
     const [dataset, items, steps, sources] = await Promise.all([
       findDataset(db(), { id: row.datasetId }),
       listReplayItems(db(), row.id),
-      listReplaySteps(db(), row.id),
+      listReplayStepOutcomes(db(), row.id),
       listDatasetItemOutlines(db(), row.datasetId, row.positions),
     ]);
     const sourceOf = new Map(sources.map((item) => [item.position, item.sourceRunId]));

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { datasetItems, datasets, replayItems, replays, replaySteps, type DatasetRow, type NewDatasetRow, type NewReplayRow, type NewReplayStepRow, type ReplayItemRow, type ReplayRow, type ReplayStatus, type ReplayStepRow } from '../schema/evals.ts';
 import { runs, type Run, type RunStatus } from '../schema/runs.ts';
@@ -200,6 +200,13 @@ export async function upsertReplayItem(db: GantryDb, row: Omit<ReplayItemRow, 'e
 
 export async function listReplayItems(db: GantryDb, replayId: string): Promise<ReplayItemRow[]> {
   const rows = await db.select().from(replayItems).where(eq(replayItems.replayId, replayId)).orderBy(asc(replayItems.position), asc(replayItems.candidate));
+  return fromStorable(rows);
+}
+
+/** Steps of a replay without the candidates' answers (scores, errors, cost, latency): what its progress and failures are read from. */
+export async function listReplayStepOutcomes(db: GantryDb, replayId: string): Promise<Omit<ReplayStepRow, 'result'>[]> {
+  const { result: _result, ...columns } = getTableColumns(replaySteps);
+  const rows = await db.select(columns).from(replaySteps).where(eq(replaySteps.replayId, replayId)).orderBy(asc(replaySteps.position), asc(replaySteps.candidate), asc(replaySteps.step));
   return fromStorable(rows);
 }
 
