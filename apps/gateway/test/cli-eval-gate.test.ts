@@ -25,6 +25,8 @@ function summary(pass: boolean, overrides: Partial<ItemSummary> = {}): ItemSumma
     recordedCostMicros: 300,
     latenciesMs: [100, 120],
     recordedLatenciesMs: [150, 150],
+    ttftsMs: [],
+    recordedTtftsMs: [],
     divergence: null,
     ...overrides,
   };

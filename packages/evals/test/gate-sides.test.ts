@@ -16,6 +16,8 @@ function summary(overrides: Partial<ItemSummary> = {}): ItemSummary {
     recordedCostMicros: 80,
     latenciesMs: [10, 20],
     recordedLatenciesMs: [15, 25],
+    ttftsMs: [],
+    recordedTtftsMs: [],
     divergence: null,
     ...overrides,
   };
@@ -44,6 +46,7 @@ describe('gateSides against the recorded runs', () => {
       cost: [100, 50, 300],
       latencyMs: [30, 45, 30],
       p95LatencyMs: 40,
+      p95TtftMs: Number.NaN,
     });
     expect(sides).toMatchObject({ items: 3, steps: 2 + 2 + 1, incomplete: 0 });
   });
@@ -59,6 +62,7 @@ describe('gateSides against the recorded runs', () => {
       cost: [90, 60, 200],
       latencyMs: [30, 51, 35],
       p95LatencyMs: 45,
+      p95TtftMs: Number.NaN,
     });
   });
 
@@ -99,6 +103,7 @@ describe('gateSides against another candidate', () => {
       cost: [70, 40],
       latencyMs: [350, 300],
       p95LatencyMs: 300,
+      p95TtftMs: Number.NaN,
     });
     // Each side's p95 is over its own paired items: candidate 0's third item is not paired.
     expect(sides.candidate.p95LatencyMs).toBe(40);
@@ -141,5 +146,12 @@ describe('p95', () => {
     const values = [3, 1, 2];
     p95(values);
     expect(values).toEqual([3, 1, 2]);
+  });
+
+  it('rolls up the time to first token of streamed steps, the candidate's and the recorded', () => {
+    const items = [item(0, 0, 'scored', { ttftsMs: [5, 7], recordedTtftsMs: [10, 12] }), item(1, 0, 'scored', { ttftsMs: [9], recordedTtftsMs: [20] })];
+    const sides = gateSides(items, 0, { kind: 'recorded' });
+    expect(sides.candidate.p95TtftMs).toBe(9);
+    expect(sides.baseline.p95TtftMs).toBe(20);
   });
 });

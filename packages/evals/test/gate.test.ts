@@ -59,6 +59,7 @@ function side(quality: number[], overrides: Partial<GateSide> = {}): GateSide {
     toolChoice: quality,
     toolArguments: quality,
     answer: quality,
+    p95TtftMs: Number.NaN,
     cost: quality.map(() => 100),
     p95LatencyMs: 1000,
     latencyMs: quality.map(() => 500),
@@ -153,6 +154,14 @@ describe('gate verdicts', () => {
     expect([p95.low, p95.high]).toEqual([Number.NaN, Number.NaN]);
     expect(p95.note).toMatch(/single figure/);
     expect(verdicts.exitCode).toBe(1);
+  });
+
+  it('adds a time-to-first-token row only when steps streamed, and fails on its p95 ratio', () => {
+    expect(gateVerdicts(side(ones(5)), side(ones(5))).rows.map((each) => each.metric)).not.toContain('p95Ttft');
+    const verdicts = gateVerdicts(side(ones(5), { p95TtftMs: 100 }), side(ones(5), { p95TtftMs: 250 }), { maxP95TtftRatio: 2 });
+    expect(row(verdicts.rows, 'p95Ttft')).toMatchObject({ baseline: 100, candidate: 250, delta: 2.5, verdict: 'regression', threshold: 2 });
+    expect(verdicts.exitCode).toBe(1);
+    expect(row(gateVerdicts(side(ones(5), { p95TtftMs: 100 }), side(ones(5), { p95TtftMs: 250 })).rows, 'p95Ttft').note).toMatch(/maxP95TtftRatio unset/);
   });
 });
 

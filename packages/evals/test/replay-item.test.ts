@@ -101,7 +101,7 @@ describe('replayItem, step mode', () => {
   });
 
   it('resumed, reuses the steps already scored and sends again those whose call failed', async () => {
-    const scored: ReplayedStep = { step: 0, sourceSpanId: 'span_0', runId: ROOT_RUN, spanId: 'earlier_0', result: snapshot.steps[0]!.result, error: null, score: PASSING, costMicros: 99, latencyMs: 5, ttftMs: null, recordedCostMicros: 100, recordedLatencyMs: 1_000 };
+    const scored: ReplayedStep = { step: 0, sourceSpanId: 'span_0', runId: ROOT_RUN, spanId: 'earlier_0', result: snapshot.steps[0]!.result, error: null, score: PASSING, costMicros: 99, latencyMs: 5, ttftMs: null, recordedCostMicros: 100, recordedLatencyMs: 1_000, recordedTtftMs: null };
     const failed: ReplayedStep = { ...scored, step: 1, sourceSpanId: 'span_1', runId: CHILD_RUN, spanId: 'earlier_1', result: null, error: { code: 'rate_limited', message: 'slow down' }, score: null, costMicros: 0 };
     const caller = fakeCaller(agreeing(snapshot));
     const { outcome, saved } = await replay(task(snapshot, { kind: 'step' }, new Map([[0, scored], [1, failed]])), caller);

@@ -55,6 +55,7 @@ export interface GateOptions extends ReplayRunOptions {
   maxRegression?: number;
   maxCostRatio?: number;
   maxP95LatencyRatio?: number;
+  maxP95TtftRatio?: number;
   format: GateFormat;
   out?: string;
   /** In seconds. */
@@ -68,6 +69,7 @@ export function thresholdsOf(options: GateOptions): GateThresholds {
     ...(options.maxRegression === undefined ? {} : { maxRegression: options.maxRegression }),
     ...(options.maxCostRatio === undefined ? {} : { maxCostRatio: options.maxCostRatio }),
     ...(options.maxP95LatencyRatio === undefined ? {} : { maxP95LatencyRatio: options.maxP95LatencyRatio }),
+    ...(options.maxP95TtftRatio === undefined ? {} : { maxP95TtftRatio: options.maxP95TtftRatio }),
   };
 }
 
@@ -179,6 +181,7 @@ export function addEvalCommands(program: Command, connect: ConnectGateway, io: G
     .option('--max-regression <x>', 'largest drop in a quality metric tolerated (0-1; default 0.05)', numberArgument(0, 1))
     .option('--max-cost-ratio <x>', 'fail when candidate cost / baseline cost is surely above this', numberArgument(0, Number.POSITIVE_INFINITY, true))
     .option('--max-p95-latency-ratio <x>', 'fail when candidate p95 latency / baseline p95 latency is above this', numberArgument(0, Number.POSITIVE_INFINITY, true))
+    .option('--max-p95-ttft-ratio <x>', 'fail when candidate p95 time to first token / baseline p95 (streamed steps) is above this', numberArgument(0, Number.POSITIVE_INFINITY, true))
     .addOption(new Option('--format <format>', 'report format').choices(GATE_FORMATS).default('text'))
     .option('--out <file>', 'write the report in --format to this file (the text report still goes to stdout)')
     .option('--timeout <seconds>', 'stop waiting after this long, cancel the replay and exit 3 (default: wait until it ends)', numberArgument(0, Number.POSITIVE_INFINITY, true));

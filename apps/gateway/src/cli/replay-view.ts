@@ -20,6 +20,8 @@ const itemSummary = z.object({
   recordedCostMicros: z.number(),
   latenciesMs: z.array(z.number()),
   recordedLatenciesMs: z.array(z.number()),
+  ttftsMs: z.array(z.number()).default([]),
+  recordedTtftsMs: z.array(z.number()).default([]),
   divergence: z.object({ step: z.number(), runId: z.string(), differences: z.array(z.string()) }).nullable(),
 }) satisfies z.ZodType<ItemSummary>;
 

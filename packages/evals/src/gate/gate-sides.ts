@@ -21,7 +21,7 @@ export function p95(values: readonly number[]): number {
 
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
 
-function sideOf(summaries: readonly ItemSummary[], latencies: readonly number[]): GateSide {
+function sideOf(summaries: readonly ItemSummary[]): GateSide {
   return {
     passRate: summaries.map((summary) => (summary.pass ? 1 : 0)),
     toolChoice: summaries.map((summary) => summary.toolChoice),
@@ -29,7 +29,8 @@ function sideOf(summaries: readonly ItemSummary[], latencies: readonly number[])
     answer: summaries.map((summary) => summary.answer ?? Number.NaN),
     cost: summaries.map((summary) => summary.costMicros),
     latencyMs: summaries.map((summary) => sum(summary.latenciesMs)),
-    p95LatencyMs: p95(latencies),
+    p95LatencyMs: p95(summaries.flatMap((summary) => summary.latenciesMs)),
+    p95TtftMs: p95(summaries.flatMap((summary) => summary.ttftsMs)),
   };
 }
 
@@ -43,6 +44,7 @@ function recordedSide(summaries: readonly ItemSummary[]): GateSide {
     cost: summaries.map((summary) => summary.recordedCostMicros),
     latencyMs: summaries.map((summary) => sum(summary.recordedLatenciesMs)),
     p95LatencyMs: p95(summaries.flatMap((summary) => summary.recordedLatenciesMs)),
+    p95TtftMs: p95(summaries.flatMap((summary) => summary.recordedTtftsMs)),
   };
 }
 
@@ -60,8 +62,8 @@ export function gateSides(items: readonly GateItem[], candidate: number, baselin
   const mine = positions.map((position) => own.get(position)!);
   const theirs = other === undefined ? undefined : positions.map((position) => other.get(position)!);
   return {
-    candidate: sideOf(mine, mine.flatMap((summary) => summary.latenciesMs)),
-    baseline: theirs === undefined ? recordedSide(mine) : sideOf(theirs, theirs.flatMap((summary) => summary.latenciesMs)),
+    candidate: sideOf(mine),
+    baseline: theirs === undefined ? recordedSide(mine) : sideOf(theirs),
     items: positions.length,
     steps: sum(mine.map((summary) => summary.steps)),
     incomplete,

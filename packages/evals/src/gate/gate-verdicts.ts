@@ -12,6 +12,8 @@ export interface GateSide {
   cost: number[];
   /** The side's 95th percentile step latency, in milliseconds: one figure, no per-item values. */
   p95LatencyMs: number;
+  /** The side's 95th percentile time to first token of streamed steps, in milliseconds; NaN when none streamed. */
+  p95TtftMs: number;
   /** Per item, in milliseconds. */
   latencyMs: number[];
 }
@@ -24,6 +26,8 @@ export interface GateThresholds {
   maxRegression?: number;
   /** The largest candidate / baseline cost ratio tolerated. */
   maxCostRatio?: number;
+  /** The largest candidate / baseline p95 time-to-first-token ratio tolerated (streamed steps). */
+  maxP95TtftRatio?: number;
   /** The largest candidate / baseline p95 latency ratio tolerated. */
   maxP95LatencyRatio?: number;
 }
@@ -37,7 +41,8 @@ export type GateMetric =
   | 'answer'
   | 'cost'
   | 'latency'
-  | 'p95Latency';
+  | 'p95Latency'
+  | 'p95Ttft';
 
 /** `pass`, `regression` (fails the gate) or `inconclusive` (too little evidence either way; does not fail). */
 export type GateVerdict = 'pass' | 'regression' | 'inconclusive';
@@ -93,7 +98,11 @@ export function gateVerdicts(baseline: GateSide, candidate: GateSide, thresholds
   }
   rows.push(costRow(baseline.cost, candidate.cost, thresholds.maxCostRatio));
   rows.push(latencyRow(baseline.latencyMs, candidate.latencyMs));
-  rows.push(p95LatencyRow(baseline.p95LatencyMs, candidate.p95LatencyMs, thresholds.maxP95LatencyRatio));
+  rows.push(p95Row('p95Latency', 'maxP95LatencyRatio', baseline.p95LatencyMs, candidate.p95LatencyMs, thresholds.maxP95LatencyRatio));
+  // Time to first token only when both sides streamed something.
+  if (Number.isFinite(baseline.p95TtftMs) || Number.isFinite(candidate.p95TtftMs)) {
+    rows.push(p95Row('p95Ttft', 'maxP95TtftRatio', baseline.p95TtftMs, candidate.p95TtftMs, thresholds.maxP95TtftRatio));
+  }
   const exitCode = rows.some((row) => row.verdict === 'regression') ? 1 : 0;
   return { rows, exitCode };
 }
@@ -210,10 +219,10 @@ function latencyRow(baseline: number[], candidate: number[]): GateRow {
   };
 }
 
-function p95LatencyRow(baseline: number, candidate: number, maxRatio: number | undefined): GateRow {
+function p95Row(metric: 'p95Latency' | 'p95Ttft', thresholdName: string, baseline: number, candidate: number, maxRatio: number | undefined): GateRow {
   const value = candidate / baseline;
   const base = {
-    metric: 'p95Latency' as const,
+    metric,
     unit: 'ms' as const,
     scale: 'ratio' as const,
     baseline,
@@ -225,7 +234,7 @@ function p95LatencyRow(baseline: number, candidate: number, maxRatio: number | u
   };
   const single = 'a single figure (candidate p95 / baseline p95), no interval';
   if (maxRatio === undefined) {
-    return { ...base, verdict: 'pass', note: `no threshold (maxP95LatencyRatio unset); ${single}` };
+    return { ...base, verdict: 'pass', note: `no threshold (${thresholdName} unset); ${single}` };
   }
   if (!(baseline > 0) || !Number.isFinite(candidate)) {
     return { ...base, verdict: 'inconclusive', note: `no ratio: baseline p95 is ${baseline} ms; ${single}` };

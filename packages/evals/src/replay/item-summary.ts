@@ -12,6 +12,8 @@ export interface ReplayedStep extends ReplayedCall {
   score: StepScore | null;
   recordedCostMicros: number;
   recordedLatencyMs: number;
+  /** The recorded step's time to first token (streamed calls), else null. */
+  recordedTtftMs: number | null;
 }
 
 /** How a replayed item ended. */
@@ -35,6 +37,9 @@ export interface ItemSummary {
   /** Per step, in order: the candidate's latency and the recorded one. */
   latenciesMs: number[];
   recordedLatenciesMs: number[];
+  /** Times to first token of the streamed steps, the candidate's and the recorded ones. */
+  ttftsMs: number[];
+  recordedTtftsMs: number[];
   divergence: { step: number; runId: string; differences: string[] } | null;
 }
 
@@ -64,6 +69,8 @@ export function summarizeItem(steps: readonly ReplayedStep[], divergence: ItemSu
     recordedCostMicros: steps.reduce((sum, step) => sum + step.recordedCostMicros, 0),
     latenciesMs: steps.map((step) => step.latencyMs),
     recordedLatenciesMs: steps.map((step) => step.recordedLatencyMs),
+    ttftsMs: steps.flatMap((step) => (step.ttftMs === null ? [] : [step.ttftMs])),
+    recordedTtftsMs: steps.flatMap((step) => (step.recordedTtftMs === null ? [] : [step.recordedTtftMs])),
     divergence: divergence ?? null,
   };
   const status = failedCalls > 0 ? 'incomplete' : divergence === undefined ? 'scored' : 'diverged';

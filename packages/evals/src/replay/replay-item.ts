@@ -81,7 +81,7 @@ async function replayStep(task: ReplayItemTask, deps: ReplayItemDeps, plan: RunP
   );
   const more = judgingRung(task.scoreOptions, { call: deps.call, embed: deps.embed, caller: deps.caller, headers: plan.judgeHeaders, question: lastUserText(request), signal: deps.signal });
   const score: StepScore | null = called.result === null ? null : await scoreStepWith(recorded.result, called.result, task.scoreOptions, more);
-  const step: ReplayedStep = { step: recorded.index, sourceSpanId: recorded.spanId, runId: plan.runId, ...called, score, recordedCostMicros: recorded.costMicros, recordedLatencyMs: recorded.latencyMs };
+  const step: ReplayedStep = { step: recorded.index, sourceSpanId: recorded.spanId, runId: plan.runId, ...called, score, recordedCostMicros: recorded.costMicros, recordedLatencyMs: recorded.latencyMs, recordedTtftMs: recorded.ttftMs };
   await deps.saveStep(step);
   return step;
 }

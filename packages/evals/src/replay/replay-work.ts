@@ -74,6 +74,7 @@ function storedStep(row: ReplayStepRow, snapshot: ItemSnapshot): ReplayedStep {
     score: (row.score as unknown as StepScore | null) ?? null,
     recordedCostMicros: recorded?.costMicros ?? 0,
     recordedLatencyMs: recorded?.latencyMs ?? 0,
+    recordedTtftMs: recorded?.ttftMs ?? null,
   };
 }
 
