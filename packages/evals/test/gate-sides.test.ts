@@ -148,7 +148,7 @@ describe('p95', () => {
     expect(values).toEqual([3, 1, 2]);
   });
 
-  it('rolls up the time to first token of streamed steps, the candidate's and the recorded', () => {
+  it('rolls up the time to first token of streamed steps, the candidate’s and the recorded', () => {
     const items = [item(0, 0, 'scored', { ttftsMs: [5, 7], recordedTtftsMs: [10, 12] }), item(1, 0, 'scored', { ttftsMs: [9], recordedTtftsMs: [20] })];
     const sides = gateSides(items, 0, { kind: 'recorded' });
     expect(sides.candidate.p95TtftMs).toBe(9);
