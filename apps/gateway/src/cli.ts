@@ -4,6 +4,7 @@ import { addBudgetsCommands } from './cli/budgets-commands.ts';
 import { addCustomersCommands } from './cli/customers-commands.ts';
 import { addDatasetCommands } from './cli/dataset-commands.ts';
 import { addEvalCommands } from './cli/eval-gate-command.ts';
+import { addEvalRunCommand } from './cli/eval-run-command.ts';
 import { formatTable } from './cli/format-table.ts';
 import { addLimitOptions, limitsFromOptions, type LimitOptions } from './cli/limit-options.ts';
 import { addReplayCommands } from './cli/replay-commands.ts';
@@ -100,6 +101,7 @@ addRunsCommands(program, client);
 addDatasetCommands(program, createGatewayClient);
 addReplayCommands(program, createGatewayClient);
 addEvalCommands(program, createGatewayClient);
+addEvalRunCommand(program, createGatewayClient);
 
 try {
   await program.parseAsync(process.argv);

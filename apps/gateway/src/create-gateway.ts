@@ -7,6 +7,7 @@ import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver, Router } from '@gantry/router';
 import { RunRegistry, SpanRecorder } from '@gantry/runs';
 import { buildApp, type BuildAppOptions } from './build-app.ts';
+import { ConfigError } from './config/interpolate-env.ts';
 import { closeWithoutIdleSockets } from './close-server.ts';
 import { endRunNow } from './end-run.ts';
 import type { GatewayConfig } from './config/load-config.ts';
@@ -72,6 +73,23 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
   const policyMs = lap();
+  // Replays at scale run on Inngest when it is configured; its SDK (an optional package) is loaded only then.
+  const inngest = config.replays.inngest === undefined ? undefined : await importInngestReplays();
+  const inngestReplays =
+    inngest === undefined || config.replays.inngest === undefined
+      ? undefined
+      : inngest.createInngestReplays({
+          config: { ...config.replays.inngest, heartbeatMs: config.replays.heartbeatMs },
+          deps: {
+            db: database.db,
+            call: (input, signal) => replayCall(input, signal),
+            embed: (input, signal) => replayEmbed(input, signal),
+            endRun: async (id, status) => void (await endRunNow(services, id, status)),
+            // Pairs' concurrency is keyed by the provider of the candidate's first target.
+            providerOf: (candidate) => services.router.route(candidate).targets[0]?.provider.name ?? candidate,
+            onError: (error, replayId) => reportReplayError(error, replayId),
+          },
+        });
   const services: GatewayServices = {
     config,
     database,
@@ -95,19 +113,23 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       defaultMaxOutputTokens: config.budgets.defaultMaxOutputTokens,
       onRecordError: (error, spanId) => reportRecordError(error, spanId),
     },
-    replays: new ReplayRunner(database.db, (input, signal) => replayCall(input, signal), {
-      heartbeatMs: config.replays.heartbeatMs,
-      staleAfterMs: config.replays.staleAfterMs,
-      embed: (input, signal) => replayEmbed(input, signal),
-      endRun: async (id, status) => void (await endRunNow(services, id, status)),
-      onError: (error, replayId) => reportReplayError(error, replayId),
-    }),
+    replays:
+      inngestReplays ??
+      new ReplayRunner(database.db, (input, signal) => replayCall(input, signal), {
+        heartbeatMs: config.replays.heartbeatMs,
+        staleAfterMs: config.replays.staleAfterMs,
+        embed: (input, signal) => replayEmbed(input, signal),
+        endRun: async (id, status) => void (await endRunNow(services, id, status)),
+        onError: (error, replayId) => reportReplayError(error, replayId),
+      }),
     startedAt: Math.floor(Date.now() / 1000),
   };
   // Replayed calls take the same pipeline as live ones: budgeted, routed, recorded.
   const replayCall = pipelineCaller(services);
   const replayEmbed = pipelineEmbedder(services);
   const app = await buildApp(services, options);
+  // Inngest signs its calls (INNGEST_SIGNING_KEY); they carry no Gantry key.
+  inngestReplays?.serve(app, { auth: 'public' });
   const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
   reportReplayError = (error, replayId) => app.log.error({ err: error, replayId }, 'a replay failed');
@@ -134,7 +156,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   });
   reservationSweeper.start();
   // Replays whose instance died are taken over (the first look at once, then every heartbeat).
-  void services.replays.tick();
+  void services.replays.tick?.();
 
   const closeApp = closeWithoutIdleSockets(app.server);
   let closing: Promise<void> | undefined;
@@ -159,4 +181,18 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       return closing;
     },
   };
+}
+
+/** `@gantry/evals-inngest`, loaded on demand: an install without it replays in-process only. */
+async function importInngestReplays(): Promise<typeof import('@gantry/evals-inngest')> {
+  try {
+    return await import('@gantry/evals-inngest');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes('evals-inngest')) {
+      throw new ConfigError(
+        'replays are configured to run on Inngest (INNGEST_EVENT_KEY, INNGEST_BASE_URL or replays.inngest) but @gantry/evals-inngest is not installed: install it (pnpm install with optional dependencies), or unset those to replay in-process',
+      );
+    }
+    throw error;
+  }
 }

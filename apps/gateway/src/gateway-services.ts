@@ -1,6 +1,6 @@
 import type { CallServices } from '@gantry/calls';
 import type { Database } from '@gantry/db';
-import type { ReplayRunner } from '@gantry/evals';
+import type { ReplayExecutor } from '@gantry/evals';
 import type { BudgetGuard, KeyAuthenticator, PolicyStore } from '@gantry/policy';
 import type { PriceBook, Provider } from '@gantry/providers';
 import type { ModelResolver, Router } from '@gantry/router';
@@ -23,8 +23,8 @@ export interface GatewayServices extends CallServices {
   policy: PolicyStore;
   /** Budgets, run limits and rate limits: reserve before a call, settle after. */
   budgets: BudgetGuard;
-  /** Replays of datasets this instance runs (and resumes when another instance died running one). */
-  replays: ReplayRunner;
+  /** Replays of datasets: run by this instance (resuming those whose instance died), or sent to Inngest. */
+  replays: ReplayExecutor;
   /** Unix seconds the instance started; `created` of listed models. */
   startedAt: number;
 }

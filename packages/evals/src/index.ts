@@ -10,6 +10,7 @@ export { pipelineCaller, pipelineEmbedder, type ReplayCaller, type ReplayCallInp
 export { replayItem, replayRunId, type ReplayItemDeps, type ReplayItemTask } from './replay/replay-item.ts';
 export { formatReplayMode, parseReplayMode } from './replay/replay-mode.ts';
 export { ReplayRunner, type ReplayRunnerOptions } from './replay/replay-runner.ts';
+export type { ReplayExecutor } from './replay/replay-executor.ts';
 export { pendingPairs, replayCaller, replayPair, type ReplayOptions, type ReplayPair, type ReplayWorkDeps } from './replay/replay-work.ts';
 export { actionOf } from './scores/step-action.ts';
 export { scoreStep, scoreStepWith } from './scores/score-step.ts';

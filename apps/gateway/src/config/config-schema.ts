@@ -128,7 +128,7 @@ export const configSchema = z.strictObject({
       reservation_expiry_ms: z.number().int().positive().optional(),
     })
     .optional(),
-  /** Replays of datasets (packages/evals), run in-process by each instance. */
+  /** Replays of datasets (packages/evals), run in-process by each instance, or on Inngest. */
   replays: z
     .strictObject({
       /** Calls in flight per replay unless the request sets `workers`. */
@@ -137,6 +137,21 @@ export const configSchema = z.strictObject({
       heartbeat_ms: z.number().int().positive().optional(),
       /** A replay whose heartbeat is older than this (its instance died) is resumed by another instance. */
       stale_after_ms: z.number().int().positive().optional(),
+      /** Run replays on Inngest (@gantry/evals-inngest) instead of in-process; `INNGEST_*` variables override these. */
+      inngest: z
+        .strictObject({
+          event_key: z.string().min(1).optional(),
+          base_url: z.url({ protocol: /^https?$/, error: 'must be a URL (http:// or https://)' }).optional(),
+          signing_key: z.string().min(1).optional(),
+          signing_key_fallback: z.string().min(1).optional(),
+          /** Inngest dev server: requests are not signed, so only on a loopback `server.host`. */
+          dev: z.boolean().optional(),
+          /** Pair steps in flight per provider, across replays and instances. */
+          provider_concurrency: z.number().int().min(1).max(1000).optional(),
+          /** Tries of a failing pair step after the first; then the replay ends as failed. */
+          retries: z.number().int().min(0).max(20).optional(),
+        })
+        .optional(),
     })
     .optional(),
   recording: z

@@ -7,6 +7,7 @@ import type { CreateDatabaseOptions } from '@gantry/db';
 import { DEFAULT_BASE_URLS, type ModelPrice, type ProviderConfig } from '@gantry/providers';
 import { readAliases, readRoutingOptions, type ModelAlias, type RoutingOptions } from '@gantry/router';
 import { configSchema, type ConfigFile } from './config-schema.ts';
+import { readInngestSettings, type InngestSettings } from './inngest-config.ts';
 import { ConfigError, interpolateEnv } from './interpolate-env.ts';
 
 /** Everything the gateway needs to start, resolved from gantry.yaml and the environment. */
@@ -37,8 +38,11 @@ export interface GatewayConfig {
   budgets: { defaultMaxOutputTokens: number; refreshMs: number; parallelTimeoutMs: number; leaseAheadCalls: number; reservationExpiryMs: number };
   /** Milliseconds without a call after which a run ends as `timed_out`. */
   runIdleTimeoutMs: number;
-  /** Replays: default worker count, heartbeat interval, and when a replay counts as abandoned by its instance. */
-  replays: { defaultWorkers: number; heartbeatMs: number; staleAfterMs: number };
+  /**
+   * Replays: default worker count, heartbeat interval, and when a replay counts as abandoned by its
+   * instance; `inngest`, when set, runs them on Inngest instead of in-process.
+   */
+  replays: { defaultWorkers: number; heartbeatMs: number; staleAfterMs: number; inngest: InngestSettings | undefined };
   /** Where the config came from, for the start banner. */
   source: string;
   /**
@@ -161,9 +165,10 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
   const bodyLimit = env.GANTRY_BODY_LIMIT ? Number(env.GANTRY_BODY_LIMIT) : (file.server?.body_limit ?? 10 * 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new ConfigError(`GANTRY_BODY_LIMIT: must be a positive number of bytes, got '${env.GANTRY_BODY_LIMIT}'`);
   const connections = readConnectionLimits(file.server);
+  const host = env.GANTRY_HOST || file.server?.host || '127.0.0.1';
 
   return {
-    host: env.GANTRY_HOST || file.server?.host || '127.0.0.1',
+    host,
     port,
     bodyLimit,
     connections,
@@ -196,6 +201,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       defaultWorkers: file.replays?.default_workers ?? 4,
       heartbeatMs: file.replays?.heartbeat_ms ?? 10_000,
       staleAfterMs: file.replays?.stale_after_ms ?? 60_000,
+      inngest: readInngestSettings(file.replays?.inngest, env, host),
     },
     source,
     bundledMockOnly,

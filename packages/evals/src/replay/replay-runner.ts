@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { claimStaleReplays, endReplay, heartbeatReplays, type GantryDb, type ReplayRow } from '@gantry/db';
 import type { ReplayEmbedder } from './answer-judges.ts';
 import type { ReplayCaller } from './replay-call.ts';
+import type { ReplayExecutor } from './replay-executor.ts';
 import { parseReplayMode } from './replay-mode.ts';
 import { pendingPairs, replayPair, type ReplayOptions, type ReplayWorkDeps } from './replay-work.ts';
 
@@ -24,7 +25,7 @@ export interface ReplayRunnerOptions {
  * heartbeat on the replay's row says it is being worked on; an instance that finds one stale (its
  * runner died) claims it and resumes it, skipping the steps already scored — nothing is spent twice.
  */
-export class ReplayRunner {
+export class ReplayRunner implements ReplayExecutor {
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => Date;

@@ -1,0 +1,17 @@
+export { answerOutput, outputToolCalls, type OutputToolCall } from './answer-output.ts';
+export { datasetTests, lastUserMessage, type DatasetTestCase, type DatasetTestMetadata, type DatasetTestsOptions, type DatasetTestVars, type StepAssertions, type StepSelection } from './dataset-tests.ts';
+export { datasetTestsConfigSchema, type DatasetTestsConfig } from './dataset-tests-config.ts';
+export { fetchDataset } from './fetch-dataset.ts';
+export { callGantry, connectionFrom, GantryCallError, type ConnectionConfig, type GantryConnection } from './gantry-connection.ts';
+export { GantryEmbeddingProvider } from './gantry-embedding-provider.ts';
+export { GantryGradingProvider, type GraderConfig } from './gantry-grading-provider.ts';
+export { GantryReplayProvider, type ReplayProviderConfig, type ReplayResponseMetadata } from './gantry-replay-provider.ts';
+export { guardEgress, hostOf, type EgressGuard } from './egress-guard.ts';
+export { applyPromptfooEnv, defaultPromptfooConfigDir, loadPromptfoo, PROMPTFOO_SWITCHES } from './promptfoo-env.ts';
+export type { ProviderConstructorOptions } from './provider-options.ts';
+export { replayHeaders, replayRunId } from './replay-run-headers.ts';
+export { runSuite, type RunSuiteOptions } from './run-suite.ts';
+export { stepAgrees, toolArgumentsMatch, toolChoiceMatches } from './step-assertions.ts';
+export { SuiteError } from './suite-file.ts';
+export type { SuiteCaseResult, SuiteOutcome } from './suite-outcome.ts';
+export { renderSuiteText, suiteExitCode } from './render-suite-outcome.ts';
