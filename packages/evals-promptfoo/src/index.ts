@@ -4,7 +4,8 @@ export { datasetTestsConfigSchema, type DatasetTestsConfig } from './dataset-tes
 export { fetchDataset } from './fetch-dataset.ts';
 export { callGantry, connectionFrom, GantryCallError, type ConnectionConfig, type GantryConnection } from './gantry-connection.ts';
 export { GantryEmbeddingProvider } from './gantry-embedding-provider.ts';
-export { GantryGradingProvider, type GraderConfig } from './gantry-grading-provider.ts';
+export { GantryGradingProvider } from './gantry-grading-provider.ts';
+export type { GraderConfig } from './gantry-grader.ts';
 export { GantryReplayProvider, type ReplayProviderConfig, type ReplayResponseMetadata } from './gantry-replay-provider.ts';
 export { guardEgress, hostOf, type EgressGuard } from './egress-guard.ts';
 export { applyPromptfooEnv, defaultPromptfooConfigDir, loadPromptfoo, PROMPTFOO_SWITCHES } from './promptfoo-env.ts';
