@@ -6,6 +6,7 @@ import { canAccessRun } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { endRunNow } from '../end-run.ts';
 import { callerOf } from '../proxy/send-call.ts';
+import { runTrace } from './run-trace.ts';
 import { runView, spanView, treeView } from './runs-view.ts';
 
 // Postgres text cannot hold U+0000: sent on to a query, it fails there as a server error.
@@ -86,6 +87,16 @@ const runsRoutes: FastifyPluginAsync = async (app) => {
     const runs = await listRunSubtree(db, run.id);
     const [spans, totals] = await Promise.all([listSpansOfRuns(db, runs.map((each) => each.id)), sumRunTotals(db, runs.map((each) => each.id))]);
     return treeView(run.id, runs, spans, totals);
+  });
+
+  // Chrome trace event format, for Perfetto or chrome://tracing.
+  app.get<{ Params: { id: string } }>('/v1/runs/:id/trace.json', async (request, reply) => {
+    const run = await visibleRun(request.params.id, callerOf(request));
+    const db = app.gantry.database.db;
+    const runs = await listRunSubtree(db, run.id);
+    const spans = await listSpansOfRuns(db, runs.map((each) => each.id));
+    const filename = `run-${run.id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100)}.trace.json`;
+    return reply.header('content-disposition', `attachment; filename="${filename}"`).send(runTrace(run.id, runs, spans));
   });
 
   app.get<{ Params: { id: string; spanId: string } }>('/v1/runs/:id/spans/:spanId', async (request) => {
