@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatReplayMode, parseReplayMode } from '@gantry/evals';
+import { formatReplayMode, parseReplayMode } from '@gantry/evals/replay-mode';
 import { CliError, type ConnectGateway, type GatewayClient } from './admin-client.ts';
 
 /**

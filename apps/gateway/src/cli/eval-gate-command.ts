@@ -1,13 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command, type CommanderError } from 'commander';
-import type { GateThresholds } from '@gantry/evals';
-import { CliError, type ConnectGateway, type GatewayClient } from './admin-client.ts';
-import { addApiKeyOption, addReplayRunOptions, clientFor, numberArgument, replayRunFields, type ReplayRunOptions } from './eval-cli-options.ts';
-import { buildGateOutcome, emptyView, GATE_EXIT, type GateExitCode, type GateSettings } from './gate-outcome.ts';
-import { ProgressReporter, type ProgressStream } from './gate-progress.ts';
-import { GATE_FORMATS, renderGateOutcome, type GateFormat } from './gate-report-output.ts';
-import { parseReplaySummary, type ReplaySummary, type ReplayView } from './replay-view.ts';
-import { cancelReplay, waitForReplay, type WaitResult } from './wait-for-replay.ts';
+import type { GateThresholds } from '@gantry/evals/gate';
+import { CliError, type ConnectGateway } from './admin-client.ts';
+import { addApiKeyOption, addReplayRunOptions, clientFor, numberArgument, type ReplayRunOptions } from './eval-cli-options.ts';
+import { GATE_EXIT, GATE_FORMATS, type GateExitCode, type GateFormat } from './gate-exit.ts';
+import type { ProgressStream } from './gate-progress.ts';
 
 /** What the gate reads, writes and ends the process with; the real process by default, fakes in tests. */
 export interface GateIo {
@@ -84,64 +81,6 @@ export function exitCodeOfError(error: unknown): GateExitCode {
   return error.status !== undefined && error.status >= 500 ? GATE_EXIT.incomplete : GATE_EXIT.usage;
 }
 
-/** Why the CLI stopped before the replay ended, for the report; undefined when it ended on its own. */
-async function stopReplayIfWaiting(client: GatewayClient, replay: ReplaySummary, waited: WaitResult, timeout: number | undefined): Promise<{ view: ReplayView | undefined; stop?: string }> {
-  if (waited.end === 'ended') return { view: waited.view };
-  if (waited.end === 'lost-contact') {
-    return { view: waited.view, stop: `lost contact with the gateway (${waited.error?.message ?? 'no answer'}); the replay may still be running: gantry replay show ${replay.id}` };
-  }
-  const cancelled = await cancelReplay(client, replay.id);
-  const why = waited.end === 'timed-out' ? `--timeout ${timeout}s reached` : 'interrupted';
-  const what = cancelled.error === undefined ? `the replay ${replay.id} was cancelled` : `cancelling the replay ${replay.id} failed (${cancelled.error.message})`;
-  return { view: cancelled.view ?? waited.view, stop: `${why}; ${what}` };
-}
-
-/**
- * Runs the gate: starts a replay of the dataset against the candidate (and the baseline model,
- * when the baseline is one), waits for it showing progress on stderr, scores it and writes the
- * report. Returns the exit code: 0 pass, 1 regression, 3 incomplete; throws on usage errors.
- */
-export async function runGate(client: GatewayClient, options: GateOptions, io: GateIo): Promise<GateExitCode> {
-  const now = io.now ?? Date.now;
-  const startedAt = now();
-  const candidates = options.baseline === 'recorded' ? [options.candidate] : [options.candidate, options.baseline];
-  const body = { dataset: options.dataset, candidates, ...replayRunFields(options) };
-  const replay = parseReplaySummary(await client.call('POST', '/v1/replays', body));
-  io.stderr.write(`gantry eval gate: replay ${replay.id} of dataset ${replay.dataset.name ?? options.dataset} started (${candidates.join(' vs ')}, mode ${replay.mode})\n`);
-
-  const interrupt = new AbortController();
-  const release = io.onInterrupt(() => interrupt.abort());
-  const progress = new ProgressReporter(io.stderr, startedAt, now);
-  let settled: { view: ReplayView | undefined; stop?: string };
-  try {
-    const waited = await waitForReplay(client, replay.id, {
-      ...(options.timeout === undefined ? {} : { deadline: startedAt + options.timeout * 1000 }),
-      signal: interrupt.signal,
-      onView: (view) => progress.update(view),
-      now,
-      ...(io.sleep === undefined ? {} : { sleep: io.sleep }),
-    });
-    settled = await stopReplayIfWaiting(client, replay, waited, options.timeout);
-  } catch (error) {
-    progress.finish(undefined);
-    throw error;
-  } finally {
-    release();
-  }
-  progress.finish(settled.view);
-
-  const settings: GateSettings = { dataset: options.dataset, candidate: options.candidate, baseline: options.baseline, thresholds: thresholdsOf(options) };
-  const outcome = buildGateOutcome(settled.view ?? emptyView(replay), settings, settled.stop, new Date(now()));
-  // The text report always reaches the CI log; --out also gets the chosen format.
-  io.stdout.write(renderGateOutcome(outcome, options.out === undefined ? options.format : 'text'));
-  if (options.out !== undefined) {
-    await io.writeFile(options.out, renderGateOutcome(outcome, options.format)).catch((error: unknown) => {
-      throw new CliError(`cannot write the report to ${options.out}: ${(error as Error).message}`);
-    });
-    io.stderr.write(`gantry eval gate: ${options.format} report written to ${options.out}\n`);
-  }
-  return outcome.exitCode;
-}
 
 const GATE_HELP_AFTER = `
 Output:
@@ -187,6 +126,8 @@ export function addEvalCommands(program: Command, connect: ConnectGateway, io: G
     .option('--timeout <seconds>', 'stop waiting after this long, cancel the replay and exit 3 (default: wait until it ends)', numberArgument(0, Number.POSITIVE_INFINITY, true));
   addApiKeyOption(gate).action(async (options: GateOptions, command: Command) => {
     try {
+      // The gate's scoring and reports load only when a gate runs: the CLI starts fast for every other command.
+      const { runGate } = await import('./eval-gate-run.ts');
       io.setExitCode(await runGate(clientFor(command, connect), options, io));
     } catch (error) {
       io.stderr.write(`gantry eval gate: ${error instanceof CliError ? error.message : ((error as Error).stack ?? String(error))}\n`);

@@ -8,23 +8,11 @@ import {
   type GateItem,
   type GateReport,
   type GateThresholds,
-} from '@gantry/evals';
+} from '@gantry/evals/gate';
 import { CliError } from './admin-client.ts';
+import { GATE_EXIT, type GateExitCode } from './gate-exit.ts';
 import type { ReplaySummary, ReplayView } from './replay-view.ts';
 
-/** The gate's exit codes: its contract with CI. */
-export const GATE_EXIT = {
-  /** Every metric passed (or was inconclusive). */
-  pass: 0,
-  /** A metric regressed. */
-  regression: 1,
-  /** Bad flags, unknown dataset or model, an HTTP 4xx from the gateway, no gateway at the URL. */
-  usage: 2,
-  /** The verdict does not cover the whole dataset: the replay failed or was cancelled, an item is incomplete, or --timeout came first. */
-  incomplete: 3,
-} as const;
-
-export type GateExitCode = (typeof GATE_EXIT)[keyof typeof GATE_EXIT];
 
 /** What the gate compares and against what. */
 export interface GateSettings {

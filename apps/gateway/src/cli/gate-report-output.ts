@@ -1,9 +1,6 @@
-import { renderJson, renderJunit, renderText } from '@gantry/evals';
+import { renderJson, renderJunit, renderText } from '@gantry/evals/gate';
+import type { GateFormat } from './gate-exit.ts';
 import type { GateOutcome } from './gate-outcome.ts';
-
-/** The formats `gantry eval gate --format` writes. */
-export const GATE_FORMATS = ['text', 'json', 'junit'] as const;
-export type GateFormat = (typeof GATE_FORMATS)[number];
 
 /** The report in a format; incompleteness is part of the report (text lines, JSON fields, a JUnit error). */
 export function renderGateOutcome(outcome: GateOutcome, format: GateFormat): string {

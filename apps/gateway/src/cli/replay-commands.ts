@@ -4,8 +4,10 @@ import { addApiKeyOption, addReplayRunOptions, clientFor, collect, integerArgume
 import { formatTable } from './format-table.ts';
 import { ProgressReporter } from './gate-progress.ts';
 import { renderDiff, renderReplay } from './render-replay.ts';
-import { parseReplayDiff, parseReplaySummary, parseReplayView, type ReplaySummary } from './replay-view.ts';
-import { waitForReplay } from './wait-for-replay.ts';
+import type { ReplaySummary } from './replay-view.ts';
+
+// The API's answers are checked with zod, loaded only when a replay command runs: the CLI starts fast for every other command.
+const views = () => import('./replay-view.ts');
 
 /** `gantry replay start`'s options as commander parses them. */
 export interface ReplayStartOptions extends ReplayRunOptions {
@@ -24,6 +26,7 @@ const replayPath = (id: string): string => `/v1/replays/${encodeURIComponent(id)
 /** Waits for a replay with progress on stderr, prints it, and fails (exit 1) when it did not succeed. */
 async function waitAndShow(client: GatewayClient, replay: ReplaySummary): Promise<void> {
   const progress = new ProgressReporter(process.stderr, Date.now());
+  const { waitForReplay } = await import('./wait-for-replay.ts');
   const waited = await waitForReplay(client, replay.id, { onView: (view) => progress.update(view) });
   progress.finish(waited.view);
   if (waited.view !== undefined) console.log(renderReplay(waited.view));
@@ -47,7 +50,7 @@ export function addReplayCommands(program: Command, connect: ConnectGateway): vo
   addApiKeyOption(addReplayRunOptions(start).option('--wait', 'wait until the replay ends, showing progress; exit 1 when it failed or was cancelled')).action(
     async (options: ReplayStartOptions, command: Command) => {
       const client = clientFor(command, connect);
-      const replay = parseReplaySummary(await client.call('POST', '/v1/replays', replayStartBody(options)));
+      const replay = (await views()).parseReplaySummary(await client.call('POST', '/v1/replays', replayStartBody(options)));
       console.log(`Started replay ${replay.id} of dataset ${replay.dataset.name ?? replay.dataset.id} against ${replay.candidates.join(', ')} (mode ${replay.mode}).`);
       if (options.wait === true) return waitAndShow(client, replay);
       console.log(`Follow it with: gantry replay show ${replay.id}`);
@@ -56,6 +59,7 @@ export function addReplayCommands(program: Command, connect: ConnectGateway): vo
 
   addApiKeyOption(replays.command('list').description('the latest 100 replays this key can see')).action(async (_options: object, command: Command) => {
     const { data } = (await clientFor(command, connect).call('GET', '/v1/replays')) as { data: unknown[] };
+    const { parseReplaySummary } = await views();
     const rows = data.map(parseReplaySummary).map((replay) => ({
       id: replay.id,
       dataset: replay.dataset.name ?? replay.dataset.id,
@@ -71,7 +75,7 @@ export function addReplayCommands(program: Command, connect: ConnectGateway): vo
     replays.command('show <id>').description('a replay: status, progress, per-candidate totals and the failing steps').option('--json', 'print the API response as JSON'),
   ).action(async (id: string, options: { json?: boolean }, command: Command) => {
     const json = await clientFor(command, connect).call('GET', replayPath(id));
-    console.log(options.json === true ? JSON.stringify(json, null, 2) : renderReplay(parseReplayView(json)));
+    console.log(options.json === true ? JSON.stringify(json, null, 2) : renderReplay((await views()).parseReplayView(json)));
   });
 
   addApiKeyOption(
@@ -82,11 +86,11 @@ export function addReplayCommands(program: Command, connect: ConnectGateway): vo
       .option('--json', 'print the API response as JSON'),
   ).action(async (id: string, item: string, options: { candidate: number; json?: boolean }, command: Command) => {
     const json = await clientFor(command, connect).call('GET', `${replayPath(id)}/diff/${encodeURIComponent(item)}?candidate=${options.candidate}`);
-    console.log(options.json === true ? JSON.stringify(json, null, 2) : renderDiff(parseReplayDiff(json)));
+    console.log(options.json === true ? JSON.stringify(json, null, 2) : renderDiff((await views()).parseReplayDiff(json)));
   });
 
   addApiKeyOption(replays.command('cancel <id>').description('cancel a running replay; what it scored so far stays')).action(async (id: string, _options: object, command: Command) => {
-    const view = parseReplayView(await clientFor(command, connect).call('POST', `${replayPath(id)}/cancel`));
+    const view = (await views()).parseReplayView(await clientFor(command, connect).call('POST', `${replayPath(id)}/cancel`));
     const ended = `${view.progress.items_done}/${view.progress.items_total} items had ended`;
     // Only a running replay is cancelled; an ended one keeps its status.
     console.log(view.status === 'cancelled' ? `Cancelled replay ${view.id}: ${ended}.` : `Replay ${view.id} had already ${view.status} (${ended}); nothing to cancel.`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ItemSummary, StepScore } from '@gantry/evals';
+import type { ItemSummary, StepScore } from '@gantry/evals/gate';
 import { CliError } from './admin-client.ts';
 
 /**
