@@ -43,25 +43,32 @@ function fromRecorded(recorded: RecordedCall, result: ChatResult | null): Replay
  * entry are written, with the cost it was settled at.
  */
 export function pipelineCaller(services: CallServices): ReplayCaller {
-  return async (input, replaySignal) => {
-    // A signal of the call's own: the pipeline listens on its signal, and the replay's outlives thousands of calls.
-    const controller = new AbortController();
-    const abort = () => controller.abort(replaySignal.reason);
-    replaySignal.addEventListener('abort', abort, { once: true });
-    try {
-      return await callOnce(services, input, controller.signal);
-    } finally {
-      replaySignal.removeEventListener('abort', abort);
-    }
-  };
+  return (input, replaySignal) => withOwnSignal(replaySignal, (signal) => callOnce(services, input, signal));
+}
+
+/**
+ * Runs `work` with a signal of its own that follows the replay's: the pipeline listens on a
+ * call's signal, and the replay's outlives thousands of calls (a listener each would pile up).
+ */
+async function withOwnSignal<T>(replaySignal: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort(replaySignal.reason);
+  if (replaySignal.aborted) abort();
+  else replaySignal.addEventListener('abort', abort, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    replaySignal.removeEventListener('abort', abort);
+  }
 }
 
 /** Embeddings through the same pipeline (for the similarity rung): one float vector per text. */
 export function pipelineEmbedder(services: CallServices): ReplayEmbedder {
-  return async (input, signal) => {
-    const { result } = await callEmbeddings(services, { request: { model: input.model, input: input.texts }, caller: input.caller, headers: input.headers }, signal);
-    return result.embeddings.map((vector) => (typeof vector === 'string' ? [] : vector));
-  };
+  return (input, replaySignal) =>
+    withOwnSignal(replaySignal, async (signal) => {
+      const { result } = await callEmbeddings(services, { request: { model: input.model, input: input.texts }, caller: input.caller, headers: input.headers }, signal);
+      return result.embeddings.map((vector) => (typeof vector === 'string' ? [] : vector));
+    });
 }
 
 /** One call through `callChat`, read to its end and settled. */
