@@ -114,6 +114,8 @@ describe('replaying recorded agent runs', () => {
 
   it('records each replayed item as a run tree linked to the run and spans it replays', async () => {
     const view = await replayed({ dataset: 'research', candidates: [candidates.agree], mode: 'step' });
+    const listed = await api<{ data: { id: string; dataset: { name: string | null } }[] }>('GET', '/v1/replays');
+    expect(listed.body.data.find((replay) => replay.id === view.id)?.dataset.name).toBe('research');
     const item = view.items[0]!;
     const { status, body: tree } = await requestJson<RunNode & { metadata: Record<string, unknown> }>(`${stack.url}/v1/runs/${encodeURIComponent(item.run_id)}`, apiKey);
     expect(status).toBe(200);

@@ -88,6 +88,7 @@ export { spendGroups, sumSpend, type SpendGroup, type SpendRow } from './reposit
 export { pauseRunTree, resumeRunTree } from './repositories/run-status-repository.ts';
 export {
   claimStaleReplays,
+  datasetNames,
   deleteDataset,
   endReplay,
   findDataset,

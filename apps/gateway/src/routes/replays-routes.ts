@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { endReplay, findDataset, getReplay, listDatasetItemOutlines, listDatasetItems, listReplayItems, listReplays, listReplayStepOutcomes, listReplaySteps, type ReplayRow } from '@gantry/db';
+import { datasetNames, endReplay, findDataset, getReplay, listDatasetItemOutlines, listDatasetItems, listReplayItems, listReplays, listReplayStepOutcomes, listReplaySteps, type ReplayRow } from '@gantry/db';
 import { createReplay, ownerOf, parseReplayMode, actionOf, type ItemSnapshot, type ItemSummary, type StepScore } from '@gantry/evals';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError, NotFoundError, type ChatResult } from '@gantry/spec';
@@ -181,7 +181,8 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
   app.get('/v1/replays', async (request) => {
     const caller = callerOf(request);
     const rows = await listReplays(db(), caller.master ? undefined : ownerOf(caller), 100);
-    return { data: rows.map((row) => replayView(row, null)) };
+    const names = await datasetNames(db(), rows.map((row) => row.datasetId));
+    return { data: rows.map((row) => replayView(row, names.get(row.datasetId) ?? null)) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/replays/:id', async (request) => fullView(await visibleReplay(request.params.id, callerOf(request))));

@@ -87,6 +87,13 @@ export async function findDataset(db: GantryDb, by: { id: string } | { owner: st
   return row === undefined ? undefined : fromStorable(row);
 }
 
+/** The names of datasets by id (ids of deleted datasets are absent). */
+export async function datasetNames(db: GantryDb, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: datasets.id, name: datasets.name }).from(datasets).where(inArray(datasets.id, [...new Set(ids)]));
+  return new Map(fromStorable(rows).map((row) => [row.id, row.name]));
+}
+
 /** Deletes a dataset and its items; false when there was none. */
 export async function deleteDataset(db: GantryDb, id: string): Promise<boolean> {
   return db.transaction(async (tx) => {
