@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { claimStaleReplays, endReplay, heartbeatReplays, type GantryDb, type ReplayRow } from '@gantry/db';
 import type { ReplayEmbedder } from './answer-judges.ts';
@@ -84,6 +85,8 @@ export class ReplayRunner implements ReplayExecutor {
     }
     const options = row.options as unknown as ReplayOptions;
     const limit = pLimit(Math.max(1, options.workers));
+    // Each call in flight listens on the replay's signal (and lets go when it ends): as many as workers.
+    setMaxListeners(Math.max(10, options.workers * 2), signal);
     const deps: ReplayWorkDeps = { db: this.db, call: this.call, endRun: this.options.endRun, ...(this.options.embed === undefined ? {} : { embed: this.options.embed }) };
     const tasks = (await pendingPairs(this.db, row)).map((pair) => limit(async () => (signal.aborted ? false : replayPair(deps, row, mode, pair, signal))));
     const results = await Promise.allSettled(tasks);
