@@ -1,19 +1,9 @@
+import type { InngestReplayConfig } from '@gantry/evals-inngest';
 import type { ConfigFile } from './config-schema.ts';
 import { ConfigError } from './interpolate-env.ts';
 
-/** Replays on Inngest (`@gantry/evals-inngest`): where its server is, the keys, and the per-provider limit. */
-export interface InngestSettings {
-  eventKey?: string;
-  baseUrl?: string;
-  signingKey?: string;
-  signingKeyFallback?: string;
-  /** Inngest dev server: its requests are not signed, so the gateway must listen on loopback. */
-  dev: boolean;
-  /** Pair steps in flight per provider, across replays and instances. */
-  providerConcurrency: number;
-  /** Tries of a failing pair step after the first (Inngest's default 3 when absent). */
-  retries?: number;
-}
+/** Replays on Inngest (`@gantry/evals-inngest`, whose type this is: a type-only import loads nothing). */
+export type InngestSettings = Omit<InngestReplayConfig, 'heartbeatMs'>;
 
 type InngestFile = NonNullable<NonNullable<ConfigFile['replays']>['inngest']>;
 
