@@ -35,6 +35,11 @@ async function main(): Promise<void> {
       console.error(`gantry: ${error.message}`);
       process.exit(1);
     }
+    // A setting only the start can check (Inngest configured but not installed).
+    if (error instanceof ConfigError) {
+      console.error(`gantry: ${error.message}`);
+      process.exit(2);
+    }
     throw error;
   }
   const address = await gateway.app.listen({ host: config.host, port: config.port });
