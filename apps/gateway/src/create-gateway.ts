@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CallMiddleware } from '@gantry/spec';
 import { createDatabase, getRun, migrate, timeOutIdleRuns, type Database } from '@gantry/db';
-import { pipelineCaller, pipelineEmbedder, ReplayRunner } from '@gantry/evals';
+import { pipelineCaller, pipelineEmbedder, ReplayRunner, type ReplayWorkDeps } from '@gantry/evals';
 import { BudgetGuard, KeyAuthenticator, PolicyStore, ReservationSweeper } from '@gantry/policy';
 import { createProvider, PriceBook, type Provider } from '@gantry/providers';
 import { ModelResolver, Router } from '@gantry/router';
@@ -74,6 +74,14 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   await policy.reload();
   const policyMs = lap();
   // Replays at scale run on Inngest when it is configured; its SDK (an optional package) is loaded only then.
+  // Replayed calls take the same pipeline as live ones: budgeted, routed, recorded.
+  const replayDeps: ReplayWorkDeps = {
+    db: database.db,
+    call: (input, signal) => replayCall(input, signal),
+    embed: (input, signal) => replayEmbed(input, signal),
+    endRun: async (id, status) => void (await endRunNow(services, id, status)),
+  };
+  const onReplayError = (error: unknown, replayId: string) => reportReplayError(error, replayId);
   const inngest = config.replays.inngest === undefined ? undefined : await importInngestReplays();
   const inngestReplays =
     inngest === undefined || config.replays.inngest === undefined
@@ -81,13 +89,10 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       : inngest.createInngestReplays({
           config: { ...config.replays.inngest, heartbeatMs: config.replays.heartbeatMs },
           deps: {
-            db: database.db,
-            call: (input, signal) => replayCall(input, signal),
-            embed: (input, signal) => replayEmbed(input, signal),
-            endRun: async (id, status) => void (await endRunNow(services, id, status)),
+            ...replayDeps,
             // Pairs' concurrency is keyed by the provider of the candidate's first target.
             providerOf: (candidate) => services.router.route(candidate).targets[0]?.provider.name ?? candidate,
-            onError: (error, replayId) => reportReplayError(error, replayId),
+            onError: onReplayError,
           },
         });
   const services: GatewayServices = {
@@ -115,16 +120,9 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     },
     replays:
       inngestReplays ??
-      new ReplayRunner(database.db, (input, signal) => replayCall(input, signal), {
-        heartbeatMs: config.replays.heartbeatMs,
-        staleAfterMs: config.replays.staleAfterMs,
-        embed: (input, signal) => replayEmbed(input, signal),
-        endRun: async (id, status) => void (await endRunNow(services, id, status)),
-        onError: (error, replayId) => reportReplayError(error, replayId),
-      }),
+      new ReplayRunner(replayDeps, { heartbeatMs: config.replays.heartbeatMs, staleAfterMs: config.replays.staleAfterMs, onError: onReplayError }),
     startedAt: Math.floor(Date.now() / 1000),
   };
-  // Replayed calls take the same pipeline as live ones: budgeted, routed, recorded.
   const replayCall = pipelineCaller(services);
   const replayEmbed = pipelineEmbedder(services);
   const app = await buildApp(services, options);

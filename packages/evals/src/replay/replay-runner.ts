@@ -1,8 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { claimStaleReplays, endReplay, heartbeatReplays, type GantryDb, type ReplayRow } from '@gantry/db';
-import type { ReplayEmbedder } from './answer-judges.ts';
-import type { ReplayCaller } from './replay-call.ts';
 import type { ReplayExecutor } from './replay-executor.ts';
 import { parseReplayMode } from './replay-mode.ts';
 import { pendingPairs, replayPair, type ReplayOptions, type ReplayWorkDeps } from './replay-work.ts';
@@ -12,10 +10,6 @@ export interface ReplayRunnerOptions {
   heartbeatMs?: number;
   /** A replay whose heartbeat is older than this is taken over by another instance. Default 60 s. */
   staleAfterMs?: number;
-  /** Embeds texts for the similarity rung (when a replay sets `score.embeddingModel`). */
-  embed?: ReplayEmbedder;
-  /** Ends a replay run once its item is done (flushing its spans first, as `POST /v1/runs/:id/end` does). */
-  endRun: (runId: string, status: 'succeeded' | 'failed') => Promise<void>;
   onError: (error: unknown, replayId: string) => void;
   now?: () => Date;
 }
@@ -32,11 +26,13 @@ export class ReplayRunner implements ReplayExecutor {
   private readonly now: () => Date;
   private closed = false;
 
+  private readonly db: GantryDb;
+
   constructor(
-    private readonly db: GantryDb,
-    private readonly call: ReplayCaller,
+    private readonly deps: ReplayWorkDeps,
     private readonly options: ReplayRunnerOptions,
   ) {
+    this.db = deps.db;
     this.now = options.now ?? (() => new Date());
     this.timer = setInterval(() => void this.tick(), options.heartbeatMs ?? 10_000);
     this.timer.unref();
@@ -87,8 +83,7 @@ export class ReplayRunner implements ReplayExecutor {
     const limit = pLimit(Math.max(1, options.workers));
     // Each call in flight listens on the replay's signal (and lets go when it ends): as many as workers.
     setMaxListeners(Math.max(10, options.workers * 2), signal);
-    const deps: ReplayWorkDeps = { db: this.db, call: this.call, endRun: this.options.endRun, ...(this.options.embed === undefined ? {} : { embed: this.options.embed }) };
-    const tasks = (await pendingPairs(this.db, row)).map((pair) => limit(async () => (signal.aborted ? false : replayPair(deps, row, mode, pair, signal))));
+    const tasks = (await pendingPairs(this.db, row)).map((pair) => limit(async () => (signal.aborted ? false : replayPair(this.deps, row, mode, pair, signal))));
     const results = await Promise.allSettled(tasks);
     if (signal.aborted || this.closed) return;
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
