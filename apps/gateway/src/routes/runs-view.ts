@@ -34,6 +34,7 @@ export function runView(run: Run, rolledUp: RunTotals | undefined) {
     status: run.status,
     depth: run.depth,
     api_key_id: run.apiKeyId,
+    team_id: run.teamId,
     metadata: run.metadata,
     started_at: iso(run.startedAt),
     ended_at: iso(run.endedAt),
@@ -74,6 +75,8 @@ export function spanView(span: Span) {
 
 export type RunView = ReturnType<typeof runView>;
 export type SpanView = ReturnType<typeof spanView>;
+/** A page of `GET /v1/runs`: the runs, and the cursor of the next page (null on the last). */
+export type RunListView = { data: RunView[]; next_cursor: string | null };
 /** A run of a tree as the runs API returns it: the run, its spans, and its sub-runs in the same shape. */
 export type RunNodeView = RunView & { spans: SpanView[]; children: RunNodeView[] };
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { toStorableJson } from '../storable-text.ts';
 import { unfoldAttempts } from './folded-attempts.ts';
@@ -180,38 +180,109 @@ export async function listSpansOfRuns(db: GantryDb, runIds: readonly string[]): 
   return unfoldAttempts(await db.select().from(spans).where(inArray(spans.runId, [...runIds])).orderBy(spans.startedAt, spans.id));
 }
 
+/** Which way a list runs. */
+export type SortDirection = 'asc' | 'desc';
+
+/**
+ * How a list of runs is ordered, and where the previous page ended (the last run's sort value and
+ * id; ties on the value are broken by id in the same direction, so paging is total). Values:
+ * `started_at` a time; `cost` the tree cost in micro-dollars (own + every sub-run, any depth);
+ * `duration` microseconds from start to end (or to the last activity while running).
+ */
+export type RunListOrder =
+  | { by: 'started_at'; direction: SortDirection; after?: { value: Date; id: string } }
+  | { by: 'cost' | 'duration'; direction: SortDirection; after?: { value: number; id: string } };
+
 export interface RunFilter {
   name?: string;
   status?: RunStatus;
   apiKeyId?: string;
+  /** Only runs of this team; with `visibleTo` it narrows what the caller sees, never widens it. */
+  teamId?: string;
   /** Restrict to runs these keys or this team may see (undefined: all, for the master key). */
   visibleTo?: { apiKeyId: string; teamId: string | null };
+  /** Only root runs (no parent). */
+  rootsOnly?: boolean;
+  /** Only runs whose tree cost (own + every sub-run, any depth) is at least this, in micro-dollars. */
+  minTreeCostMicros?: number;
   from?: Date;
   to?: Date;
-  /** Continue after this (startedAt, id), newest first. */
-  after?: { startedAt: Date; id: string };
+  /** Default: newest first (`started_at`, `desc`), the indexed order. */
+  order?: RunListOrder;
   limit: number;
 }
 
-export async function listRuns(db: GantryDb, filter: RunFilter): Promise<Run[]> {
+/** A listed run and the value it was sorted by (as in `RunListOrder`), for the next page's cursor. */
+export interface ListedRun {
+  run: Run;
+  sortValue: Date | number;
+}
+
+/** Name of the lateral subquery holding each candidate run's tree cost. */
+const TREE_COST = sql.raw('tree_cost');
+
+/** Cost of a run and every run below it, per candidate row: the recursion walks down parent_run_id's index. */
+const treeCostJoin = sql`(
+  with recursive tree(id, cost_micros) as (
+    select ${runs.id}, ${runs.costMicros}
+    union all
+    select child.id, child.cost_micros from ${runs} child join tree on child.parent_run_id = tree.id
+  ) select sum(tree.cost_micros)::bigint as cost_micros from tree
+) ${TREE_COST}`;
+
+/** The value a list is sorted by. Duration: microseconds to the end, or to the last activity while running (exact: epoch is numeric). */
+function sortExpression(by: RunListOrder['by']): SQL {
+  if (by === 'started_at') return sql`${runs.startedAt}`;
+  if (by === 'cost') return sql`${TREE_COST}.cost_micros`;
+  return sql`(extract(epoch from (coalesce(${runs.endedAt}, ${runs.lastActivityAt}) - ${runs.startedAt})) * 1000000)::bigint`;
+}
+
+/** The filter's conditions; the tree-cost one needs the `tree_cost` lateral join. */
+function filterConditions(filter: RunFilter): SQL[] {
   const conditions: SQL[] = [];
   if (filter.name !== undefined) conditions.push(eq(runs.name, filter.name));
   if (filter.status !== undefined) conditions.push(eq(runs.status, filter.status));
   if (filter.apiKeyId !== undefined) conditions.push(eq(runs.apiKeyId, filter.apiKeyId));
+  if (filter.teamId !== undefined) conditions.push(eq(runs.teamId, filter.teamId));
   if (filter.visibleTo !== undefined) {
     const own = eq(runs.apiKeyId, filter.visibleTo.apiKeyId);
     conditions.push(filter.visibleTo.teamId === null ? own : or(own, eq(runs.teamId, filter.visibleTo.teamId))!);
   }
+  if (filter.rootsOnly === true) conditions.push(isNull(runs.parentRunId));
+  if (filter.minTreeCostMicros !== undefined) conditions.push(sql`${TREE_COST}.cost_micros >= ${filter.minTreeCostMicros}::bigint`);
   if (filter.from !== undefined) conditions.push(sql`${runs.startedAt} >= ${filter.from}`);
   if (filter.to !== undefined) conditions.push(sql`${runs.startedAt} < ${filter.to}`);
-  if (filter.after !== undefined) {
-    conditions.push(sql`(${runs.startedAt}, ${runs.id}) < (${filter.after.startedAt}, ${filter.after.id})`);
-  }
-  return db
-    .select()
+  return conditions;
+}
+
+/** Runs after the cursor in the list's order: a row comparison, so ties on the value go by id. */
+function afterCondition(order: RunListOrder, value: SQL): SQL | undefined {
+  if (order.after === undefined) return undefined;
+  const comparison = sql.raw(order.direction === 'desc' ? '<' : '>');
+  const bound = order.by === 'started_at' ? sql`${order.after.value}` : sql`${order.after.value}::bigint`;
+  return sql`(${value}, ${runs.id}) ${comparison} (${bound}, ${order.after.id})`;
+}
+
+/**
+ * One page of runs matching `filter`, in its order. The tree cost is computed (a recursive walk
+ * per candidate run) only when sorting by cost or filtering on it; the default order is the
+ * `started_at` index's.
+ */
+export async function listRuns(db: GantryDb, filter: RunFilter): Promise<ListedRun[]> {
+  const order: RunListOrder = filter.order ?? { by: 'started_at', direction: 'desc' };
+  const value = sortExpression(order.by);
+  const conditions = filterConditions(filter);
+  const after = afterCondition(order, value);
+  if (after !== undefined) conditions.push(after);
+  const direction = order.direction === 'desc' ? desc : asc;
+  const query = db
+    .select({ run: runs, sortValue: order.by === 'started_at' ? runs.startedAt : value.mapWith(Number) })
     .from(runs)
+    .$dynamic();
+  const source = order.by === 'cost' || filter.minTreeCostMicros !== undefined ? query.crossJoinLateral(treeCostJoin) : query;
+  return source
     .where(conditions.length === 0 ? undefined : and(...conditions))
-    .orderBy(desc(runs.startedAt), desc(runs.id))
+    .orderBy(direction(value), direction(runs.id))
     .limit(filter.limit);
 }
 
