@@ -23,6 +23,8 @@ import runsRoutes from './routes/runs-routes.ts';
 import datasetsRoutes from './routes/datasets-routes.ts';
 import replaysRoutes from './routes/replays-routes.ts';
 import spendRoute from './routes/spend-route.ts';
+import meRoute from './routes/me-route.ts';
+import budgetsRoute from './routes/budgets-route.ts';
 import { bodyTooDeep } from './plugins/json-depth.ts';
 
 declare module 'fastify' {
@@ -109,6 +111,8 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(datasetsRoutes);
   await app.register(replaysRoutes);
   await app.register(spendRoute);
+  await app.register(meRoute);
+  await app.register(budgetsRoute);
   // Master key only: the check is made once, by this context's hook, not declared route by route.
   await app.register(async (admin) => {
     admin.addHook('onRequest', requireMasterKey);

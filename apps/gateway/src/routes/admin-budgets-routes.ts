@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { budgetPeriods, budgetScopes, getBudget, getCounter, listBudgets, type Budget } from '@gantry/db';
+import { budgetPeriods, budgetScopes, getBudget, listBudgets, type Budget } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
-import { periodEnd, periodStart } from '@gantry/policy';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
-import { toMicros, toUsd, usdAmount } from './admin-limits-schema.ts';
+import { toMicros, usdAmount } from './admin-limits-schema.ts';
+import { toBudgetView, toBudgetViews } from './budget-view.ts';
 
 const scope = z.enum(budgetScopes, { error: `must be one of ${budgetScopes.join(', ')}` });
 const period = z.enum(budgetPeriods, { error: `must be one of ${budgetPeriods.join(', ')}` });
@@ -16,24 +16,8 @@ const listQuery = z.strictObject({ scope: scope.optional(), scope_id: z.string()
 const adminBudgetsRoutes: FastifyPluginAsync = async (app) => {
   const db = () => app.gantry.database.db;
   const missing = (id: string) => new NotFoundError(`no budget with id '${id}'; list budgets with GET /admin/budgets`);
-
-  async function toWire(budget: Budget) {
-    const now = app.gantry.budgets.clock();
-    const start = periodStart(budget.period, now);
-    const counter = await getCounter(db(), `budget:${budget.id}`, start);
-    return {
-      id: budget.id,
-      scope: budget.scope,
-      scope_id: budget.scopeId,
-      period: budget.period,
-      limit_usd: toUsd(budget.limitMicros),
-      limit_micros: budget.limitMicros,
-      period_start: start.toISOString(),
-      resets_at: periodEnd(budget.period, now)?.toISOString() ?? null,
-      spent_usd: toUsd(counter?.spentMicros ?? 0),
-      reserved_usd: toUsd(counter?.reservedMicros ?? 0),
-    };
-  }
+  const now = () => app.gantry.budgets.clock();
+  const toWire = (budget: Budget) => toBudgetView(db(), budget, now());
 
   app.post('/admin/budgets', async (request, reply) => {
     const parsed = createBody.safeParse(request.body ?? {}, { reportInput: true });
@@ -52,7 +36,7 @@ const adminBudgetsRoutes: FastifyPluginAsync = async (app) => {
     const { scope: kind, scope_id: scopeId } = parsed.data;
     const rows = await listBudgets(db(), kind !== undefined && scopeId !== undefined ? { scope: kind, scopeId } : undefined);
     const filtered = rows.filter((row) => (kind === undefined || row.scope === kind) && (scopeId === undefined || row.scopeId === scopeId));
-    return { data: await Promise.all(filtered.map(toWire)) };
+    return { data: await toBudgetViews(db(), filtered, now()) };
   });
 
   app.get<{ Params: { id: string } }>('/admin/budgets/:id', async (request) => {
