@@ -13,6 +13,7 @@ import adminRunLimitsRoutes from './routes/admin-run-limits-routes.ts';
 import adminTeamsRoutes from './routes/admin-teams-routes.ts';
 import adminTargetsRoute from './routes/admin-targets-route.ts';
 import chatCompletionsRoute from './routes/chat-completions-route.ts';
+import consoleRoute from './routes/console-route.ts';
 import embeddingsRoute from './routes/embeddings-route.ts';
 import healthRoutes from './routes/health-routes.ts';
 import metricsRoute from './routes/metrics-route.ts';
@@ -113,6 +114,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(spendRoute);
   await app.register(meRoute);
   await app.register(budgetsRoute);
+  await app.register(consoleRoute);
   // Master key only: the check is made once, by this context's hook, not declared route by route.
   await app.register(async (admin) => {
     admin.addHook('onRequest', requireMasterKey);

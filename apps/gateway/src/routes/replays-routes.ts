@@ -58,6 +58,97 @@ function actionView(result: unknown) {
   return { finish: action.finish, tool_calls: action.toolCalls, text: action.text };
 }
 
+/** A replay as `POST /v1/replays` creates it and `GET /v1/replays` lists it: what is replayed, against what, how it stands. */
+export type ReplaySummaryView = ReturnType<typeof replayView>;
+
+/** `GET /v1/replays`: the caller's latest replays (at most 100), newest first. */
+export interface ReplayListView {
+  data: ReplaySummaryView[];
+}
+
+/** One candidate's roll-up in `GET /v1/replays/:id`. */
+export interface ReplayCandidateTotalsView {
+  /** The model or alias, as given. */
+  candidate: string;
+  /** Items ended for this candidate. */
+  items: number;
+  passed: number;
+  /** `passed / items`; null before any item ended. */
+  pass_rate: number | null;
+  incomplete: number;
+  diverged: number;
+  /** What the candidate's calls cost, in micro-dollars. */
+  cost_micros: number;
+  /** What the same steps cost when recorded, in micro-dollars. */
+  recorded_cost_micros: number;
+}
+
+/** One ended (item, candidate) pair in `GET /v1/replays/:id`. */
+export interface ReplayItemView {
+  /** The dataset item's position. */
+  position: number;
+  source_run_id: string | null;
+  /** Index into the replay's candidates. */
+  candidate: number;
+  /** `scored`, `diverged` or `incomplete`. */
+  status: string;
+  /** The root of the replayed run tree. */
+  run_id: string;
+  summary: ItemSummary;
+}
+
+/** A step that did not pass (or whose call failed), with what differed. */
+export interface ReplayFailedStepView {
+  position: number;
+  candidate: number;
+  source_run_id: string | null;
+  step: number;
+  run_id: string;
+  differences: string[];
+}
+
+/** `GET /v1/replays/:id` (and `POST …/cancel`): progress, per-candidate totals, ended items, failing steps. */
+export type ReplayView = ReplaySummaryView & {
+  progress: { items_total: number; items_done: number; steps_done: number; steps_total: number; failed_calls: number; spend_micros: number };
+  totals: ReplayCandidateTotalsView[];
+  items: ReplayItemView[];
+  /** At most 200 per candidate. */
+  failed_steps: ReplayFailedStepView[];
+};
+
+/** What one answer did: its finish class, tool calls (arguments as JSON text) and text. */
+export type ReplayActionView = NonNullable<ReturnType<typeof actionView>>;
+
+/** One recorded step of `GET /v1/replays/:id/diff/:item`, paired with the candidate's. */
+export interface ReplayDiffStepView {
+  step: number;
+  source_run_id: string;
+  source_span_id: string;
+  recorded: { model: string; action: ReplayActionView | null; cost_micros: number; latency_ms: number };
+  /** Null when the candidate never made this step (not yet, or past a trajectory's divergence). */
+  replayed: {
+    run_id: string;
+    span_id: string | null;
+    action: ReplayActionView | null;
+    error: { code: string; message: string; status?: number } | null;
+    cost_micros: number;
+    latency_ms: number;
+    ttft_ms: number | null;
+    /** Null when the call failed. */
+    score: StepScore | null;
+  } | null;
+}
+
+/** `GET /v1/replays/:id/diff/:item?candidate=N`: one item, recorded vs one candidate, step by step. */
+export interface ReplayDiffView {
+  replay_id: string;
+  position: number;
+  /** The candidate's model or alias. */
+  candidate: string;
+  source_run_id: string | null;
+  steps: ReplayDiffStepView[];
+}
+
 /**
  * Replays: a dataset replayed against candidate models through the same pipeline as live calls
  * (budgeted against the replaying key, recorded in runs linked to the source runs). The view has
@@ -73,7 +164,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
     return row;
   }
 
-  async function fullView(row: ReplayRow) {
+  async function fullView(row: ReplayRow): Promise<ReplayView> {
     const [dataset, items, steps, sources] = await Promise.all([
       findDataset(db(), { id: row.datasetId }),
       listReplayItems(db(), row.id),
@@ -121,7 +212,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
         spend_micros: steps.reduce((sum, step) => sum + step.costMicros, 0),
       },
       totals,
-      items: items.map((item) => ({ position: item.position, source_run_id: sourceOf.get(item.position) ?? null, candidate: item.candidate, status: item.status, run_id: item.runId, summary: item.summary })),
+      items: items.map((item) => ({ position: item.position, source_run_id: sourceOf.get(item.position) ?? null, candidate: item.candidate, status: item.status, run_id: item.runId, summary: item.summary as unknown as ItemSummary })),
       failed_steps: failedSteps,
     };
   }
@@ -178,7 +269,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
     return reply.code(201).send(replayView(row, dataset.name));
   });
 
-  app.get('/v1/replays', async (request) => {
+  app.get('/v1/replays', async (request): Promise<ReplayListView> => {
     const caller = callerOf(request);
     const rows = await listReplays(db(), caller.master ? undefined : ownerOf(caller), 100);
     const names = await datasetNames(db(), rows.map((row) => row.datasetId));
@@ -187,7 +278,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: { id: string } }>('/v1/replays/:id', async (request) => fullView(await visibleReplay(request.params.id, callerOf(request))));
 
-  app.get<{ Params: { id: string; item: string }; Querystring: { candidate?: string } }>('/v1/replays/:id/diff/:item', async (request) => {
+  app.get<{ Params: { id: string; item: string }; Querystring: { candidate?: string } }>('/v1/replays/:id/diff/:item', async (request): Promise<ReplayDiffView> => {
     const row = await visibleReplay(request.params.id, callerOf(request));
     const position = Number(request.params.item);
     const candidate = Number(request.query.candidate ?? 0);
@@ -203,7 +294,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
     return {
       replay_id: row.id,
       position,
-      candidate: row.candidates[candidate],
+      candidate: row.candidates[candidate]!,
       source_run_id: source?.sourceRunId ?? null,
       steps: (snapshot?.steps ?? []).map((recorded) => {
         const step = replayed.get(recorded.index);
@@ -215,7 +306,7 @@ const replaysRoutes: FastifyPluginAsync = async (app) => {
           replayed:
             step === undefined
               ? null
-              : { run_id: step.runId, span_id: step.spanId, action: actionView(step.result), error: step.error, cost_micros: step.costMicros, latency_ms: step.latencyMs, ttft_ms: step.ttftMs, score: step.score },
+              : { run_id: step.runId, span_id: step.spanId, action: actionView(step.result), error: step.error, cost_micros: step.costMicros, latency_ms: step.latencyMs, ttft_ms: step.ttftMs, score: step.score as unknown as StepScore | null },
         };
       }),
     };

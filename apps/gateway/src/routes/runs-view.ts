@@ -103,3 +103,5 @@ export function treeView(rootId: string, runs: Run[], spans: Span[], totals: Map
   const root = runs.find((run) => run.id === rootId);
   return root === undefined ? undefined : build(root);
 }
+/** One span with what it carried (`GET /v1/runs/:id/spans/:spanId`): the stored request and result, and the provider's raw answer. */
+export type SpanDetailView = SpanView & { request: unknown; result: unknown; raw: unknown };

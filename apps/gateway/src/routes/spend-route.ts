@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { spendGroups, sumSpend } from '@gantry/db';
+import { spendGroups, sumSpend, type SpendGroup } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError } from '@gantry/spec';
 import { callerOf } from '../proxy/send-call.ts';
@@ -20,6 +20,33 @@ const when = z.string().transform((text, context) => {
   return date;
 });
 
+/**
+ * One group of `GET /v1/spend`: its value under the name of the grouping (`{ team: 'team_1', … }`;
+ * `YYYY-MM-DD` in UTC for `day`; null for spend without one, e.g. the master key's under `key`).
+ */
+export type SpendRowView = { [group in SpendGroup]?: string | null } & {
+  /** Settled cost, in USD. */
+  cost_usd: number;
+  /** Settled cost, in micro-dollars. */
+  cost_micros: number;
+  /** Settled calls. */
+  calls: number;
+  /** Settled tokens, input and output. */
+  tokens: number;
+};
+
+/** `GET /v1/spend`: settled spend in the window, grouped, largest first (at most 1,000 groups). */
+export interface SpendView {
+  group_by: SpendGroup;
+  /** The window's start (ISO 8601), null when unbounded. */
+  from: string | null;
+  /** The window's end, exclusive (ISO 8601), null when unbounded. */
+  to: string | null;
+  total_cost_usd: number;
+  total_cost_micros: number;
+  data: SpendRowView[];
+}
+
 const spendQuery = z.strictObject({
   group_by: z.enum(spendGroups, { error: `must be one of ${spendGroups.join(', ')}` }).default('day'),
   from: when.optional(),
@@ -31,7 +58,7 @@ const spendQuery = z.strictObject({
  * sees its team's spend (or its own, without a team).
  */
 const spendRoute: FastifyPluginAsync = async (app) => {
-  app.get('/v1/spend', async (request) => {
+  app.get('/v1/spend', async (request): Promise<SpendView> => {
     const parsed = spendQuery.safeParse(request.query, { reportInput: true });
     if (!parsed.success) throw toInvalidRequestError(parsed.error, 'query');
     const { group_by: groupBy, from, to } = parsed.data;
