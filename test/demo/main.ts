@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     console.log(`In the terminal (while the servers run, with --serve):`);
     console.log(`  GANTRY_URL=${url} GANTRY_MASTER_KEY=${masterKey} pnpm gantry runs show ${runId}`);
     console.log(`As JSON:\n  curl -s -H "Authorization: Bearer ${masterKey}" ${url}/v1/runs/${runId}`);
+    console.log(`In a browser (with --serve): ${url}/console/runs/${runId} — sign in with the master key ${masterKey}`);
 
     if (!serve) {
       console.log('\n(The servers stop now; run `pnpm demo --serve` to keep them up and explore.)');

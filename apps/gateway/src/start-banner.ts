@@ -42,6 +42,7 @@ export function startBanner(config: GatewayConfig, address: string, master: { ke
     `  database:  ${database}`,
     `  providers: ${providers}`,
     `  runs:      pnpm gantry runs list, pnpm gantry runs show <id> (or GET ${address}/v1/runs)`,
+    `  console:   ${address}/console (sign in with the master key or a virtual key)`,
   ];
   // The key itself only when it was just made; afterwards, where it is kept.
   const keyPath = master.path === undefined ? undefined : relative(process.cwd(), master.path) || master.path;
