@@ -132,7 +132,7 @@ export async function callChat(services: CallServices, input: ChatCallInput, sig
   let request = chat;
   let context: CallMiddlewareContext | undefined;
   if (services.middleware.length > 0) {
-    context = middlewareContext(call);
+    context = middlewareContext(call, route, input.headers);
     try {
       request = await transformRequest(services.middleware, chat, context);
     } catch (error) {

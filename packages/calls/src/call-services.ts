@@ -70,6 +70,8 @@ export interface CallTrace {
   attempts: number;
   /** The middleware that answered the call instead of a provider (a cache hit). */
   answeredBy?: string;
+  /** Headers middleware added to the answer (`x-gantry-cache`). */
+  headers?: Record<string, string>;
 }
 
 const traces = new WeakMap<GatewayError, CallTrace>();

@@ -26,6 +26,8 @@ export interface CallState {
   reservation: Reservation;
   /** Set by middleware through `context.setAttribute`; recorded on the `llm` span. */
   attributes: Record<string, unknown> | undefined;
+  /** Set by middleware through `context.setResponseHeader`; sent with the answer. */
+  responseHeaders: Record<string, string> | undefined;
   onRecorded: CallInput<unknown>['onRecorded'];
 }
 
@@ -34,6 +36,7 @@ export function traceOfCall(call: CallState, target?: string, answeredBy?: strin
   const trace: CallTrace = { runId: call.run.id, spanId: call.spanId, attempts: call.attempts.length };
   if (target !== undefined) trace.target = target;
   if (answeredBy !== undefined) trace.answeredBy = answeredBy;
+  if (call.responseHeaders !== undefined) trace.headers = call.responseHeaders;
   return trace;
 }
 
@@ -144,6 +147,7 @@ export async function openCall(
     traceParent: runContext.traceParent,
     reservation,
     attributes: input.attributes === undefined ? undefined : { ...input.attributes },
+    responseHeaders: undefined,
     onRecorded: input.onRecorded,
   };
   return { call, route };

@@ -1,4 +1,6 @@
 import type { CallMiddleware, CallMiddlewareContext, ChatRequest, ChatResult, StreamEvent, WrapCallOptions } from '@gantry/spec';
+import type { Route } from '@gantry/router';
+import type { CallHeaders } from './call-services.ts';
 import type { CallState } from './call-state.ts';
 
 /** What the recorder keeps of a call: the answer as whoever answered gave it. */
@@ -8,7 +10,7 @@ export interface Answer<T> {
   answeredBy?: string;
 }
 
-export function middlewareContext(call: CallState): CallMiddlewareContext {
+export function middlewareContext(call: CallState, route: Route, headers: CallHeaders): CallMiddlewareContext {
   return {
     runId: call.run.id,
     rootRunId: call.run.rootRunId,
@@ -16,8 +18,13 @@ export function middlewareContext(call: CallState): CallMiddlewareContext {
     apiKeyId: call.caller.apiKeyId,
     teamId: call.caller.teamId,
     signal: call.signal,
+    targets: route.targets.map((target) => target.id),
+    headers,
     setAttribute(key, value) {
       (call.attributes ??= {})[key] = value;
+    },
+    setResponseHeader(name, value) {
+      (call.responseHeaders ??= {})[name] = value;
     },
   };
 }

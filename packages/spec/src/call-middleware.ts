@@ -15,8 +15,14 @@ export interface CallMiddlewareContext {
   readonly teamId: string | null;
   /** Fires when the caller went away: stop any work for the call. */
   readonly signal: AbortSignal;
+  /** `provider/model` of each target the call may go to, in the order the router tries them. */
+  readonly targets: readonly string[];
+  /** The request's headers, lower-cased (a cache's `x-gantry-cache`, `cache-control`). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Adds an attribute to the call's `llm` span (e.g. `cache: 'miss'`), recorded with it. */
   setAttribute(key: string, value: unknown): void;
+  /** Adds a header to the call's answer (`x-gantry-*` only; e.g. `x-gantry-cache: hit-exact`), success or failure. */
+  setResponseHeader(name: `x-gantry-${string}`, value: string): void;
 }
 
 /** Arguments of a result-side wrapper: the call so far, and `next` to go on inward. */

@@ -40,6 +40,8 @@ export function traceHeaders(trace: CallTrace): Record<string, string> {
   const headers: Record<string, string> = { 'x-gantry-run-id': trace.runId, 'x-gantry-span-id': trace.spanId, 'x-gantry-attempts': String(trace.attempts) };
   if (trace.target !== undefined) headers['x-gantry-target'] = echoedHeaderValue(trace.target);
   if (trace.answeredBy !== undefined) headers['x-gantry-answered-by'] = echoedHeaderValue(trace.answeredBy);
+  // Middleware's own (`x-gantry-cache`): never one of the above, never outside Gantry's prefix.
+  for (const [name, value] of Object.entries(trace.headers ?? {})) if (name.startsWith('x-gantry-') && !(name in headers)) headers[name] = echoedHeaderValue(value);
   return headers;
 }
 
