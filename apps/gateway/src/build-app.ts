@@ -7,6 +7,7 @@ import authPlugin, { requireMasterKey } from './plugins/auth-plugin.ts';
 import errorHandlerPlugin from './plugins/error-handler-plugin.ts';
 import servicesPlugin from './plugins/services-plugin.ts';
 import adminBudgetsRoutes from './routes/admin-budgets-routes.ts';
+import adminCacheRoute from './routes/admin-cache-route.ts';
 import adminCustomersRoutes from './routes/admin-customers-routes.ts';
 import adminKeysRoutes from './routes/admin-keys-routes.ts';
 import adminRunLimitsRoutes from './routes/admin-run-limits-routes.ts';
@@ -124,6 +125,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
     await admin.register(adminBudgetsRoutes);
     await admin.register(adminRunLimitsRoutes);
     await admin.register(adminTargetsRoute);
+    await admin.register(adminCacheRoute);
   });
   return app;
 }

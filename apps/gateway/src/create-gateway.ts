@@ -12,6 +12,7 @@ import { closeWithoutIdleSockets } from './close-server.ts';
 import { endRunNow } from './end-run.ts';
 import type { GatewayConfig } from './config/load-config.ts';
 import type { GatewayServices } from './gateway-services.ts';
+import { createResponseCache, startCacheSweeper } from './response-cache-wiring.ts';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -70,6 +71,9 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   let reportLedgerError = (error: unknown) => console.error('gantry: budget ledger write failed', error);
   let reportRecordError = (error: unknown, spanId: string) => console.error(`gantry: recording call ${spanId} failed`, error);
   let reportReplayError = (error: unknown, replayId: string) => console.error(`gantry: replay ${replayId} failed`, error);
+  let reportCacheError = (error: unknown) => console.error('gantry: a cache write failed', error);
+  // Innermost of the middleware: what it keys and stores is the request as the others left it (redacted, say).
+  const cache = createResponseCache(config, database.db, () => services, (error) => reportCacheError(error));
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
   const policyMs = lap();
@@ -112,7 +116,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       onError: (error) => reportLedgerError(error),
       ...(options.now === undefined ? {} : { now: options.now }),
     }),
-    middleware: options.middleware ?? [],
+    middleware: [...(options.middleware ?? []), ...(cache === undefined ? [] : [cache])],
     calls: {
       storeRaw: config.recording.storeRaw,
       defaultMaxOutputTokens: config.budgets.defaultMaxOutputTokens,
@@ -131,6 +135,8 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
   reportReplayError = (error, replayId) => app.log.error({ err: error, replayId }, 'a replay failed');
+  reportCacheError = (error) => app.log.warn({ err: error }, 'a cache write failed; the answer was served, only its caching is lost');
+  const cacheSweeper = cache === undefined ? undefined : startCacheSweeper(database.db, (error) => app.log.warn({ err: error }, 'expired cache entry sweep failed; retrying on the next tick'));
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 
   // Every instance sweeps; the update is idempotent, so N instances behave like one.
@@ -165,9 +171,11 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        cacheSweeper?.close();
         await reservationSweeper.close();
         await services.replays.close();
         await closeApp(() => app.close());
+        await cache?.close();
         await services.recorder.close();
         policy.close();
         await services.budgets.close();

@@ -252,4 +252,18 @@ describe('loadConfig', () => {
       expect(loadConfig({ cwd, env: {} }).providers).toEqual([]);
     });
   });
+  describe('cache', () => {
+    it('is off everywhere unless configured, and layers the defaults, a model and a key', () => {
+      expect(loadConfig({ file: {}, env: {} }).cache.defaults).toMatchObject({ mode: 'off', ttlSeconds: 3600, scope: 'team', cacheSampled: false });
+      const { cache } = loadConfig({ file: { cache: { mode: 'exact', ttl_seconds: 60, models: { fast: { ttl_seconds: 5 } }, keys: { k1: { mode: 'off', scope: 'key' } } } }, env: {} });
+      expect(cache.defaults).toMatchObject({ mode: 'exact', ttlSeconds: 60 });
+      expect(cache.models).toEqual({ fast: { ttlSeconds: 5 } });
+      expect(cache.keys).toEqual({ k1: { mode: 'off', scope: 'key' } });
+    });
+
+    it('refuses semantic mode, which this version lacks, naming where it was asked for', () => {
+      expect(configError({ file: { cache: { models: { fast: { mode: 'semantic' } } } }, env: {} }).message).toMatch(/^cache\.models\.fast\.mode: semantic caching is not available/);
+      expect(configError({ file: { cache: { mode: 'fuzzy' } }, env: {} }).message).toMatch(/cache\.mode: must be one of off, exact, semantic/);
+    });
+  });
 });

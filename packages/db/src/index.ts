@@ -109,3 +109,14 @@ export {
   upsertReplayItem,
   type RunSelection,
 } from './repositories/evals-repository.ts';
+export {
+  addCacheHits,
+  deleteCacheEntries,
+  findCacheEntry,
+  sweepExpiredCacheEntries,
+  upsertCacheEntry,
+  type CacheAddress,
+  type CachedAnswer,
+  type CacheSelection,
+  type NewCacheEntry,
+} from './repositories/cache-repository.ts';

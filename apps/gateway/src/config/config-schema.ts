@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { OPENAI_API_PROVIDER_TYPES, OPENAI_APIS, PROVIDER_TYPES } from '@gantry/providers';
 import { FALLBACK_CONDITIONS, STRATEGIES } from '@gantry/router';
+import { cacheModes, cacheScopes, MAX_CACHE_TTL_SECONDS } from '@gantry/cache';
+
+/** One level of cache settings: the defaults, a model's or a key's. */
+const cacheSettingsShape = {
+  /** `off` (default), `exact`; `semantic` is not available yet. */
+  mode: z.enum(cacheModes, { error: `must be one of ${cacheModes.join(', ')}` }).optional(),
+  /** How long an entry is served (default 3600). */
+  ttl_seconds: z.number().int().min(1).max(MAX_CACHE_TTL_SECONDS).optional(),
+  /** Who is served an entry: `team` (default; the key's own for keys without a team), `key`, `global`. */
+  scope: z.enum(cacheScopes, { error: `must be one of ${cacheScopes.join(', ')}` }).optional(),
+  /** Also cache requests with an explicit temperature above 0 (default false). */
+  cache_sampled: z.boolean().optional(),
+};
 
 const providerName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . - (no slash)');
 
@@ -152,6 +165,14 @@ export const configSchema = z.strictObject({
           retries: z.number().int().min(0).max(20).optional(),
         })
         .optional(),
+    })
+    .optional(),
+  /** The response cache (@gantry/cache): defaults, then per model (alias or provider/model), then per key id. */
+  cache: z
+    .strictObject({
+      ...cacheSettingsShape,
+      models: z.record(z.string().min(1), z.strictObject(cacheSettingsShape)).optional(),
+      keys: z.record(z.string().min(1), z.strictObject(cacheSettingsShape)).optional(),
     })
     .optional(),
   recording: z

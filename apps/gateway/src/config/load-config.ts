@@ -8,6 +8,8 @@ import { DEFAULT_BASE_URLS, type ModelPrice, type ProviderConfig } from '@gantry
 import { readAliases, readRoutingOptions, type ModelAlias, type RoutingOptions } from '@gantry/router';
 import { configSchema, type ConfigFile } from './config-schema.ts';
 import { readInngestSettings, type InngestSettings } from './inngest-config.ts';
+import { readCacheConfig } from './cache-config.ts';
+import type { CacheConfig } from '@gantry/cache';
 import { ConfigError, interpolateEnv } from './interpolate-env.ts';
 
 /** Everything the gateway needs to start, resolved from gantry.yaml and the environment. */
@@ -43,6 +45,8 @@ export interface GatewayConfig {
    * instance; `inngest`, when set, runs them on Inngest instead of in-process.
    */
   replays: { defaultWorkers: number; heartbeatMs: number; staleAfterMs: number; inngest: InngestSettings | undefined };
+  /** The response cache: defaults, per model, per key (off unless configured). */
+  cache: CacheConfig;
   /** Where the config came from, for the start banner. */
   source: string;
   /**
@@ -203,6 +207,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       staleAfterMs: file.replays?.stale_after_ms ?? 60_000,
       inngest: readInngestSettings(file.replays?.inngest, env, host),
     },
+    cache: readCacheConfig(file.cache),
     source,
     bundledMockOnly,
   };

@@ -7,3 +7,4 @@ export * from './spans.ts';
 export * from './teams.ts';
 export * from './responses.ts';
 export * from './evals.ts';
+export * from './cache.ts';
