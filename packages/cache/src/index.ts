@@ -2,3 +2,4 @@ export { readCacheControls, MAX_CACHE_TTL_SECONDS, type CacheControls } from './
 export { exactCacheKey } from './cache-key.ts';
 export { cacheConfigured, cacheModes, cacheScopes, DEFAULT_CACHE_SETTINGS, settingsFor, type CacheConfig, type CacheMode, type CacheScope, type CacheSettings } from './cache-settings.ts';
 export { ResponseCache, type ResponseCacheOptions } from './response-cache.ts';
+export { addObservation, decide, DEFAULT_POLICY_OPTIONS, fitSigmoid, MAX_OBSERVATIONS, type Observation, type PolicyDecision, type PolicyOptions, type SigmoidFit } from './semantic/entry-policy.ts';
