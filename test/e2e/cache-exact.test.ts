@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import type { ResponseCache } from '@gantry/cache';
+import { createGateway } from '@gantry/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, type RunNode } from '../agents/run-tree.ts';
 import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
@@ -14,7 +16,7 @@ describe('exact response cache', () => {
   let teams: { a1: string; a2: string; b: string };
 
   beforeAll(async () => {
-    const names = ['plain', 'stream', 'tools', 'sampled', 'controls', 'ttl', 'teams', 'cut', 'errors', 'admin'];
+    const names = ['plain', 'stream', 'tools', 'sampled', 'controls', 'ttl', 'teams', 'cut', 'errors', 'admin', 'shared'];
     stack = await startStack({ config: { cache: { mode: 'exact', ttl_seconds: 600 }, pricing: Object.fromEntries(names.map((name) => [model(name), PRICE])) } });
     const admin = async <T>(path: string, body: unknown) => (await requestJson<T>(`${stack.url}${path}`, MASTER_KEY, { method: 'POST', body })).body;
     const teamA = await admin<{ id: string }>('/admin/teams', { name: `cache-a-${tag}` });
@@ -215,5 +217,26 @@ describe('exact response cache', () => {
     expect((await ask('admin')).cache).toBe('miss');
     expect((await requestJson<{ deleted: number }>(`${stack.url}/admin/cache?namespace=drop-me`, MASTER_KEY, { method: 'DELETE' })).body).toEqual({ deleted: 1 });
     expect((await ask('admin', { headers: { 'x-gantry-cache-namespace': 'drop-me' } })).cache).toBe('miss');
+  });
+
+  it('is one cache for every instance on the database: an answer stored by one is served by another', async () => {
+    const other = await createGateway(stack.gateway.services.config, { database: stack.database });
+    try {
+      await other.app.listen({ host: '127.0.0.1', port: 0 });
+      const otherUrl = `http://127.0.0.1:${(other.app.server.address() as AddressInfo).port}`;
+      stack.mock.script(model('shared').slice('local/'.length), [{ text: 'stored by the first instance' }, { text: 'should not be asked for' }]);
+      expect((await ask('shared')).cache).toBe('miss');
+      await settled();
+      const response = await fetch(`${otherUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: model('shared'), messages: [{ role: 'user', content: 'What is 2 + 2?' }] }),
+      });
+      expect(response.headers.get('x-gantry-cache')).toBe('hit-exact');
+      expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('stored by the first instance');
+      expect(upstreamCalls('shared')).toBe(1);
+    } finally {
+      await other.close();
+    }
   });
 });

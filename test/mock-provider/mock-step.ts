@@ -72,6 +72,8 @@ export interface MockStep {
   errorEventAfterChunks?: number;
   /** Length of embedding vectors. Default 8 (or the request's `dimensions`). */
   embeddingDimensions?: number;
+  /** Embedding vectors for these exact input texts (others get the deterministic hash vector), so similarity is scripted exactly. */
+  vectors?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** One request the mock received, as recorded on arrival and updated when it ends. */

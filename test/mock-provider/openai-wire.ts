@@ -159,7 +159,7 @@ export function handleEmbeddings(exchange: MockExchange): void {
   let characters = 0;
   const data = inputs.map((text, index) => {
     characters += text.length;
-    const values = embedText(text, dimensions);
+    const values = step.vectors?.[text] === undefined ? embedText(text, dimensions) : [...step.vectors[text]];
     return { object: 'embedding', index, embedding: base64 ? encodeBase64(values) : values };
   });
   const promptTokens = step.usage?.input ?? estimateTokens(characters);

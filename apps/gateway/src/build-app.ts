@@ -25,6 +25,7 @@ import runsRoutes from './routes/runs-routes.ts';
 import datasetsRoutes from './routes/datasets-routes.ts';
 import replaysRoutes from './routes/replays-routes.ts';
 import spendRoute from './routes/spend-route.ts';
+import cacheCalibrationsRoutes from './routes/cache-calibrations-routes.ts';
 import meRoute from './routes/me-route.ts';
 import budgetsRoute from './routes/budgets-route.ts';
 import { bodyTooDeep } from './plugins/json-depth.ts';
@@ -113,6 +114,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(datasetsRoutes);
   await app.register(replaysRoutes);
   await app.register(spendRoute);
+  await app.register(cacheCalibrationsRoutes);
   await app.register(meRoute);
   await app.register(budgetsRoute);
   await app.register(consoleRoute);

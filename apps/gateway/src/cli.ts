@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { CliError, createAdminClient, createGatewayClient } from './cli/admin-client.ts';
 import { addBudgetsCommands } from './cli/budgets-commands.ts';
+import { addCacheCommands } from './cli/cache-commands.ts';
 import { addCustomersCommands } from './cli/customers-commands.ts';
 import { addDatasetCommands } from './cli/dataset-commands.ts';
 import { addEvalCommands } from './cli/eval-gate-command.ts';
@@ -102,6 +103,7 @@ addDatasetCommands(program, createGatewayClient);
 addReplayCommands(program, createGatewayClient);
 addEvalCommands(program, createGatewayClient);
 addEvalRunCommand(program, createGatewayClient);
+addCacheCommands(program, createGatewayClient);
 
 try {
   await program.parseAsync(process.argv);

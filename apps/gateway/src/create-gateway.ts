@@ -73,7 +73,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   let reportReplayError = (error: unknown, replayId: string) => console.error(`gantry: replay ${replayId} failed`, error);
   let reportCacheError = (error: unknown) => console.error('gantry: a cache write failed', error);
   // Innermost of the middleware: what it keys and stores is the request as the others left it (redacted, say).
-  const cache = createResponseCache(config, database.db, () => services, (error) => reportCacheError(error));
+  const cache = createResponseCache(config, database, () => services, (error) => reportCacheError(error));
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
   await policy.reload();
   const policyMs = lap();

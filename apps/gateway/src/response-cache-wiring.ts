@@ -1,36 +1,81 @@
-import { cacheConfigured, ResponseCache } from '@gantry/cache';
-import { callCost } from '@gantry/calls';
-import { sweepExpiredCacheEntries, type GantryDb } from '@gantry/db';
-import type { PriceBook } from '@gantry/providers';
-import type { Router } from '@gantry/router';
+import { cacheConfigured, embeddingJudge, exactJudge, llmJudge, ResponseCache, SemanticLayer, type AnswerJudge, type JudgeCaller } from '@gantry/cache';
+import { callChat, callCost, callEmbeddings, type CallServices } from '@gantry/calls';
+import { ensureSemanticIndex, sweepExpiredCacheEntries, sweepExpiredSemanticEntries, type Database } from '@gantry/db';
+import type { ChatRequest, ChatResult } from '@gantry/spec';
+import type { SemanticCacheSettings } from './config/cache-config.ts';
+import { ConfigError } from './config/interpolate-env.ts';
 import type { GatewayConfig } from './config/load-config.ts';
 
 /** Expired entries deleted per statement; a sweep repeats while it finds this many. */
 const SWEEP_BATCH = 1000;
 const SWEEP_EVERY_MS = 60_000;
 
+const callerOf = (caller: JudgeCaller) => ({ ...caller, master: caller.apiKeyId === null });
+
+/** Embeddings through the pipeline as the caller: recorded (a run named `cache-embedding`) and billed like any call. */
+function embedder(services: () => CallServices, model: string) {
+  return async (texts: string[], caller: JudgeCaller, signal: AbortSignal): Promise<number[][]> => {
+    const { result } = await callEmbeddings(services(), { request: { model, input: texts }, caller: callerOf(caller), headers: { 'x-gantry-run-name': 'cache-embedding' } }, signal);
+    return result.embeddings.map((vector) => (typeof vector === 'string' ? [] : vector));
+  };
+}
+
+/** A judge model's verdict, asked through the pipeline with the cache off for that call (it must not judge itself). */
+function completer(services: () => CallServices) {
+  return async (request: ChatRequest, caller: JudgeCaller, signal: AbortSignal): Promise<ChatResult> => {
+    const outcome = await callChat(services(), { request, caller: callerOf(caller), headers: { 'x-gantry-cache': 'off', 'x-gantry-run-name': 'cache-judge' } }, signal);
+    if (outcome.type !== 'result') throw new Error('the cache judge asked for a whole answer and got a stream');
+    return outcome.result;
+  };
+}
+
+function judgeOf(settings: SemanticCacheSettings, services: () => CallServices): AnswerJudge {
+  if (settings.judge === 'embedding') return embeddingJudge(embedder(services, settings.embeddingModel), settings.judgeThreshold);
+  if (settings.judge === 'llm') return llmJudge(completer(services), settings.judgeModel!);
+  return exactJudge;
+}
+
 /**
  * The response cache middleware when the config enables it anywhere, else undefined (no cache
- * work, no `x-gantry-cache` header). `pricing` is read when an entry is written: what the answer
- * cost is what each hit saves.
+ * work, no `x-gantry-cache` header). `services` is read at call time: what an answer cost (what
+ * each hit saves), and the pipeline the semantic layer embeds and judges through.
  */
-export function createResponseCache(config: GatewayConfig, db: GantryDb, pricing: () => { router: Router; prices: PriceBook }, onError: (error: unknown) => void): ResponseCache | undefined {
+export function createResponseCache(config: GatewayConfig, database: Database, services: () => CallServices, onError: (error: unknown) => void): ResponseCache | undefined {
   if (!cacheConfigured(config.cache)) return undefined;
+  const semantic = config.cache.semantic;
+  const { db } = database;
+  if (semantic !== undefined && !database.hasVector) {
+    throw new ConfigError('cache.semantic: the semantic cache searches embeddings with pgvector, which this Postgres lacks: install the vector extension (CREATE EXTENSION vector needs it on the server), or use mode: exact');
+  }
   return new ResponseCache({
     db,
     config: config.cache,
     costOf: (target, usage) => {
-      const { router, prices } = pricing();
+      const { router, prices } = services();
       return callCost(prices, router.route(target).targets[0], usage);
     },
     onWriteError: onError,
+    ...(semantic === undefined
+      ? {}
+      : {
+          semantic: new SemanticLayer({
+            db,
+            embed: embedder(services, semantic.embeddingModel),
+            judge: judgeOf(semantic, services),
+            delta: semantic.delta,
+            anyTurn: semantic.anyTurn,
+            onError,
+            ensureIndex: (dimensions) => ensureSemanticIndex(database, dimensions),
+          }),
+        }),
   });
 }
 
 /** Deletes expired entries every minute, from every instance (each row goes once: SKIP LOCKED). */
-export function startCacheSweeper(db: GantryDb, onError: (error: unknown) => void): { close(): void } {
+export function startCacheSweeper(db: Database['db'], onError: (error: unknown) => void): { close(): void } {
   const sweep = async () => {
     while ((await sweepExpiredCacheEntries(db, new Date(), SWEEP_BATCH)) === SWEEP_BATCH);
+    while ((await sweepExpiredSemanticEntries(db, new Date(), SWEEP_BATCH)) === SWEEP_BATCH);
   };
   const timer = setInterval(() => void sweep().catch(onError), SWEEP_EVERY_MS);
   timer.unref();

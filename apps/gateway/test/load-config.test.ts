@@ -261,9 +261,12 @@ describe('loadConfig', () => {
       expect(cache.keys).toEqual({ k1: { mode: 'off', scope: 'key' } });
     });
 
-    it('refuses semantic mode, which this version lacks, naming where it was asked for', () => {
-      expect(configError({ file: { cache: { models: { fast: { mode: 'semantic' } } } }, env: {} }).message).toMatch(/^cache\.models\.fast\.mode: semantic caching is not available/);
+    it('needs cache.semantic for semantic mode, and a judge model for the llm judge, naming the path', () => {
+      expect(configError({ file: { cache: { models: { fast: { mode: 'semantic' } } } }, env: {} }).message).toMatch(/^cache\.models\.fast\.mode: semantic mode needs cache\.semantic\.embedding_model/);
+      expect(configError({ file: { cache: { mode: 'semantic', semantic: { embedding_model: 'local/e', judge: 'llm' } } }, env: {} }).message).toMatch(/^cache\.semantic\.judge_model/);
       expect(configError({ file: { cache: { mode: 'fuzzy' } }, env: {} }).message).toMatch(/cache\.mode: must be one of off, exact, semantic/);
+      const { cache } = loadConfig({ file: { cache: { mode: 'semantic', semantic: { embedding_model: 'local/e' } } }, env: {} });
+      expect(cache.semantic).toEqual({ embeddingModel: 'local/e', judge: 'exact', judgeModel: undefined, judgeThreshold: 0.9, delta: 0.02, anyTurn: false });
     });
   });
 });

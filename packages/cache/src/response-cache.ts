@@ -1,9 +1,11 @@
-import { addCacheHits, findCacheEntry, newId, upsertCacheEntry, type CacheAddress, type GantryDb } from '@gantry/db';
+import { LRUCache } from 'lru-cache';
+import { addCacheHits, findCacheEntry, newId, upsertCacheEntry, type CacheAddress, type CachedAnswer, type GantryDb } from '@gantry/db';
 import { ChatResultBuilder, unfoldChatResult } from '@gantry/formats';
 import { readStoredResult, storeChatResult, type CallMiddleware, type CallMiddlewareContext, type ChatRequest, type ChatResult, type StreamEvent, type Usage, type WrapCallOptions } from '@gantry/spec';
 import { readCacheControls } from './cache-controls.ts';
 import { exactCacheKey } from './cache-key.ts';
 import { settingsFor, type CacheConfig, type CacheSettings } from './cache-settings.ts';
+import type { SemanticLayer, SemanticMiss } from './semantic/semantic-layer.ts';
 
 /** What the cache needs from the gateway. */
 export interface ResponseCacheOptions {
@@ -13,15 +15,23 @@ export interface ResponseCacheOptions {
   costOf: (target: string, usage: Usage | undefined) => number | undefined;
   /** A write that failed (the answer was served; only its caching was lost). */
   onWriteError: (error: unknown) => void;
+  /** The semantic half, for requests whose mode is `semantic`; without it they are cached exactly. */
+  semantic?: SemanticLayer;
   /** How often served hits are counted into their entries, in ms. */
   hitFlushMs?: number;
+  /**
+   * How long this instance serves an entry it has seen without asking Postgres again, in ms
+   * (default 5000; 0: always ask). Bounds how long a delete made on another instance can go
+   * unseen here; a delete made here takes effect at once.
+   */
+  recentMs?: number;
   now?: () => Date;
 }
 
 /** What the cache does for one call, decided before it goes inward. */
 type Plan =
   | { kind: 'bypass'; reason: string }
-  | { kind: 'cache'; address: CacheAddress; read: boolean; write: boolean; ttlSeconds: number; target: string };
+  | { kind: 'cache'; address: CacheAddress; read: boolean; write: boolean; ttlSeconds: number; target: string; semantic: boolean };
 
 /** `x-gantry-cache` values. */
 type Outcome = 'hit-exact' | 'hit-semantic' | 'miss' | 'bypass';
@@ -64,11 +74,20 @@ export class ResponseCache implements CallMiddleware {
   readonly #now: () => Date;
   readonly #hits = new Map<string, { count: number; at: Date }>();
   readonly #writes = new Set<Promise<void>>();
+  /** Entries this instance looked up or wrote lately: a hit on one costs no round trip. */
+  readonly #recent: LRUCache<string, CachedAnswer> | undefined;
   #hitTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ResponseCacheOptions) {
     this.#options = options;
     this.#now = options.now ?? (() => new Date());
+    const recentMs = options.recentMs ?? 5000;
+    this.#recent = recentMs > 0 ? new LRUCache({ max: 10_000, ttl: recentMs }) : undefined;
+  }
+
+  /** Drops what this instance remembers (after a delete through the admin API). */
+  forgetRecent(): void {
+    this.#recent?.clear();
   }
 
   #plan(request: ChatRequest, context: CallMiddlewareContext): Plan {
@@ -79,7 +98,8 @@ export class ResponseCache implements CallMiddleware {
     if ((request.n ?? 1) > 1) return { kind: 'bypass', reason: 'n > 1' };
     if (!settings.cacheSampled && request.temperature !== undefined && request.temperature > 0) return { kind: 'bypass', reason: 'temperature above 0' };
     const address = { scope: scopeOf(settings, context), namespace: controls.namespace, keyHash: exactCacheKey(request, context.targets) };
-    return { kind: 'cache', address, read: controls.read, write: controls.write, ttlSeconds: controls.ttlSeconds ?? settings.ttlSeconds, target: context.targets[0] ?? request.model };
+    const semantic = settings.mode === 'semantic' && this.#options.semantic !== undefined && controls.read && controls.write;
+    return { kind: 'cache', address, read: controls.read, write: controls.write, ttlSeconds: controls.ttlSeconds ?? settings.ttlSeconds, target: context.targets[0] ?? request.model, semantic };
   }
 
   #say(context: CallMiddlewareContext, outcome: Outcome, plan: Plan, extra: Record<string, unknown> = {}): void {
@@ -93,27 +113,49 @@ export class ResponseCache implements CallMiddleware {
   /** The live entry for a plan that reads, counted as a hit; undefined on a miss. */
   async #lookup(plan: Extract<Plan, { kind: 'cache' }>, context: CallMiddlewareContext): Promise<ChatResult | undefined> {
     if (!plan.read) return undefined;
-    const entry = await findCacheEntry(this.#options.db, plan.address, this.#now());
-    if (entry === undefined) return undefined;
+    const now = this.#now();
+    const recentKey = `${plan.address.scope}\n${plan.address.namespace}\n${plan.address.keyHash}`;
+    let entry = this.#recent?.get(recentKey);
+    if (entry !== undefined && entry.expiresAt <= now) entry = undefined;
+    if (entry === undefined) {
+      entry = await findCacheEntry(this.#options.db, plan.address, now);
+      if (entry === undefined) return undefined;
+      this.#recent?.set(recentKey, entry);
+    }
     this.#countHit(entry.id);
     this.#say(context, 'hit-exact', plan, { cache_entry_id: entry.id, cache_saved_micros: entry.costMicros, cache_entry_created_at: entry.createdAt.toISOString() });
     return resultOf(entry.result);
   }
 
+  /** Near-identical earlier prompts (semantic mode): a hit to serve, or what the answer will teach. */
+  async #lookupSemantic(plan: Extract<Plan, { kind: 'cache' }>, request: ChatRequest, context: CallMiddlewareContext): Promise<{ hit: ChatResult | undefined; miss: SemanticMiss | undefined }> {
+    if (!plan.semantic) return { hit: undefined, miss: undefined };
+    const found = await this.#options.semantic!.lookup({ scope: plan.address.scope, namespace: plan.address.namespace }, request, context, this.#now());
+    if (found.kind === 'miss') return { hit: undefined, miss: found.miss };
+    this.#say(context, 'hit-semantic', plan, { cache_entry_id: found.neighbour.id, cache_saved_micros: found.neighbour.costMicros, cache_decision: found.reason });
+    return { hit: found.result, miss: undefined };
+  }
+
   /** Stores an answer after the caller has it: a failed write loses the entry, never the answer. */
-  #store(plan: Extract<Plan, { kind: 'cache' }>, result: ChatResult): void {
+  #store(plan: Extract<Plan, { kind: 'cache' }>, result: ChatResult, semantic: SemanticMiss | undefined): void {
     if (!plan.write || !cacheable(result)) return;
     const now = this.#now();
-    const write = upsertCacheEntry(this.#options.db, {
-      ...plan.address,
-      id: newId(),
-      target: plan.target,
-      result: storeChatResult(result) as unknown as Record<string, unknown>,
-      costMicros: this.#options.costOf(plan.target, result.usage) ?? 0,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + plan.ttlSeconds * 1000),
-    })
-      .catch(this.#options.onWriteError)
+    const costMicros = this.#options.costOf(plan.target, result.usage) ?? 0;
+    const entry = { id: newId(), target: plan.target, result: storeChatResult(result) as unknown as Record<string, unknown>, costMicros, createdAt: now, expiresAt: new Date(now.getTime() + plan.ttlSeconds * 1000) };
+    const recentKey = `${plan.address.scope}\n${plan.address.namespace}\n${plan.address.keyHash}`;
+    // What this instance remembers for the key is replaced now (a refresh) and set once written.
+    this.#recent?.delete(recentKey);
+    const writes = [
+      upsertCacheEntry(this.#options.db, { ...plan.address, ...entry })
+        .then(() => void this.#recent?.set(recentKey, entry))
+        .catch(this.#options.onWriteError),
+    ];
+    if (semantic !== undefined) {
+      const address = { scope: plan.address.scope, namespace: plan.address.namespace };
+      writes.push(this.#options.semantic!.learn(semantic, { address, target: plan.target, costMicros, ttlSeconds: plan.ttlSeconds }, result, now));
+    }
+    const write = Promise.all(writes)
+      .then(() => undefined)
       .finally(() => this.#writes.delete(write));
     this.#writes.add(write);
   }
@@ -126,9 +168,11 @@ export class ResponseCache implements CallMiddleware {
     }
     const hit = await this.#lookup(plan, context);
     if (hit !== undefined) return hit;
+    const semantic = await this.#lookupSemantic(plan, request, context);
+    if (semantic.hit !== undefined) return semantic.hit;
     this.#say(context, 'miss', plan);
     const result = await next();
-    setImmediate(() => this.#store(plan, result));
+    setImmediate(() => this.#store(plan, result, semantic.miss));
     return result;
   }
 
@@ -140,19 +184,21 @@ export class ResponseCache implements CallMiddleware {
     }
     const hit = await this.#lookup(plan, context);
     if (hit !== undefined) return replay(unfoldChatResult(hit));
+    const semantic = await this.#lookupSemantic(plan, request, context);
+    if (semantic.hit !== undefined) return replay(unfoldChatResult(semantic.hit));
     this.#say(context, 'miss', plan);
     const stream = await next();
-    return plan.write ? this.#storedWhenDone(plan, stream) : stream;
+    return plan.write ? this.#storedWhenDone(plan, stream, semantic.miss) : stream;
   }
 
   /** Passes the stream on and stores its answer only if it ran to its end: a cut stream is never cached. */
-  async *#storedWhenDone(plan: Extract<Plan, { kind: 'cache' }>, stream: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent> {
+  async *#storedWhenDone(plan: Extract<Plan, { kind: 'cache' }>, stream: AsyncIterable<StreamEvent>, semantic: SemanticMiss | undefined): AsyncIterable<StreamEvent> {
     const builder = new ChatResultBuilder();
     for await (const event of stream) {
       builder.push(event);
       yield event;
     }
-    this.#store(plan, builder.result());
+    this.#store(plan, builder.result(), semantic);
   }
 
   #countHit(id: string): void {

@@ -120,3 +120,28 @@ export {
   type CacheSelection,
   type NewCacheEntry,
 } from './repositories/cache-repository.ts';
+export {
+  getCacheCalibration,
+  insertCacheCalibration,
+  listCacheCalibrations,
+} from './repositories/cache-calibrations-repository.ts';
+export {
+  cacheSemanticEntries,
+  type SemanticEntryRow,
+  type SemanticObservation,
+} from './schema/vector/semantic-cache.ts';
+export { ensureSemanticIndex, semanticIndexName } from './schema/vector/semantic-hnsw-index.ts';
+export { vectorFeatures, type VectorFeatures } from './schema/vector/semantic-vectors.ts';
+export {
+  addSemanticObservation,
+  deleteSemanticEntries,
+  insertSemanticEntries,
+  insertSemanticEntry,
+  nearestSemanticEntry,
+  sweepExpiredSemanticEntries,
+  type SemanticEntryInput,
+  type SemanticLookupOptions,
+  type SemanticNeighbour,
+  type SemanticQuery,
+  type SemanticSelection,
+} from './repositories/semantic-cache-repository.ts';

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { MeView } from '../../src/routes/me-route.ts';
 import { apiGet, onSignedOut } from './api.ts';
+import { CachePage } from './pages/cache-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { SignIn } from './pages/sign-in.tsx';
@@ -22,6 +23,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (replay !== null) return <ReplayPage replayId={decodeURIComponent(replay[1]!)} query={query} />;
   if (path === '/spend') return <SpendPage query={query} />;
   if (path === '/replays') return <ReplaysPage />;
+  if (path === '/cache') return <CachePage query={query} />;
   if (path === '/' || path === '/runs') return <RunsPage query={query} />;
   return <p class="bad">No console page at {path}. <a href="/console" onClick={linkClick('/')}>Go to the runs list.</a></p>;
 }
@@ -51,6 +53,7 @@ export function App() {
         {tab('/', 'Runs', path === '/' || path.startsWith('/runs'))}
         {tab('/spend', 'Spend', path === '/spend')}
         {tab('/replays', 'Replays', path.startsWith('/replays'))}
+        {tab('/cache', 'Cache', path === '/cache')}
         <span class="who" data-who>{who(me)}</span>
         <button
           type="button"

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { OPENAI_API_PROVIDER_TYPES, OPENAI_APIS, PROVIDER_TYPES } from '@gantry/providers';
 import { FALLBACK_CONDITIONS, STRATEGIES } from '@gantry/router';
-import { cacheModes, cacheScopes, MAX_CACHE_TTL_SECONDS } from '@gantry/cache';
+import { answerJudgeNames, cacheModes, cacheScopes, MAX_CACHE_TTL_SECONDS } from '@gantry/cache';
 
 /** One level of cache settings: the defaults, a model's or a key's. */
 const cacheSettingsShape = {
-  /** `off` (default), `exact`; `semantic` is not available yet. */
+  /** `off` (default), `exact`, or `semantic` (exact first, then near-identical first turns: needs `cache.semantic`). */
   mode: z.enum(cacheModes, { error: `must be one of ${cacheModes.join(', ')}` }).optional(),
   /** How long an entry is served (default 3600). */
   ttl_seconds: z.number().int().min(1).max(MAX_CACHE_TTL_SECONDS).optional(),
@@ -173,6 +173,23 @@ export const configSchema = z.strictObject({
       ...cacheSettingsShape,
       models: z.record(z.string().min(1), z.strictObject(cacheSettingsShape)).optional(),
       keys: z.record(z.string().min(1), z.strictObject(cacheSettingsShape)).optional(),
+      /** How `semantic` mode finds near-identical prompts and learns which of its answers are right. */
+      semantic: z
+        .strictObject({
+          /** The embeddings model (alias or provider/model) the last user message is embedded with, through Gantry. */
+          embedding_model: z.string().min(1),
+          /** How an exploration is labelled: `exact` (default: same tool calls, same normalised text), `embedding`, `llm`. */
+          judge: z.enum(answerJudgeNames, { error: `must be one of ${answerJudgeNames.join(', ')}` }).optional(),
+          /** `llm` judge: the chat model asked whether the cached answer is as right as the fresh one. */
+          judge_model: z.string().min(1).optional(),
+          /** `embedding` judge: least similarity of two answers that count as the same (default 0.9). */
+          judge_threshold: z.number().min(0).max(1).optional(),
+          /** Largest error rate of served answers (default 0.02). */
+          delta: z.number().gt(0).lt(0.5).optional(),
+          /** Also match turns after the first (default false: only requests with no assistant or tool message). */
+          any_turn: z.boolean().optional(),
+        })
+        .optional(),
     })
     .optional(),
   recording: z

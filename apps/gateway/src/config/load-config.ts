@@ -8,8 +8,7 @@ import { DEFAULT_BASE_URLS, type ModelPrice, type ProviderConfig } from '@gantry
 import { readAliases, readRoutingOptions, type ModelAlias, type RoutingOptions } from '@gantry/router';
 import { configSchema, type ConfigFile } from './config-schema.ts';
 import { readInngestSettings, type InngestSettings } from './inngest-config.ts';
-import { readCacheConfig } from './cache-config.ts';
-import type { CacheConfig } from '@gantry/cache';
+import { readCacheConfig, type GatewayCacheConfig } from './cache-config.ts';
 import { ConfigError, interpolateEnv } from './interpolate-env.ts';
 
 /** Everything the gateway needs to start, resolved from gantry.yaml and the environment. */
@@ -46,7 +45,7 @@ export interface GatewayConfig {
    */
   replays: { defaultWorkers: number; heartbeatMs: number; staleAfterMs: number; inngest: InngestSettings | undefined };
   /** The response cache: defaults, per model, per key (off unless configured). */
-  cache: CacheConfig;
+  cache: GatewayCacheConfig;
   /** Where the config came from, for the start banner. */
   source: string;
   /**

@@ -82,7 +82,7 @@ function drainRequestBody(raw: IncomingMessage, limits: { bytes: number; ms: num
 export const ROUTE_FAMILIES =
   'Gantry serves POST /v1/chat/completions, POST /v1/messages (and /v1/messages/count_tokens), POST /v1/responses (and GET/DELETE /v1/responses/:id, GET /v1/responses/:id/input_items), POST /v1/embeddings, GET /v1/models, ' +
   'the runs API (GET /v1/runs, GET /v1/runs/:id, GET /v1/runs/:id/spans/:span_id, GET /v1/runs/:id/trace.json, POST /v1/runs/:id/end, /v1/runs/:id/limits), GET /v1/spend, GET /v1/budgets, GET /v1/me, ' +
-  'datasets (/v1/datasets, /v1/datasets/:name/export, POST /v1/datasets/import), replays (/v1/replays, GET /v1/replays/:id/diff/:item, POST /v1/replays/:id/cancel), ' +
+  'datasets (/v1/datasets, /v1/datasets/:name/export, POST /v1/datasets/import), replays (/v1/replays, GET /v1/replays/:id/diff/:item, POST /v1/replays/:id/cancel), cache calibrations (/v1/cache/calibrations, GET /v1/cache/calibrations/:id), ' +
   'the admin API (/admin/keys, /admin/teams, /admin/customers, /admin/budgets, /admin/targets, DELETE /admin/cache), GET /healthz, /readyz, /metrics, and the web console at /console (pages under /console/*, assets under /console/assets); ' +
   "the README's endpoint table says what each does";
 

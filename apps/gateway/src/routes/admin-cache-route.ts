@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { ResponseCache } from '@gantry/cache';
 import { deleteCacheEntries } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError } from '@gantry/spec';
@@ -18,7 +19,10 @@ export interface CacheDeleteView {
   deleted: number;
 }
 
-/** `DELETE /admin/cache?key=&namespace=&scope=` (master key): drops cached answers, from every instance at once (they read Postgres). */
+/**
+ * `DELETE /admin/cache?key=&namespace=&scope=` (master key): drops cached answers. This instance
+ * stops serving them at once, every other within the few seconds it serves entries it saw lately.
+ */
 const adminCacheRoute: FastifyPluginAsync = async (app) => {
   app.delete('/admin/cache', async (request): Promise<CacheDeleteView> => {
     const parsed = deleteQuery.safeParse(request.query, { reportInput: true });
@@ -28,6 +32,8 @@ const adminCacheRoute: FastifyPluginAsync = async (app) => {
       throw new InvalidRequestError('invalid query: say which entries to delete: key (from x-gantry-cache-key), namespace, scope, or several of them', { param: 'key' });
     }
     const deleted = await deleteCacheEntries(app.gantry.database.db, { ...(key === undefined ? {} : { keyHash: key }), ...(namespace === undefined ? {} : { namespace }), ...(scope === undefined ? {} : { scope }) });
+    // This instance forgets at once; others within the cache's recent window (5 s).
+    for (const middleware of app.gantry.middleware) if (middleware instanceof ResponseCache) middleware.forgetRecent();
     return { deleted };
   });
 };

@@ -8,3 +8,4 @@ export * from './teams.ts';
 export * from './responses.ts';
 export * from './evals.ts';
 export * from './cache.ts';
+export * from './cache-calibrations.ts';

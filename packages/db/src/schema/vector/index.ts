@@ -1,3 +1,3 @@
 // Tables that need the pgvector extension live here, never in ../index.ts: their migrations go to
 // drizzle/vector/ and are applied only where the extension is available.
-export {};
+export * from './semantic-cache.ts';

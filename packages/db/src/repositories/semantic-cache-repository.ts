@@ -1,0 +1,239 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { GantryDb } from '../gantry-db.ts';
+import { cacheSemanticEntries, type SemanticObservation } from '../schema/vector/semantic-cache.ts';
+import { indexedEmbedding, toVectorLiteral, vectorFeatures, type IndexedEmbedding } from '../schema/vector/semantic-vectors.ts';
+import { fromStorable, fromStorableText, toStorableJson, toStorableText } from '../storable-text.ts';
+
+/** A semantic cache entry to write. `embedding` is that of `prompt`; its length is the entry's dimension count. */
+export interface SemanticEntryInput {
+  id: string;
+  scope: string;
+  namespace: string;
+  /** Hex SHA-256 of the canonical request without its last user message. */
+  partitionHash: string;
+  embedding: number[];
+  /** The embedded text. */
+  prompt: string;
+  /** `provider/model` that gave the answer. */
+  target: string;
+  /** The answer as a stored chat result (`StoredChatResult`). */
+  result: Record<string, unknown>;
+  /** What the answer cost, in micro-dollars. */
+  costMicros: number;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** The nearest live entry of a partition, as a lookup returns it. */
+export interface SemanticNeighbour {
+  id: string;
+  /** 1 − cosine distance between the query's embedding and the entry's, in [-1, 1]. */
+  similarity: number;
+  prompt: string;
+  target: string;
+  result: Record<string, unknown>;
+  /** Micro-dollars. */
+  costMicros: number;
+  /** The entry's labelled lookups, oldest first. */
+  observations: SemanticObservation[];
+}
+
+/** What to look up: a partition, the query's embedding, and the time entries must outlive. */
+export interface SemanticQuery {
+  scope: string;
+  namespace: string;
+  partitionHash: string;
+  embedding: number[];
+  now: Date;
+}
+
+/** Tuning of {@link nearestSemanticEntry}; the defaults suit a gateway. */
+export interface SemanticLookupOptions {
+  /**
+   * Partitions of at most this many rows (of the query's dimension count, live or not) are scanned
+   * exactly, in the same statement that counts them; larger ones go through the HNSW index.
+   */
+  exactScanLimit?: number;
+}
+
+/** Measured by test/bench/semantic-lookup.ts: an exact scan of this many 512-d rows costs about one HNSW lookup. */
+const DEFAULT_EXACT_SCAN_LIMIT = 1_000;
+/** Candidates taken from the index and re-ranked on exact distances (relaxed order, or halfvec). */
+const INDEX_CANDIDATES = 10;
+/** HNSW search breadth with iterative scans (pgvector's default is 40): recall first. */
+const EF_SEARCH = 100;
+/** Without iterative scans the breadth is all there is: pgvector's maximum. */
+const EF_SEARCH_WITHOUT_ITERATIVE_SCAN = 1_000;
+/** Index rows an iterative scan may visit before giving up (then the partition is scanned exactly). */
+const MAX_SCAN_TUPLES = 100_000;
+
+/** Writes entries (a batch in one statement; ids must be new). */
+export async function insertSemanticEntries(db: GantryDb, entries: readonly SemanticEntryInput[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map(
+    (entry) => sql`(${toStorableText(entry.id)}, ${toStorableText(entry.scope)}, ${toStorableText(entry.namespace)}, ${toStorableText(entry.partitionHash)},
+      ${entry.embedding.length}, ${toVectorLiteral(entry.embedding)}::vector, ${toStorableText(entry.prompt)}, ${toStorableText(entry.target)},
+      ${toStorableJson(JSON.stringify(entry.result))}::jsonb, ${entry.costMicros}, ${entry.createdAt.toISOString()}::timestamptz, ${entry.expiresAt.toISOString()}::timestamptz)`,
+  );
+  await db.execute(sql`
+    insert into cache_semantic_entries (id, scope, namespace, partition_hash, dimensions, embedding, prompt, target, result, cost_micros, created_at, expires_at)
+    values ${sql.join(rows, sql`, `)}`);
+}
+
+/** Writes one entry (its id must be new). */
+export async function insertSemanticEntry(db: GantryDb, entry: SemanticEntryInput): Promise<void> {
+  await insertSemanticEntries(db, [entry]);
+}
+
+type NeighbourRow = {
+  /** Null in the small-partition statement's row when the partition has no live entry. */
+  id: string | null;
+  distance: number;
+  prompt: string;
+  target: string;
+  result: Record<string, unknown>;
+  cost_micros: string | number;
+  observations: SemanticObservation[];
+};
+
+const neighbourColumns = sql`id, prompt, target, result, cost_micros, observations`;
+
+function toNeighbour(row: NeighbourRow | undefined): SemanticNeighbour | undefined {
+  if (row === undefined || row.id === null) return undefined;
+  return {
+    id: fromStorableText(row.id),
+    similarity: 1 - Number(row.distance),
+    prompt: fromStorableText(row.prompt),
+    target: fromStorableText(row.target),
+    result: fromStorable(row.result),
+    costMicros: Number(row.cost_micros),
+    observations: row.observations,
+  };
+}
+
+/** The partition's rows of the probe's dimension count (the partial HNSW index needs D as a literal). */
+function partitionOf(query: SemanticQuery, dimensions: number): SQL {
+  return sql`scope = ${toStorableText(query.scope)} and namespace = ${toStorableText(query.namespace)}
+    and partition_hash = ${toStorableText(query.partitionHash)} and dimensions = ${sql.raw(String(dimensions))}`;
+}
+
+/**
+ * Counts the partition up to `limit + 1` rows and, when it holds no more than `limit`, finds its
+ * nearest live entry exactly, in one statement. The distance is on the undimensioned column, which
+ * no index holds: the planner cannot swap in an approximate HNSW scan.
+ */
+async function nearestInSmallPartition(db: GantryDb, query: SemanticQuery, probe: string, limit: number): Promise<{ size: number; row: NeighbourRow | undefined }> {
+  const partition = partitionOf(query, query.embedding.length);
+  const result = await db.execute<NeighbourRow & { size: number }>(sql`
+    select counted.size, nearest.*
+    from (select count(*)::int as size from (select 1 from cache_semantic_entries where ${partition} limit ${limit + 1}) as rows) as counted
+    left join lateral (
+      select ${neighbourColumns}, (embedding <=> ${probe}::vector)::float8 as distance
+      from cache_semantic_entries
+      where ${partition} and expires_at > ${query.now.toISOString()}::timestamptz and counted.size <= ${limit}
+      order by distance limit 1
+    ) as nearest on true`);
+  const row = result.rows[0];
+  return { size: row?.size ?? 0, row };
+}
+
+/** The nearest live entry by an exact scan of the whole partition. */
+async function nearestByScan(db: GantryDb, query: SemanticQuery, probe: string): Promise<NeighbourRow | undefined> {
+  const result = await db.execute<NeighbourRow>(sql`
+    select ${neighbourColumns}, (embedding <=> ${probe}::vector)::float8 as distance
+    from cache_semantic_entries
+    where ${partitionOf(query, query.embedding.length)} and expires_at > ${query.now.toISOString()}::timestamptz
+    order by distance limit 1`);
+  return result.rows[0];
+}
+
+/**
+ * The nearest live entry through the partial HNSW index: the index yields rows by approximate
+ * distance, the filter keeps the partition's live ones, and the first few are re-ranked on exact
+ * distances. With iterative scans (pgvector 0.8+) the index is walked until enough rows pass the
+ * filter; without, it yields at most `ef_search` rows, which the filter may empty. Undefined when
+ * nothing passed: the caller then scans.
+ */
+async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: string, indexed: IndexedEmbedding, iterativeScan: boolean): Promise<NeighbourRow | undefined> {
+  return db.transaction(async (transaction) => {
+    await transaction.execute(
+      iterativeScan
+        ? sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(EF_SEARCH)}, true),
+            set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true), set_config('enable_sort', 'off', true)`
+        : sql`select set_config('hnsw.ef_search', ${String(EF_SEARCH_WITHOUT_ITERATIVE_SCAN)}, true), set_config('enable_sort', 'off', true)`,
+    );
+    const result = await transaction.execute<NeighbourRow>(sql`
+      with candidates as materialized (
+        select ${neighbourColumns}, (embedding <=> ${probe}::vector)::float8 as distance
+        from cache_semantic_entries
+        where ${partitionOf(query, query.embedding.length)} and expires_at > ${query.now.toISOString()}::timestamptz
+        order by ${indexed.column} <=> ${indexed.cast(probe)} limit ${INDEX_CANDIDATES}
+      )
+      select * from candidates order by distance limit 1`);
+    return result.rows[0];
+  });
+}
+
+/**
+ * The live entry of the query's partition (same scope, namespace, partition hash and dimension
+ * count) nearest to `embedding` by cosine distance, or undefined when the partition has none.
+ * Small partitions are scanned exactly; large ones go through the HNSW index of their dimension
+ * count ({@link ensureSemanticIndex}; without it they are scanned too), which finds the nearest
+ * entry with high probability rather than certainty. Throws a RangeError on an embedding that
+ * cannot be compared (empty, non-finite, zero).
+ */
+export async function nearestSemanticEntry(db: GantryDb, query: SemanticQuery, options: SemanticLookupOptions = {}): Promise<SemanticNeighbour | undefined> {
+  const probe = toVectorLiteral(query.embedding);
+  const limit = options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT;
+  const small = await nearestInSmallPartition(db, query, probe, limit);
+  if (small.size <= limit) return toNeighbour(small.row);
+  const features = await vectorFeatures(db);
+  const indexed = indexedEmbedding(query.embedding.length, features);
+  const row = indexed === undefined ? undefined : await nearestByIndex(db, query, probe, indexed, features.iterativeScan);
+  return toNeighbour(row ?? (await nearestByScan(db, query, probe)));
+}
+
+/**
+ * Appends `observation` to an entry's observations, keeping the most recent `max`, in one
+ * statement: concurrent appends from any number of instances are applied one after another on
+ * the row, none lost. Nothing happens when the entry is gone (swept or deleted meanwhile).
+ */
+export async function addSemanticObservation(db: GantryDb, id: string, observation: SemanticObservation, max: number): Promise<void> {
+  if (!(Number.isFinite(observation.similarity) && observation.similarity >= -1 && observation.similarity <= 1)) {
+    throw new RangeError(`observation.similarity must be a cosine similarity in [-1, 1], got ${observation.similarity}`);
+  }
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`max must be a positive integer, got ${max}`);
+  const appended = JSON.stringify([{ similarity: observation.similarity, correct: observation.correct === true }]);
+  await db.execute(sql`
+    update cache_semantic_entries as entry set observations = (
+      select coalesce(jsonb_agg(kept.item order by kept.position), '[]'::jsonb)
+      from jsonb_array_elements(entry.observations || ${appended}::jsonb) with ordinality as kept(item, position)
+      where kept.position > jsonb_array_length(entry.observations) + 1 - ${max}
+    )
+    where entry.id = ${toStorableText(id)}`);
+}
+
+/** Which entries to delete: a namespace, a scope, or both at once. */
+export interface SemanticSelection {
+  namespace?: string;
+  scope?: string;
+}
+
+/** Deletes the selected entries; returns how many there were. At least one field must be set. */
+export async function deleteSemanticEntries(db: GantryDb, selection: SemanticSelection): Promise<number> {
+  const conditions: SQL[] = [];
+  if (selection.namespace !== undefined) conditions.push(eq(cacheSemanticEntries.namespace, toStorableText(selection.namespace)));
+  if (selection.scope !== undefined) conditions.push(eq(cacheSemanticEntries.scope, toStorableText(selection.scope)));
+  if (conditions.length === 0) throw new Error('deleteSemanticEntries needs a namespace or a scope');
+  const deleted = await db.delete(cacheSemanticEntries).where(and(...conditions)).returning({ id: cacheSemanticEntries.id });
+  return deleted.length;
+}
+
+/** Deletes up to `limit` entries expired at `now` (oldest first); returns how many. Safe from any number of instances. */
+export async function sweepExpiredSemanticEntries(db: GantryDb, now: Date, limit: number): Promise<number> {
+  const result = await db.execute<{ id: string }>(sql`
+    delete from cache_semantic_entries where id in (
+      select id from cache_semantic_entries where expires_at <= ${now.toISOString()}::timestamptz order by expires_at limit ${limit} for update skip locked
+    ) returning id`);
+  return result.rows.length;
+}

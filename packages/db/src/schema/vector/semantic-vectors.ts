@@ -1,0 +1,99 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { GantryDb } from '../../gantry-db.ts';
+
+/** pgvector's largest `vector`. */
+export const MAX_VECTOR_DIMENSIONS = 16_000;
+/** pgvector's largest HNSW-indexed `vector`; above it, up to 4,000, the index holds `halfvec`s. */
+export const MAX_HNSW_VECTOR_DIMENSIONS = 2_000;
+/** pgvector's largest HNSW-indexed `halfvec` (0.7+); above it there is no index, lookups scan. */
+export const MAX_HNSW_HALFVEC_DIMENSIONS = 4_000;
+
+/** What the installed pgvector can do, from its version. */
+export interface VectorFeatures {
+  /** `extversion`, e.g. `0.8.0`. */
+  version: string;
+  /** `hnsw.iterative_scan` (0.8+): a filtered HNSW scan goes on until enough rows pass the filter. */
+  iterativeScan: boolean;
+  /** The `halfvec` type and its HNSW operator classes (0.7+). */
+  halfvec: boolean;
+}
+
+const featuresByDb = new WeakMap<GantryDb, Promise<VectorFeatures>>();
+
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [actualMajor = 0, actualMinor = 0] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return actualMajor > major || (actualMajor === major && actualMinor >= minor);
+}
+
+async function readVectorFeatures(db: GantryDb): Promise<VectorFeatures> {
+  const result = await db.execute<{ extversion: string }>(sql`select extversion from pg_extension where extname = 'vector'`);
+  const version = result.rows[0]?.extversion;
+  if (version === undefined) throw new Error('the semantic cache needs the pgvector extension, which this database does not have');
+  return { version, iterativeScan: versionAtLeast(version, 0, 8), halfvec: versionAtLeast(version, 0, 7) };
+}
+
+/**
+ * The installed pgvector's features, read once per database handle (the version cannot change
+ * under a running gateway without a restart of the extension's users anyway).
+ */
+export function vectorFeatures(db: GantryDb): Promise<VectorFeatures> {
+  let features = featuresByDb.get(db);
+  if (features === undefined) {
+    features = readVectorFeatures(db);
+    featuresByDb.set(db, features);
+    features.catch(() => featuresByDb.delete(db));
+  }
+  return features;
+}
+
+/** Throws a RangeError unless `dimensions` is a whole number pgvector can store. */
+export function assertDimensions(dimensions: number): void {
+  if (!(Number.isInteger(dimensions) && dimensions >= 1 && dimensions <= MAX_VECTOR_DIMENSIONS)) {
+    throw new RangeError(`an embedding must have 1 to ${MAX_VECTOR_DIMENSIONS} dimensions, got ${dimensions}`);
+  }
+}
+
+/**
+ * The pgvector text form of `embedding` (`[0.1,-2e-7,…]`). Throws a RangeError on an empty or
+ * oversized embedding, a component that is not a finite float4, or a zero vector (its cosine
+ * distance to anything is NaN, and HNSW cosine indexes leave it out).
+ */
+export function toVectorLiteral(embedding: readonly number[]): string {
+  assertDimensions(embedding.length);
+  let squaredNorm = 0;
+  for (let index = 0; index < embedding.length; index++) {
+    const component = Math.fround(embedding[index] ?? Number.NaN);
+    if (!Number.isFinite(component)) throw new RangeError(`embedding[${index}] must be a finite float4, got ${embedding[index]}`);
+    squaredNorm += component * component;
+  }
+  if (squaredNorm === 0) throw new RangeError('an embedding must not be the zero vector: its cosine similarity is undefined');
+  return JSON.stringify(embedding);
+}
+
+/** How the per-dimension HNSW index holds `embedding`: its expression and operator class. */
+export interface IndexedEmbedding {
+  /** The indexed expression, e.g. `embedding::vector(512)`; a query orders by it to use the index. */
+  column: SQL;
+  /** `probe` cast the same way, to put on the other side of `<=>`. */
+  cast(probe: string): SQL;
+  operatorClass: SQL;
+}
+
+/**
+ * The index expression for `dimensions`: `vector(D)` up to 2,000 dimensions, `halfvec(D)` up to
+ * 4,000 where pgvector has it (distances then approximate: lookups re-rank the candidates on the
+ * full vectors), undefined above (no HNSW index can hold it). `dimensions` is checked and written
+ * as a literal: a partial index `where dimensions = D` is used only when the planner sees D itself.
+ */
+export function indexedEmbedding(dimensions: number, features: VectorFeatures): IndexedEmbedding | undefined {
+  assertDimensions(dimensions);
+  const type =
+    dimensions <= MAX_HNSW_VECTOR_DIMENSIONS ? 'vector' : dimensions <= MAX_HNSW_HALFVEC_DIMENSIONS && features.halfvec ? 'halfvec' : undefined;
+  if (type === undefined) return undefined;
+  const typeWithDimensions = sql.raw(`${type}(${dimensions})`);
+  return {
+    column: sql`embedding::${typeWithDimensions}`,
+    cast: (probe) => sql`${probe}::${typeWithDimensions}`,
+    operatorClass: sql.raw(`${type}_cosine_ops`),
+  };
+}
