@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalibrationListView, CalibrationView } from '../../apps/gateway/src/routes/cache-calibrations-routes.ts';
 import { requestJson } from '../agents/run-tree.ts';
-import { TSX_LOADER } from '../support/gantry-process.ts';
+import { runGantryCli, type CliRun } from '../support/gantry-process.ts';
 import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
 
 /**
@@ -16,16 +15,9 @@ import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
  * result where the team — and no other team — reads it back.
  */
 
-const CLI = fileURLToPath(new URL('../../apps/gateway/src/cli.ts', import.meta.url));
 const SHIPPED = fileURLToPath(new URL('../../evals/cache-calibration.jsonl', import.meta.url));
 const MODEL = 'local/calibration-embedder';
 const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface ErrorBody {
   error: { message: string; param: string | null };
@@ -47,20 +39,7 @@ describe('gantry cache calibrate', () => {
   let beta: { teamId: string; keyId: string; key: string };
   const work = mkdtempSync(join(tmpdir(), 'gantry-calibrate-'));
 
-  function gantry(args: string[], apiKey: string): Promise<CliRun> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? '', GANTRY_URL: stack.url, GANTRY_API_KEY: apiKey },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const gantry = (args: string[], apiKey: string): Promise<CliRun> => runGantryCli(args, { cwd: work, env: { GANTRY_URL: stack.url, GANTRY_API_KEY: apiKey } });
 
   async function teamWithKey(name: string) {
     const team = await requestJson<{ id: string }>(`${stack.url}/admin/teams`, MASTER_KEY, { method: 'POST', body: { name: `${name}-${tag}` } });

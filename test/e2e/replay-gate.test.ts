@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson } from '../agents/run-tree.ts';
-import { TSX_LOADER } from '../support/gantry-process.ts';
+import { runGantryCli, type CliRun } from '../support/gantry-process.ts';
 import { startReplayFixture, type ReplayFixture } from '../support/replay-fixture.ts';
 
 /**
@@ -17,34 +15,14 @@ import { startReplayFixture, type ReplayFixture } from '../support/replay-fixtur
  * much (the report names the step), 2 on a usage error and 3 when the replay is incomplete.
  */
 
-const CLI = fileURLToPath(new URL('../../apps/gateway/src/cli.ts', import.meta.url));
 const tag = randomBytes(4).toString('hex');
 const ITEMS = 5;
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('gantry eval gate', () => {
   let fixture: ReplayFixture;
   const work = mkdtempSync(join(tmpdir(), 'gantry-gate-'));
 
-  function gantry(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? '', GANTRY_URL: fixture.stack.url, GANTRY_API_KEY: fixture.apiKey, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const gantry = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => runGantryCli(args, { cwd: work, env: { GANTRY_URL: fixture.stack.url, GANTRY_API_KEY: fixture.apiKey, ...env } });
 
   const gate = (candidate: string, ...more: string[]) => gantry(['eval', 'gate', '--dataset', 'research', '--candidate', candidate, ...more]);
 

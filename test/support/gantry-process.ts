@@ -57,3 +57,25 @@ export async function listeningAddress(gantry: Gantry): Promise<string> {
   return found;
 }
 
+
+/** The `gantry` CLI's entry point, run as `pnpm gantry` runs it. */
+const CLI = fileURLToPath(new URL('../../apps/gateway/src/cli.ts', import.meta.url));
+
+/** What a finished `gantry` command printed and its exit code. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `gantry` CLI in `cwd` with only `env` (and PATH) in its environment; pipes, so no TTY. */
+export function runGantryCli(args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,16 +1,8 @@
+import { mulberry32 } from '../src/calibration/seeded-random.ts';
 import { addObservation, type Observation, type PolicyDecision } from '../src/semantic/entry-policy.ts';
 
-/** Mulberry32: a small seeded PRNG giving uniform draws in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 /** 1 / (1 + e^−x). */
 export function sigmoid(x: number): number {
