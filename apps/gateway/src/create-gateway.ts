@@ -71,7 +71,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   let reportLedgerError = (error: unknown) => console.error('gantry: budget ledger write failed', error);
   let reportRecordError = (error: unknown, spanId: string) => console.error(`gantry: recording call ${spanId} failed`, error);
   let reportReplayError = (error: unknown, replayId: string) => console.error(`gantry: replay ${replayId} failed`, error);
-  let reportCacheError = (error: unknown) => console.error('gantry: a cache write failed', error);
+  let reportCacheError = (error: unknown) => console.error('gantry: a cache read or write failed', error);
   // Innermost of the middleware: what it keys and stores is the request as the others left it (redacted, say).
   const cache = createResponseCache(config, database, () => services, (error) => reportCacheError(error));
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
@@ -135,7 +135,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
   reportReplayError = (error, replayId) => app.log.error({ err: error, replayId }, 'a replay failed');
-  reportCacheError = (error) => app.log.warn({ err: error }, 'a cache write failed; the answer was served, only its caching is lost');
+  reportCacheError = (error) => app.log.warn({ err: error }, 'a cache read or write failed; the call went on as a miss, or only its caching was lost');
   const cacheSweeper = cache === undefined ? undefined : startCacheSweeper(database.db, (error) => app.log.warn({ err: error }, 'expired cache entry sweep failed; retrying on the next tick'));
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 

@@ -13,7 +13,7 @@ export interface ResponseCacheOptions {
   config: CacheConfig;
   /** Micro-dollars an answer of `target` with `usage` costs (what a hit saves), or undefined when unpriced. */
   costOf: (target: string, usage: Usage | undefined) => number | undefined;
-  /** A write that failed (the answer was served; only its caching was lost). */
+  /** A cache read or write that failed: the call went on as a miss, or only its caching was lost. */
   onWriteError: (error: unknown) => void;
   /** The semantic half, for requests whose mode is `semantic`; without it they are cached exactly. */
   semantic?: SemanticLayer;
@@ -117,14 +117,22 @@ export class ResponseCache implements CallMiddleware {
     const recentKey = `${plan.address.scope}\n${plan.address.namespace}\n${plan.address.keyHash}`;
     let entry = this.#recent?.get(recentKey);
     if (entry !== undefined && entry.expiresAt <= now) entry = undefined;
-    if (entry === undefined) {
-      entry = await findCacheEntry(this.#options.db, plan.address, now);
-      if (entry === undefined) return undefined;
-      this.#recent?.set(recentKey, entry);
+    let result: ChatResult;
+    try {
+      if (entry === undefined) {
+        entry = await findCacheEntry(this.#options.db, plan.address, now);
+        if (entry === undefined) return undefined;
+        this.#recent?.set(recentKey, entry);
+      }
+      result = resultOf(entry.result);
+    } catch (error) {
+      // The cache fails open: a database that does not answer, or an entry that cannot be read, is a miss.
+      this.#options.onWriteError(error);
+      return undefined;
     }
     this.#countHit(entry.id);
     this.#say(context, 'hit-exact', plan, { cache_entry_id: entry.id, cache_saved_micros: entry.costMicros, cache_entry_created_at: entry.createdAt.toISOString() });
-    return resultOf(entry.result);
+    return result;
   }
 
   /** Near-identical earlier prompts (semantic mode): a hit to serve, or what the answer will teach. */
