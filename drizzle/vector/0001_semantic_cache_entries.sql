@@ -16,4 +16,8 @@ CREATE TABLE "cache_semantic_entries" (
 );
 --> statement-breakpoint
 CREATE INDEX "cache_semantic_entries_partition_idx" ON "cache_semantic_entries" USING btree ("scope","namespace","partition_hash","dimensions");--> statement-breakpoint
-CREATE INDEX "cache_semantic_entries_expires_at_idx" ON "cache_semantic_entries" USING btree ("expires_at");
+CREATE INDEX "cache_semantic_entries_expires_at_idx" ON "cache_semantic_entries" USING btree ("expires_at");--> statement-breakpoint
+-- Written by hand: keep embeddings in the row (a 512-d vector is 2 kB, past the TOAST threshold) so
+-- that exact scans and re-ranking read one page per row, not the row and its TOAST chunks. MAIN
+-- still moves a vector out of line when the row cannot fit a page (vectors past ~2,000 dimensions).
+ALTER TABLE "cache_semantic_entries" ALTER COLUMN "embedding" SET STORAGE MAIN;

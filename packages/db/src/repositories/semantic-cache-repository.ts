@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { cacheSemanticEntries, type SemanticObservation } from '../schema/vector/semantic-cache.ts';
-import { indexedEmbedding, toVectorLiteral, vectorFeatures, type IndexedEmbedding } from '../schema/vector/semantic-vectors.ts';
+import { indexedEmbedding, vectorFeatures, vectorParameter, type IndexedEmbedding } from '../schema/vector/semantic-vectors.ts';
 import { fromStorable, fromStorableText, toStorableJson, toStorableText } from '../storable-text.ts';
 
 /** A semantic cache entry to write. `embedding` is that of `prompt`; its length is the entry's dimension count. */
@@ -54,14 +54,19 @@ export interface SemanticLookupOptions {
    * exactly, in the same statement that counts them; larger ones go through the HNSW index.
    */
   exactScanLimit?: number;
+  /**
+   * HNSW search breadth (`hnsw.ef_search`) with iterative scans: more finds the true nearest
+   * entry more often among many near-equidistant ones, and costs proportionally more.
+   */
+  efSearch?: number;
 }
 
 /** Measured by test/bench/semantic-lookup.ts: an exact scan of this many 512-d rows costs about one HNSW lookup. */
 const DEFAULT_EXACT_SCAN_LIMIT = 1_000;
 /** Candidates taken from the index and re-ranked on exact distances (relaxed order, or halfvec). */
 const INDEX_CANDIDATES = 10;
-/** HNSW search breadth with iterative scans (pgvector's default is 40): recall first. */
-const EF_SEARCH = 100;
+/** Default HNSW search breadth with iterative scans (pgvector's own default is 40). */
+const DEFAULT_EF_SEARCH = 100;
 /** Without iterative scans the breadth is all there is: pgvector's maximum. */
 const EF_SEARCH_WITHOUT_ITERATIVE_SCAN = 1_000;
 /** Index rows an iterative scan may visit before giving up (then the partition is scanned exactly). */
@@ -72,7 +77,7 @@ export async function insertSemanticEntries(db: GantryDb, entries: readonly Sema
   if (entries.length === 0) return;
   const rows = entries.map(
     (entry) => sql`(${toStorableText(entry.id)}, ${toStorableText(entry.scope)}, ${toStorableText(entry.namespace)}, ${toStorableText(entry.partitionHash)},
-      ${entry.embedding.length}, ${toVectorLiteral(entry.embedding)}::vector, ${toStorableText(entry.prompt)}, ${toStorableText(entry.target)},
+      ${entry.embedding.length}, ${vectorParameter(entry.embedding)}, ${toStorableText(entry.prompt)}, ${toStorableText(entry.target)},
       ${toStorableJson(JSON.stringify(entry.result))}::jsonb, ${entry.costMicros}, ${entry.createdAt.toISOString()}::timestamptz, ${entry.expiresAt.toISOString()}::timestamptz)`,
   );
   await db.execute(sql`
@@ -122,13 +127,13 @@ function partitionOf(query: SemanticQuery, dimensions: number): SQL {
  * nearest live entry exactly, in one statement. The distance is on the undimensioned column, which
  * no index holds: the planner cannot swap in an approximate HNSW scan.
  */
-async function nearestInSmallPartition(db: GantryDb, query: SemanticQuery, probe: string, limit: number): Promise<{ size: number; row: NeighbourRow | undefined }> {
+async function nearestInSmallPartition(db: GantryDb, query: SemanticQuery, probe: SQL, limit: number): Promise<{ size: number; row: NeighbourRow | undefined }> {
   const partition = partitionOf(query, query.embedding.length);
   const result = await db.execute<NeighbourRow & { size: number }>(sql`
     select counted.size, nearest.*
     from (select count(*)::int as size from (select 1 from cache_semantic_entries where ${partition} limit ${limit + 1}) as rows) as counted
     left join lateral (
-      select ${neighbourColumns}, (embedding <=> ${probe}::vector)::float8 as distance
+      select ${neighbourColumns}, (embedding <=> ${probe})::float8 as distance
       from cache_semantic_entries
       where ${partition} and expires_at > ${query.now.toISOString()}::timestamptz and counted.size <= ${limit}
       order by distance limit 1
@@ -138,9 +143,9 @@ async function nearestInSmallPartition(db: GantryDb, query: SemanticQuery, probe
 }
 
 /** The nearest live entry by an exact scan of the whole partition. */
-async function nearestByScan(db: GantryDb, query: SemanticQuery, probe: string): Promise<NeighbourRow | undefined> {
+async function nearestByScan(db: GantryDb, query: SemanticQuery, probe: SQL): Promise<NeighbourRow | undefined> {
   const result = await db.execute<NeighbourRow>(sql`
-    select ${neighbourColumns}, (embedding <=> ${probe}::vector)::float8 as distance
+    select ${neighbourColumns}, (embedding <=> ${probe})::float8 as distance
     from cache_semantic_entries
     where ${partitionOf(query, query.embedding.length)} and expires_at > ${query.now.toISOString()}::timestamptz
     order by distance limit 1`);
@@ -152,19 +157,21 @@ async function nearestByScan(db: GantryDb, query: SemanticQuery, probe: string):
  * distance, the filter keeps the partition's live ones, and the first few are re-ranked on exact
  * distances. With iterative scans (pgvector 0.8+) the index is walked until enough rows pass the
  * filter; without, it yields at most `ef_search` rows, which the filter may empty. Undefined when
- * nothing passed: the caller then scans.
+ * nothing passed: the caller then scans. In a transaction for its `set local`s: `enable_sort = off`
+ * makes the planner take the index even without statistics (PGlite never analyzes), where it would
+ * otherwise sort the partition read from the btree index.
  */
-async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: string, indexed: IndexedEmbedding, iterativeScan: boolean): Promise<NeighbourRow | undefined> {
+async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: SQL, indexed: IndexedEmbedding, iterativeScan: boolean, efSearch: number): Promise<NeighbourRow | undefined> {
   return db.transaction(async (transaction) => {
     await transaction.execute(
       iterativeScan
-        ? sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(EF_SEARCH)}, true),
+        ? sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(efSearch)}, true),
             set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true), set_config('enable_sort', 'off', true)`
         : sql`select set_config('hnsw.ef_search', ${String(EF_SEARCH_WITHOUT_ITERATIVE_SCAN)}, true), set_config('enable_sort', 'off', true)`,
     );
     const result = await transaction.execute<NeighbourRow>(sql`
       with candidates as materialized (
-        select ${neighbourColumns}, (embedding <=> ${probe}::vector)::float8 as distance
+        select ${neighbourColumns}, (embedding <=> ${probe})::float8 as distance
         from cache_semantic_entries
         where ${partitionOf(query, query.embedding.length)} and expires_at > ${query.now.toISOString()}::timestamptz
         order by ${indexed.column} <=> ${indexed.cast(probe)} limit ${INDEX_CANDIDATES}
@@ -172,6 +179,36 @@ async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: string,
       select * from candidates order by distance limit 1`);
     return result.rows[0];
   });
+}
+
+/**
+ * Partitions found larger than the exact-scan limit, by database handle, with when that was seen:
+ * their lookups skip the count (on PGlite 1.5 ms for 1,000 rows) for {@link LARGE_PARTITION_TTL_MS}.
+ * A partition that shrank meanwhile is still answered, through the index.
+ */
+const largePartitions = new WeakMap<GantryDb, Map<string, number>>();
+const LARGE_PARTITION_TTL_MS = 60_000;
+const MAX_LARGE_PARTITIONS = 10_000;
+
+function partitionKey(query: SemanticQuery, limit: number): string {
+  return JSON.stringify([query.scope, query.namespace, query.partitionHash, query.embedding.length, limit]);
+}
+
+function isKnownLarge(db: GantryDb, key: string, now: number): boolean {
+  const seen = largePartitions.get(db)?.get(key);
+  return seen !== undefined && now - seen < LARGE_PARTITION_TTL_MS;
+}
+
+function rememberLarge(db: GantryDb, key: string, now: number): void {
+  let known = largePartitions.get(db);
+  if (known === undefined) {
+    known = new Map();
+    largePartitions.set(db, known);
+  }
+  known.delete(key);
+  known.set(key, now);
+  // Maps iterate in insertion order: the first key is the one seen longest ago.
+  if (known.size > MAX_LARGE_PARTITIONS) known.delete(known.keys().next().value ?? key);
 }
 
 /**
@@ -183,13 +220,20 @@ async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: string,
  * cannot be compared (empty, non-finite, zero).
  */
 export async function nearestSemanticEntry(db: GantryDb, query: SemanticQuery, options: SemanticLookupOptions = {}): Promise<SemanticNeighbour | undefined> {
-  const probe = toVectorLiteral(query.embedding);
+  const probe = vectorParameter(query.embedding);
   const limit = options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT;
-  const small = await nearestInSmallPartition(db, query, probe, limit);
-  if (small.size <= limit) return toNeighbour(small.row);
+  const efSearch = options.efSearch ?? DEFAULT_EF_SEARCH;
+  if (!(Number.isInteger(efSearch) && efSearch >= 1 && efSearch <= 1_000)) throw new RangeError(`efSearch must be an integer from 1 to 1000, got ${efSearch}`);
+  const key = partitionKey(query, limit);
+  const checkedAt = Date.now();
+  if (!isKnownLarge(db, key, checkedAt)) {
+    const small = await nearestInSmallPartition(db, query, probe, limit);
+    if (small.size <= limit) return toNeighbour(small.row);
+    rememberLarge(db, key, checkedAt);
+  }
   const features = await vectorFeatures(db);
   const indexed = indexedEmbedding(query.embedding.length, features);
-  const row = indexed === undefined ? undefined : await nearestByIndex(db, query, probe, indexed, features.iterativeScan);
+  const row = indexed === undefined ? undefined : await nearestByIndex(db, query, probe, indexed, features.iterativeScan, efSearch);
   return toNeighbour(row ?? (await nearestByScan(db, query, probe)));
 }
 

@@ -54,28 +54,35 @@ export function assertDimensions(dimensions: number): void {
 }
 
 /**
- * The pgvector text form of `embedding` (`[0.1,-2e-7,…]`). Throws a RangeError on an empty or
- * oversized embedding, a component that is not a finite float4, or a zero vector (its cosine
- * distance to anything is NaN, and HNSW cosine indexes leave it out).
+ * `embedding` as a `vector` parameter, in pgvector's binary form (int16 dimensions, int16 zero,
+ * float4s, big-endian): a quarter of the bytes of the text form, and no float parsing on the
+ * server — on PGlite that halves the cost of a lookup's statement. node-postgres sends a Buffer
+ * parameter as binary, and the cast makes the server read it with `vector_recv`. Throws a
+ * RangeError on an empty or oversized embedding, a component that is not a finite float4, or a
+ * zero vector (its cosine distance to anything is NaN, and HNSW cosine indexes leave it out).
  */
-export function toVectorLiteral(embedding: readonly number[]): string {
+export function vectorParameter(embedding: readonly number[]): SQL {
   assertDimensions(embedding.length);
+  const bytes = Buffer.allocUnsafe(4 + 4 * embedding.length);
+  bytes.writeInt16BE(embedding.length, 0);
+  bytes.writeInt16BE(0, 2);
   let squaredNorm = 0;
   for (let index = 0; index < embedding.length; index++) {
     const component = Math.fround(embedding[index] ?? Number.NaN);
     if (!Number.isFinite(component)) throw new RangeError(`embedding[${index}] must be a finite float4, got ${embedding[index]}`);
     squaredNorm += component * component;
+    bytes.writeFloatBE(component, 4 + 4 * index);
   }
   if (squaredNorm === 0) throw new RangeError('an embedding must not be the zero vector: its cosine similarity is undefined');
-  return JSON.stringify(embedding);
+  return sql`${bytes}::vector`;
 }
 
 /** How the per-dimension HNSW index holds `embedding`: its expression and operator class. */
 export interface IndexedEmbedding {
   /** The indexed expression, e.g. `embedding::vector(512)`; a query orders by it to use the index. */
   column: SQL;
-  /** `probe` cast the same way, to put on the other side of `<=>`. */
-  cast(probe: string): SQL;
+  /** `probe` (a `vector`) cast the same way, to put on the other side of `<=>`. */
+  cast(probe: SQL): SQL;
   operatorClass: SQL;
 }
 
@@ -93,7 +100,7 @@ export function indexedEmbedding(dimensions: number, features: VectorFeatures): 
   const typeWithDimensions = sql.raw(`${type}(${dimensions})`);
   return {
     column: sql`embedding::${typeWithDimensions}`,
-    cast: (probe) => sql`${probe}::${typeWithDimensions}`,
+    cast: (probe) => sql`(${probe})::${typeWithDimensions}`,
     operatorClass: sql.raw(`${type}_cosine_ops`),
   };
 }
