@@ -218,6 +218,7 @@ describe.each(databaseTargets)('semantic cache repository on $kind', (target: Da
       await expect(insertSemanticEntry(database.db, entry({ embedding }))).rejects.toThrow(RangeError);
       await expect(nearestSemanticEntry(database.db, query(embedding))).rejects.toThrow(RangeError);
     }
+    await expect(nearestSemanticEntry(database.db, query(unitVector(4)), { efSearch: 0 })).rejects.toThrow(/efSearch/);
   });
 
   it('deletes by namespace, by scope or by both, and refuses an empty selection', async () => {

@@ -159,15 +159,16 @@ async function nearestByScan(db: GantryDb, query: SemanticQuery, probe: SQL): Pr
  * filter; without, it yields at most `ef_search` rows, which the filter may empty. Undefined when
  * nothing passed: the caller then scans. In a transaction for its `set local`s: `enable_sort = off`
  * makes the planner take the index even without statistics (PGlite never analyzes), where it would
- * otherwise sort the partition read from the btree index.
+ * otherwise sort the partition read from the btree index; and as that prices every sort at 10^10,
+ * `jit = off` keeps Postgres from compiling the statement (250 ms) for its apparent cost.
  */
 async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: SQL, indexed: IndexedEmbedding, iterativeScan: boolean, efSearch: number): Promise<NeighbourRow | undefined> {
   return db.transaction(async (transaction) => {
     await transaction.execute(
       iterativeScan
         ? sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(efSearch)}, true),
-            set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true), set_config('enable_sort', 'off', true)`
-        : sql`select set_config('hnsw.ef_search', ${String(EF_SEARCH_WITHOUT_ITERATIVE_SCAN)}, true), set_config('enable_sort', 'off', true)`,
+            set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`
+        : sql`select set_config('hnsw.ef_search', ${String(EF_SEARCH_WITHOUT_ITERATIVE_SCAN)}, true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
     );
     const result = await transaction.execute<NeighbourRow>(sql`
       with candidates as materialized (
@@ -222,6 +223,7 @@ function rememberLarge(db: GantryDb, key: string, now: number): void {
 export async function nearestSemanticEntry(db: GantryDb, query: SemanticQuery, options: SemanticLookupOptions = {}): Promise<SemanticNeighbour | undefined> {
   const probe = vectorParameter(query.embedding);
   const limit = options.exactScanLimit ?? DEFAULT_EXACT_SCAN_LIMIT;
+  if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`exactScanLimit must be a whole number, got ${limit}`);
   const efSearch = options.efSearch ?? DEFAULT_EF_SEARCH;
   if (!(Number.isInteger(efSearch) && efSearch >= 1 && efSearch <= 1_000)) throw new RangeError(`efSearch must be an integer from 1 to 1000, got ${efSearch}`);
   const key = partitionKey(query, limit);
