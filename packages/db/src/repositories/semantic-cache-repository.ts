@@ -55,18 +55,26 @@ export interface SemanticLookupOptions {
    */
   exactScanLimit?: number;
   /**
-   * HNSW search breadth (`hnsw.ef_search`) with iterative scans: more finds the true nearest
-   * entry more often among many near-equidistant ones, and costs proportionally more.
+   * HNSW search breadth (`hnsw.ef_search`, 1–1000, default 40) with iterative scans: more finds
+   * the true nearest entry more often among many near-equidistant ones, and costs proportionally
+   * more.
    */
   efSearch?: number;
 }
 
-/** Measured by test/bench/semantic-lookup.ts: an exact scan of this many 512-d rows costs about one HNSW lookup. */
+/**
+ * An exact scan of 1,000 rows of 512 dimensions takes 1.5 ms on Postgres and 3–4 ms on PGlite,
+ * under an HNSW lookup in a 100k partition on either (test/bench/semantic-lookup.ts).
+ */
 const DEFAULT_EXACT_SCAN_LIMIT = 1_000;
 /** Candidates taken from the index and re-ranked on exact distances (relaxed order, or halfvec). */
 const INDEX_CANDIDATES = 10;
-/** Default HNSW search breadth with iterative scans (pgvector's own default is 40). */
-const DEFAULT_EF_SEARCH = 100;
+/**
+ * pgvector's own default. A lookup that misses the true nearest entry costs a cache miss, never a
+ * wrong answer (the policy judges the similarity of the entry returned, which is exact); 100
+ * doubles the lookup's cost for recall that matters on uniformly random vectors, not on embeddings.
+ */
+const DEFAULT_EF_SEARCH = 40;
 /** Without iterative scans the breadth is all there is: pgvector's maximum. */
 const EF_SEARCH_WITHOUT_ITERATIVE_SCAN = 1_000;
 /** Index rows an iterative scan may visit before giving up (then the partition is scanned exactly). */
