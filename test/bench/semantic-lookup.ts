@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { createDatabase, ensureSemanticIndex, insertSemanticEntries, migrate, nearestSemanticEntry, type Database, type SemanticEntryInput } from '@gantry/db';
 import { percentile } from './load.ts';
+import { mulberry32 } from '@gantry/cache/calibration';
 
 const { values: args } = parseArgs({ options: { entries: { type: 'string', default: '100000' }, dims: { type: 'string', default: '512' }, 'ef-search': { type: 'string', default: '100,40' }, 'intrinsic-dims': { type: 'string', default: '0' } } });
 const ENTRIES = Number(args.entries);
@@ -37,18 +38,7 @@ const BATCH = 500;
 const BUILD_MEMORY = '512MB';
 
 /** mulberry32: a small seeded generator, so runs fill the same vectors. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = seededRandom(42);
+const random = mulberry32(42);
 
 /** A standard normal draw (Box–Muller): normal components make a uniformly random direction. */
 function normal(): number {

@@ -19,3 +19,4 @@ export {
 } from './sembenchmark-import.ts';
 export { CALIBRATION_THRESHOLDS, chooseStaticThreshold, thresholdRows, type ThresholdRow } from './static-thresholds.ts';
 export { wilsonUpperBound, Z_95 } from './wilson-bound.ts';
+export { mulberry32 } from './seeded-random.ts';
