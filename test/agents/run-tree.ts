@@ -39,6 +39,7 @@ export interface SpanDetail extends SpanView {
 
 export interface RunView {
   id: string;
+  client_run_id: string;
   parent_run_id: string | null;
   root_run_id: string;
   name: string | null;

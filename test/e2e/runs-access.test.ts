@@ -69,18 +69,45 @@ describe('runs: who sees what, and listing', () => {
       expect((await list('name=alice%20run', alice.key)).data.map((run) => run.id)).toEqual([runId]);
     });
 
-    it('cannot call into the run, hang a sub-run under it, or end it', async () => {
-      const callsBefore = stack.mock.requests.length;
+    it('names a run of its own with the same id: cannot call into, hang a sub-run under, end or probe the run', async () => {
+      // Run ids are per team: bob's calls with alice's id make bob's own run, never a 403.
       const into = await chat(bob.key, { 'x-gantry-run-id': runId, 'x-gantry-run-name': 'hijack' });
-      expect(into.status).toBe(403);
-      expect((into.body as unknown as OpenAIErrorBody).error.message).toContain(runId);
+      expect(into.status).toBe(200);
+      const bobsRunId = into.headers.get('x-gantry-run-id')!;
+      expect(bobsRunId).not.toBe(runId);
       const under = await chat(bob.key, { 'x-gantry-run-id': `bob-${randomUUID()}`, 'x-gantry-parent-run-id': runId });
-      expect(under.status).toBe(403);
-      expect(stack.mock.requests.length).toBe(callsBefore);
-      expect((await endRun(runId, 'failed', bob.key)).status).toBe(404);
+      expect(under.status).toBe(200);
+      const ended = await endRun(runId, 'failed', bob.key);
+      expect(ended.status).toBe(200);
+      expect(ended.body).toMatchObject({ id: bobsRunId, client_run_id: runId, api_key_id: bob.id, name: 'hijack', status: 'failed' });
+      await stack.flush();
 
-      const tree = await requestJson<RunNode>(`${stack.url}/v1/runs/${runId}`, MASTER_KEY);
-      expect(tree.body).toMatchObject({ name: 'alice run', status: 'running', children: [], totals: { llm_calls: 1, runs: 1 } });
+      // Bob's tree under that id is his: his call and his sub-run.
+      const bobs = await requestJson<RunNode>(`${stack.url}/v1/runs/${runId}`, bob.key);
+      expect(bobs.body).toMatchObject({ id: bobsRunId, client_run_id: runId, totals: { llm_calls: 2, runs: 2 } });
+      expect(bobs.body.children.map((child) => child.api_key_id)).toEqual([bob.id]);
+      // Alice's is untouched, and still hers under her id.
+      const tree = await requestJson<RunNode>(`${stack.url}/v1/runs/${runId}`, alice.key);
+      expect(tree.body).toMatchObject({ id: runId, client_run_id: runId, name: 'alice run', status: 'running', children: [], totals: { llm_calls: 1, runs: 1 } });
+      // Bob cannot reach alice's run by its Gantry id either: the same 404 as an id nobody used.
+      const absent = `absent-${randomUUID()}`;
+      const probes = await Promise.all([`/v1/runs/${absent}`, `/v1/runs/${runId}/spans/${spanId}`].map((path) => requestJson<OpenAIErrorBody>(`${stack.url}${path}`, bob.key)));
+      expect(probes.map((probe) => probe.status)).toEqual([404, 404]);
+    });
+
+    it('cannot take an id before its owner uses it: each team gets its own run under it', async () => {
+      const id = `squatted-${randomUUID()}`;
+      expect((await chat(bob.key, { 'x-gantry-run-id': id, 'x-gantry-run-name': 'first' })).status).toBe(200);
+      const alices = await chat(alice.key, { 'x-gantry-run-id': id, 'x-gantry-run-name': 'second' });
+      expect(alices.status).toBe(200);
+      const again = await chat(alice.key, { 'x-gantry-run-id': id });
+      expect(again.headers.get('x-gantry-run-id')).toBe(alices.headers.get('x-gantry-run-id'));
+      await stack.flush();
+      const seen = async (apiKey: string) => (await requestJson<RunNode>(`${stack.url}/v1/runs/${id}`, apiKey)).body;
+      expect(await seen(bob.key)).toMatchObject({ id, client_run_id: id, name: 'first', totals: { llm_calls: 1 } });
+      expect(await seen(alice.key)).toMatchObject({ id: alices.headers.get('x-gantry-run-id'), client_run_id: id, name: 'second', totals: { llm_calls: 2 } });
+      const bobRuns = (await list(`name=first`, bob.key)).data.map((run) => run.id);
+      expect(bobRuns).toEqual([id]);
     });
   });
 

@@ -35,6 +35,7 @@ const totals = { cost_usd: 0, cost_micros: 0, input_tokens: 0, output_tokens: 0,
 function run(id: string, from: number, to: number | null, spans: SpanView[], children: RunNodeView[] = [], parent: string | null = null): RunNodeView {
   return {
     id,
+    client_run_id: id,
     parent_run_id: parent,
     root_run_id: 'root',
     name: id,

@@ -29,6 +29,7 @@ export {
   agentSpanId,
   applyRunDeltas,
   claimRun,
+  findRunInScope,
   closeToolSpans,
   endRun,
   getRun,

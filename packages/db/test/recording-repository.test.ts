@@ -42,12 +42,12 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
     const childId = `run_${newId()}`;
 
     const firstInsert = await insertRunsIgnoreExisting(database.db, [
-      { id: rootId, rootRunId: rootId, name: 'first name', metadata: { agent: 'planner' } },
+      { id: rootId, scope: 'master', clientRunId: rootId, rootRunId: rootId, name: 'first name', metadata: { agent: 'planner' } },
     ]);
     const secondInsert = await insertRunsIgnoreExisting(database.db, [
-      { id: rootId, rootRunId: rootId, name: 'second name' },
-      { id: childId, rootRunId: rootId, parentRunId: rootId },
-      { id: childId, rootRunId: rootId, parentRunId: rootId, name: 'duplicate in batch' },
+      { id: rootId, scope: 'master', clientRunId: rootId, rootRunId: rootId, name: 'second name' },
+      { id: childId, scope: 'master', clientRunId: childId, rootRunId: rootId, parentRunId: rootId },
+      { id: childId, scope: 'master', clientRunId: childId, rootRunId: rootId, parentRunId: rootId, name: 'duplicate in batch' },
     ]);
 
     expect(firstInsert).toEqual([rootId]);
@@ -69,7 +69,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
     const runId = `run_${newId()}`;
     const big = Number.MAX_SAFE_INTEGER;
     await insertRunsIgnoreExisting(database.db, [
-      { id: runId, rootRunId: runId, costMicros: big, inputTokens: big - 1, outputTokens: 2 ** 40 + 1 },
+      { id: runId, scope: 'master', clientRunId: runId, rootRunId: runId, costMicros: big, inputTokens: big - 1, outputTokens: 2 ** 40 + 1 },
     ]);
     const span = newSpan(runId, { costMicros: big - 2 });
     await insertSpans(database.db, [span]);
@@ -83,7 +83,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
 
   it('rejects a run id longer than 128 characters', async () => {
     const id = 'r'.repeat(129);
-    await expect(insertRunsIgnoreExisting(database.db, [{ id, rootRunId: id }])).rejects.toThrow();
+    await expect(insertRunsIgnoreExisting(database.db, [{ id, scope: 'master', clientRunId: id, rootRunId: id }])).rejects.toThrow();
   });
 
   it('round-trips every span column, jsonb included, and fills defaults', async () => {
@@ -150,7 +150,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
     // Valid JSON and valid JS strings, which Postgres refuses in text and jsonb (NUL in json too).
     const odd = 'a\u0000b\ud800c\udc00\ufdd0d800';
     const runId = `run_${newId()}`;
-    await insertRunsIgnoreExisting(database.db, [{ id: runId, rootRunId: runId, name: odd, metadata: { [odd]: odd } }]);
+    await insertRunsIgnoreExisting(database.db, [{ id: runId, scope: 'master', clientRunId: runId, rootRunId: runId, name: odd, metadata: { [odd]: odd } }]);
     const span: NewSpan = {
       ...newSpan(runId, { kind: 'tool' }),
       id: `tool:${runId}:${odd}`,
@@ -209,7 +209,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
     const runId = `run_${newId()}`;
     await expect(
       database.db.transaction(async (tx) => {
-        await insertRunsIgnoreExisting(tx, [{ id: runId, rootRunId: runId }]);
+        await insertRunsIgnoreExisting(tx, [{ id: runId, scope: 'master', clientRunId: runId, rootRunId: runId }]);
         await insertSpans(tx, [newSpan(runId)]);
         throw new Error('roll back');
       }),

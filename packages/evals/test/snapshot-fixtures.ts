@@ -66,6 +66,8 @@ export function runRow(overrides: Partial<Run> & Pick<Run, 'id'>): Run {
   return {
     parentRunId: null,
     rootRunId: overrides.id,
+    scope: 'team:team_1',
+    clientRunId: overrides.id,
     apiKeyId: 'key_1',
     teamId: 'team_1',
     depth: 0,

@@ -1,4 +1,4 @@
-import { newId, toolSpanId, type NewRun, type NewSpan, type RunDelta } from '@gantry/db';
+import { newId, runScope, toolSpanId, type NewRun, type NewSpan, type RunDelta } from '@gantry/db';
 import type { GatewayError, Usage } from '@gantry/spec';
 
 /** One upstream try of a call. */
@@ -169,6 +169,8 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
   // once, totals included (no update to apply afterwards).
   const run: NewRun = {
     id: record.runId,
+    scope: runScope(record.implicitRun),
+    clientRunId: record.runId,
     rootRunId: record.runId,
     apiKeyId: record.implicitRun.apiKeyId,
     teamId: record.implicitRun.teamId,

@@ -1,4 +1,5 @@
 export { SpanRecorder, type RecordedCall, type RecorderListener, type SpanRecorderOptions, type SpanRecorderStats } from './span-recorder.ts';
 export { buildCallRows, type CallAttempt, type CallRecord, type CalledTool } from './call-rows.ts';
 export { readRunContext, type RunContext } from './run-context.ts';
-export { RunRegistry, canAccessRun, type ActiveRun, type RunCaller } from './run-registry.ts';
+export { canAccessRun, findVisibleRun, type RunCaller } from './run-access.ts';
+export { RunRegistry, type ActiveRun } from './run-registry.ts';

@@ -1,14 +1,9 @@
-import { agentSpanId, claimRun, getRun, listOpenToolSpans, newId, pinRunTarget, toolSpanId, type GantryDb, type NewRun, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
-import { GatewayError, PermissionDeniedError, UnavailableError, type Message } from '@gantry/spec';
+import { agentSpanId, claimRun, getRun, listOpenToolSpans, newId, pinRunTarget, runScope, toolSpanId, type GantryDb, type NewRun, type PinnedTargets, type Run, type ToolSpanClose } from '@gantry/db';
+import { GatewayError, UnavailableError, type Message } from '@gantry/spec';
 import type { RunContext } from './run-context.ts';
 import type { SpanRecorder } from './span-recorder.ts';
 
-/** Who is calling, as far as runs care. The master key sees and writes every run. */
-export interface RunCaller {
-  apiKeyId: string | null;
-  teamId: string | null;
-  master: boolean;
-}
+import { canAccessRun, type RunCaller } from './run-access.ts';
 
 /** The run a request belongs to. */
 export interface ActiveRun {
@@ -38,10 +33,6 @@ export interface RunTreePins {
 
 function toKnown(run: Run): KnownRun {
   return { id: run.id, rootRunId: run.rootRunId, parentRunId: run.parentRunId, depth: run.depth, implicit: false, apiKeyId: run.apiKeyId, teamId: run.teamId };
-}
-
-export function canAccessRun(run: { apiKeyId: string | null; teamId: string | null }, caller: RunCaller): boolean {
-  return caller.master || (caller.apiKeyId !== null && run.apiKeyId === caller.apiKeyId) || (run.teamId !== null && run.teamId === caller.teamId);
 }
 
 /**
@@ -82,10 +73,20 @@ export class RunRegistry {
     }
   }
 
-  private async named(id: string, context: RunContext, caller: RunCaller, now: Date): Promise<KnownRun> {
-    const known = this.runs.get(id);
-    if (known !== undefined) return this.checked(known, caller);
+  private async named(clientRunId: string, context: RunContext, caller: RunCaller, now: Date): Promise<KnownRun> {
+    const scope = runScope(caller);
+    const remembered = `${scope}\n${clientRunId}`;
+    const known = this.runs.get(remembered);
+    if (known !== undefined) return known;
 
+    const entry = await this.claim(clientRunId, scope, context, caller, now);
+    if (this.runs.size >= MAX_REMEMBERED_RUNS) this.runs.clear();
+    this.runs.set(remembered, entry);
+    return entry;
+  }
+
+  /** Finds or creates the caller's run `clientRunId` (and its parents, first seen here too). */
+  private async claim(clientRunId: string, scope: string, context: RunContext, caller: RunCaller, now: Date): Promise<KnownRun> {
     // A parent seen for the first time is created too, under its own ancestors when the headers name them.
     const [grandparentRunId, ...olderRunIds] = context.ancestorRunIds ?? [];
     const parent =
@@ -93,9 +94,11 @@ export class RunRegistry {
         ? undefined
         : await this.named(context.parentRunId, { ...context, parentRunId: grandparentRunId, ancestorRunIds: olderRunIds, runName: undefined, metadata: undefined, parentToolCallId: undefined }, caller, now);
     const { run, created } = await claimRun(this.db, {
-      id,
+      id: clientRunId,
+      scope,
+      clientRunId,
       parentRunId: parent?.id ?? null,
-      rootRunId: parent?.rootRunId ?? id,
+      rootRunId: parent?.rootRunId ?? clientRunId,
       depth: parent === undefined ? 0 : parent.depth + 1,
       apiKeyId: caller.apiKeyId,
       teamId: caller.teamId,
@@ -104,10 +107,8 @@ export class RunRegistry {
       status: 'running',
       startedAt: now,
       lastActivityAt: now,
-    });
-    const entry = this.checked(toKnown(run), caller);
-    if (this.runs.size >= MAX_REMEMBERED_RUNS) this.runs.clear();
-    this.runs.set(id, entry);
+    }, (existing) => canAccessRun(existing, caller));
+    const entry = toKnown(run);
     if (created && parent !== undefined) await this.placeAgentSpan(entry, parent, context, caller, now);
     return entry;
   }
@@ -121,17 +122,11 @@ export class RunRegistry {
   start(caller: RunCaller, now = new Date()): { run: ActiveRun; row: NewRun } {
     const id = newId();
     const entry: KnownRun = { id, rootRunId: id, parentRunId: null, depth: 0, implicit: false, apiKeyId: caller.apiKeyId, teamId: caller.teamId };
+    const scope = runScope(caller);
     if (this.runs.size >= MAX_REMEMBERED_RUNS) this.runs.clear();
-    this.runs.set(id, entry);
-    const row: NewRun = { id, rootRunId: id, parentRunId: null, depth: 0, apiKeyId: caller.apiKeyId, teamId: caller.teamId, status: 'running', startedAt: now, lastActivityAt: now };
+    this.runs.set(`${scope}\n${id}`, entry);
+    const row: NewRun = { id, scope, clientRunId: id, rootRunId: id, parentRunId: null, depth: 0, apiKeyId: caller.apiKeyId, teamId: caller.teamId, status: 'running', startedAt: now, lastActivityAt: now };
     return { run: entry, row };
-  }
-
-  private checked(run: KnownRun, caller: RunCaller): KnownRun {
-    if (!canAccessRun(run, caller)) {
-      throw new PermissionDeniedError(`run '${run.id}' belongs to another key's team; use a run id of your own (any new id starts a run)`);
-    }
-    return run;
   }
 
   /**

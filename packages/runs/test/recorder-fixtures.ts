@@ -49,7 +49,7 @@ export function call(spanCount = 1): { run: NewRun; spans: NewSpan[] } {
   const runId = randomUUID();
   const startedAt = new Date();
   return {
-    run: { id: runId, rootRunId: runId, status: 'succeeded', startedAt, endedAt: startedAt, llmCalls: 1 },
+    run: { id: runId, scope: 'master', clientRunId: runId, rootRunId: runId, status: 'succeeded', startedAt, endedAt: startedAt, llmCalls: 1 },
     spans: Array.from({ length: spanCount }, () => ({ id: randomUUID(), runId, kind: 'llm' as const, status: 'ok' as const, startedAt })),
   };
 }

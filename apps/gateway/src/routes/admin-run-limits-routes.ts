@@ -4,6 +4,7 @@ import { getRun, getRunCounter, resumeRunTree, setRunLimits, type BudgetCounter 
 import { toInvalidRequestError } from '@gantry/formats';
 import { NotFoundError } from '@gantry/spec';
 import { runLimitsBody, toMicros, toUsd } from './admin-limits-schema.ts';
+import { findVisibleRun } from '@gantry/runs';
 import { idParam } from './runs-routes.ts';
 
 /** Each limit may be set, or removed with null. */
@@ -40,7 +41,7 @@ const adminRunLimitsRoutes: FastifyPluginAsync = async (app) => {
 
   async function findRun(rawId: string) {
     const id = idParam('run', rawId);
-    const run = await getRun(db(), id);
+    const run = await findVisibleRun(db(), id, { apiKeyId: null, teamId: null, master: true });
     if (run === undefined) throw new NotFoundError(`no run '${id}'; list runs with GET /v1/runs`);
     return run;
   }

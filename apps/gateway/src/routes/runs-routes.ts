@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { getRun, getSpan, listRunSubtree, listRuns, listSpansOfRuns, runStatuses, sumRunTotals, type RunFilter } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
-import { canAccessRun } from '@gantry/runs';
+import { findVisibleRun } from '@gantry/runs';
 import { InvalidRequestError, NotFoundError } from '@gantry/spec';
 import { endRunNow } from '../end-run.ts';
 import { callerOf } from '../proxy/send-call.ts';
@@ -109,9 +109,9 @@ export function idParam(what: 'run' | 'span', id: string): string {
 const runsRoutes: FastifyPluginAsync = async (app) => {
   async function visibleRun(rawId: string, caller: ReturnType<typeof callerOf>) {
     const id = idParam('run', rawId);
-    const run = await getRun(app.gantry.database.db, id);
+    const run = await findVisibleRun(app.gantry.database.db, id, caller);
     // Another team's run is reported as missing: its existence is not theirs to know.
-    if (run === undefined || !canAccessRun(run, caller)) throw new NotFoundError(`no run '${id}' visible to this key; list runs with GET /v1/runs`);
+    if (run === undefined) throw new NotFoundError(`no run '${id}' visible to this key; list runs with GET /v1/runs`);
     return run;
   }
 

@@ -24,10 +24,15 @@ function ownTotals(run: Run): RunTotals {
   return { costMicros: run.costMicros, inputTokens: run.inputTokens, outputTokens: run.outputTokens, llmCalls: run.llmCalls, toolCalls: run.toolCalls, runs: 1 };
 }
 
-/** A run in the API's snake_case shape. `totals` include every sub-run; `own_totals` only this run's calls. */
+/**
+ * A run in the API's snake_case shape. `totals` include every sub-run; `own_totals` only this run's
+ * calls. `client_run_id` is the id the client named; `id` equals it unless another team had used
+ * that id first (run ids are per team), and either finds the run in `GET /v1/runs/:id`.
+ */
 export function runView(run: Run, rolledUp: RunTotals | undefined) {
   return {
     id: run.id,
+    client_run_id: run.clientRunId,
     parent_run_id: run.parentRunId,
     root_run_id: run.rootRunId,
     name: run.name,

@@ -39,7 +39,11 @@ export async function selectRootRuns(db: GantryDb, selection: RunSelection): Pro
   if (selection.teamId !== undefined) conditions.push(eq(runs.teamId, selection.teamId));
   if (selection.from !== undefined) conditions.push(sql`${runs.startedAt} >= ${selection.from}`);
   if (selection.to !== undefined) conditions.push(sql`${runs.startedAt} < ${selection.to}`);
-  if (selection.ids !== undefined) conditions.push(inArray(runs.id, selection.ids.map(toStorableText)));
+  if (selection.ids !== undefined) {
+    // Gantry ids or the ids the client named (which differ only where another team had used one first).
+    const ids = selection.ids.map(toStorableText);
+    conditions.push(or(inArray(runs.id, ids), inArray(runs.clientRunId, ids))!);
+  }
   const rows = await db.select().from(runs).where(and(...conditions)).orderBy(desc(runs.startedAt), desc(runs.id)).limit(selection.limit);
   return fromStorable(rows);
 }

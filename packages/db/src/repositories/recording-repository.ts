@@ -7,12 +7,12 @@ import { runs, type NewRun } from '../schema/runs.ts';
 import { spans, type NewSpan, type Span } from '../schema/spans.ts';
 
 /**
- * Inserts the runs not yet stored (`ON CONFLICT (id) DO NOTHING`) and returns the ids actually
- * inserted. Existing rows are left untouched.
+ * Inserts the runs not yet stored (`ON CONFLICT DO NOTHING`: on the id, or on the client id in its
+ * scope) and returns the ids actually inserted. Existing rows are left untouched.
  */
 export async function insertRunsIgnoreExisting(db: GantryDb, rows: readonly NewRun[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const result = await db.execute<{ id: string }>(sql`insert into runs select * from ${jsonRecordset(runs, rows)} on conflict (id) do nothing returning id`);
+  const result = await db.execute<{ id: string }>(sql`insert into runs select * from ${jsonRecordset(runs, rows)} on conflict do nothing returning id`);
   return result.rows.map((row) => row.id);
 }
 

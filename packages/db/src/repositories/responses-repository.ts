@@ -55,7 +55,7 @@ export async function insertResponses(db: GantryDb, inputs: readonly StoredRespo
     const id = toStorableText(input.id);
     const run = input.newRun;
     if (run !== undefined) {
-      runRows.push(sql`(${storableText(run.id)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
+      runRows.push(sql`(${storableText(run.id)}, ${storableText(run.scope)}, ${storableText(run.clientRunId)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
         ${(run.startedAt ?? input.createdAt).toISOString()}::timestamptz, ${(run.lastActivityAt ?? input.createdAt).toISOString()}::timestamptz)`);
     }
     if (input.stored) {
@@ -69,7 +69,7 @@ export async function insertResponses(db: GantryDb, inputs: readonly StoredRespo
   }
   const statements: SQL[] = [];
   if (runRows.length > 0) {
-    statements.push(sql`new_runs as (insert into runs (id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at) values ${sql.join(runRows, sql`, `)} on conflict (id) do nothing)`);
+    statements.push(sql`new_runs as (insert into runs (id, scope, client_run_id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at) values ${sql.join(runRows, sql`, `)} on conflict do nothing)`);
   }
   if (itemRows.length > 0) {
     statements.push(sql`new_items as (insert into response_items (response_id, position, item_id, output, team_id, api_key_id, item) values ${sql.join(itemRows, sql`, `)})`);

@@ -1,20 +1,36 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
+import { newId } from '../new-id.ts';
 import { toStorableJson } from '../storable-text.ts';
 import { unfoldAttempts } from './folded-attempts.ts';
 import { runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
 import { spans, type Span } from '../schema/spans.ts';
 
 /**
- * Creates the run on first sight, or returns the one another request (or gateway instance) made
- * first. `created` tells which.
+ * Finds or creates the run a client named, in the client's scope: the scope's run of that client id;
+ * else the run whose Gantry id it is, when `mayUse` allows (the caller's team's own runs, any for
+ * the master key); else a new run. The new run's id is the client's id unless it is taken, then a
+ * new one: a team can neither take nor write into another team's run. `created` tells which.
  */
-export async function claimRun(db: GantryDb, row: NewRun): Promise<{ run: Run; created: boolean }> {
-  const [inserted] = await db.insert(runs).values(row).onConflictDoNothing({ target: runs.id }).returning();
-  if (inserted !== undefined) return { run: inserted, created: true };
-  const [existing] = await db.select().from(runs).where(eq(runs.id, row.id)).limit(1);
-  if (existing === undefined) throw new Error(`run ${row.id} neither inserted nor found`);
-  return { run: existing, created: false };
+export async function claimRun(db: GantryDb, row: NewRun, mayUse: (existing: Run) => boolean): Promise<{ run: Run; created: boolean }> {
+  for (const id of [row.id, newId()]) {
+    // No conflict target: losing on either the id or (scope, client id) is "not inserted". Tried
+    // first because most first sights are new runs: one round trip.
+    const [inserted] = await db.insert(runs).values({ ...row, id, rootRunId: row.rootRunId === row.id ? id : row.rootRunId }).onConflictDoNothing().returning();
+    if (inserted !== undefined) return { run: inserted, created: true };
+    const raced = await findRunInScope(db, row.scope, row.clientRunId);
+    if (raced !== undefined) return { run: raced, created: false };
+    if (id !== row.id) continue;
+    const byId = await getRun(db, row.id);
+    if (byId !== undefined && mayUse(byId)) return { run: byId, created: false };
+  }
+  throw new Error(`run '${row.clientRunId}' in ${row.scope} neither inserted nor found`);
+}
+
+/** The run a scope's client id names, if it exists. */
+export async function findRunInScope(db: GantryDb, scope: string, clientRunId: string): Promise<Run | undefined> {
+  const [run] = await db.select().from(runs).where(and(eq(runs.scope, scope), eq(runs.clientRunId, clientRunId))).limit(1);
+  return run;
 }
 
 export async function getRun(db: GantryDb, id: string): Promise<Run | undefined> {

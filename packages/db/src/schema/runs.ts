@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { apiKeys } from './api-keys.ts';
 import { timestamptz } from './columns.ts';
 import { spans } from './spans.ts';
@@ -19,10 +19,18 @@ export const runs = pgTable(
   'runs',
   {
     /**
-     * Client-chosen id, at most 128 characters; for a request that names no run, a `newId()`. No
-     * default: a root run's `rootRunId` must repeat it, so the caller picks it first.
+     * The run's id everywhere in Gantry: the client's `x-gantry-run-id` when no other owner had
+     * used it first, else a `newId()`; for a request that names no run, a `newId()`. No default: a
+     * root run's `rootRunId` must repeat it, so the caller picks it first.
      */
     id: text('id').primaryKey(),
+    /**
+     * Whose namespace of run ids the run is in: `team:<id>`, `key:<id>` for a key without a team,
+     * or `master`. Run ids are per owner (see `runScope`): two teams naming the same id get two runs.
+     */
+    scope: text('scope').notNull(),
+    /** The id the client named (`x-gantry-run-id`), unique within `scope`; equal to `id` unless taken. */
+    clientRunId: text('client_run_id').notNull(),
     /** The run that spawned this one; null for a root run. */
     parentRunId: text('parent_run_id'),
     /** The root of this run's tree (its own id for a root run). */
@@ -55,6 +63,7 @@ export const runs = pgTable(
     index('runs_api_key_id_started_at_idx').on(table.apiKeyId, table.startedAt),
     index('runs_started_at_idx').on(table.startedAt),
     index('runs_status_last_activity_at_idx').on(table.status, table.lastActivityAt),
+    uniqueIndex('runs_scope_client_run_id_idx').on(table.scope, table.clientRunId),
     check('runs_id_length_check', sql`char_length(${table.id}) <= ${sql.raw(String(maxRunIdLength))}`),
   ],
 );
@@ -69,6 +78,15 @@ export const runsRelations = relations(runs, ({ one, many }) => ({
   apiKey: one(apiKeys, { fields: [runs.apiKeyId], references: [apiKeys.id] }),
   spans: many(spans),
 }));
+
+/**
+ * The namespace a caller's run ids live in: its team's, its own key's when it has no team, or the
+ * master key's. Keys of one team share run ids (and runs); different teams never collide.
+ */
+export function runScope(owner: { apiKeyId: string | null; teamId: string | null }): string {
+  if (owner.teamId !== null) return `team:${owner.teamId}`;
+  return owner.apiKeyId === null ? 'master' : `key:${owner.apiKeyId}`;
+}
 
 export type Run = typeof runs.$inferSelect;
 export type NewRun = typeof runs.$inferInsert;
