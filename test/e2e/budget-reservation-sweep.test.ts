@@ -81,7 +81,7 @@ describe.each(databaseTargets)('a gateway sweeping expired reservations, on $kin
       { id: `crashed-unrecorded-${target.kind}`, state: 'released', settledBy: 'sweeper', settledMicros: 0 },
     ]);
     expect(await runCounter(runId)).toEqual({ spentMicros: 48, reservedMicros: 0, tokens: 28 });
-    expect(await spendOf('crashed-key')).toEqual({ key: 'crashed-key', cost_usd: 0.000048, cost_micros: 48, calls: 1, tokens: 28 });
+    expect(await spendOf('crashed-key')).toEqual({ key: 'crashed-key', cost_usd: 0.000048, cost_micros: 48, calls: 1, tokens: 28, saved_usd: 0, saved_micros: 0, cache_hits: 0 });
   });
 
   it('releases a stream that outlives its expiry while it runs, then counts it when it settles after all', async () => {

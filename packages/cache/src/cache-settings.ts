@@ -14,6 +14,11 @@ export interface CacheSettings {
   scope: CacheScope;
   /** Cache requests with an explicit temperature above 0 (sampled answers): off by default. */
   cacheSampled: boolean;
+  /**
+   * The fraction (0 to 1) of what a hit saved that the hit is charged: settled against the call's
+   * budgets and counted in spend, rounded to whole micro-dollars. 0 by default (a hit is free).
+   */
+  hitCharge: number;
 }
 
 /** The configured cache: defaults, then per model (alias or `provider/model`), then per key id, the later winning. */
@@ -23,7 +28,7 @@ export interface CacheConfig {
   keys: Readonly<Record<string, Partial<CacheSettings>>>;
 }
 
-export const DEFAULT_CACHE_SETTINGS: CacheSettings = { mode: 'off', ttlSeconds: 3600, scope: 'team', cacheSampled: false };
+export const DEFAULT_CACHE_SETTINGS: CacheSettings = { mode: 'off', ttlSeconds: 3600, scope: 'team', cacheSampled: false, hitCharge: 0 };
 
 /** True when any request could be cached: the gateway installs the cache middleware only then. */
 export function cacheConfigured(config: CacheConfig): boolean {

@@ -6,3 +6,4 @@ export { addObservation, decide, DEFAULT_POLICY_OPTIONS, fitSigmoid, MAX_OBSERVA
 export { answerJudgeNames, embeddingJudge, exactJudge, llmJudge, normaliseText, sameAction, type AnswerJudge, type AnswerJudgeName, type JudgeCaller } from './semantic/answer-judges.ts';
 export { SemanticLayer, type SemanticLayerOptions } from './semantic/semantic-layer.ts';
 export { semanticKey, type SemanticKey } from './semantic/semantic-key.ts';
+export { LOCAL_EMBEDDING_DIMENSIONS, LocalEmbedder, type LocalEmbedderOptions, type LocalEmbedderStats } from './semantic/local-embedder.ts';

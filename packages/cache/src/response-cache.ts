@@ -31,7 +31,7 @@ export interface ResponseCacheOptions {
 /** What the cache does for one call, decided before it goes inward. */
 type Plan =
   | { kind: 'bypass'; reason: string }
-  | { kind: 'cache'; address: CacheAddress; read: boolean; write: boolean; ttlSeconds: number; target: string; semantic: boolean };
+  | { kind: 'cache'; address: CacheAddress; read: boolean; write: boolean; ttlSeconds: number; target: string; semantic: boolean; hitCharge: number };
 
 /** `x-gantry-cache` values. */
 type Outcome = 'hit-exact' | 'hit-semantic' | 'miss' | 'bypass';
@@ -62,10 +62,10 @@ function resultOf(stored: Record<string, unknown>): ChatResult {
 /**
  * The response cache as a call middleware. Exact mode: the key is a hash of the targets and every
  * part of the request that changes the answer (`exactCacheKey`); a hit answers without reaching
- * the router (the call is recorded as answered by `cache`, costs nothing and releases its
- * reservation), a stream hit unfolds the stored result into events. Misses are stored after the
- * answer left, off the caller's path; cut streams, errors, `n > 1` and sampled requests
- * (temperature above 0, unless configured) are not. Every answer says what happened in
+ * the router (the call is recorded as answered by `cache` and settled at `hit_charge` × what the
+ * entry's answer cost — 0 by default — with the saving in its ledger entry), a stream hit unfolds
+ * the stored result into events. Misses are stored after the answer left, off the caller's path;
+ * cut streams, errors, `n > 1` and sampled requests (temperature above 0, unless configured) are not. Every answer says what happened in
  * `x-gantry-cache`; `x-gantry-cache-key` names the entry for `DELETE /admin/cache`.
  */
 export class ResponseCache implements CallMiddleware {
@@ -99,7 +99,12 @@ export class ResponseCache implements CallMiddleware {
     if (!settings.cacheSampled && request.temperature !== undefined && request.temperature > 0) return { kind: 'bypass', reason: 'temperature above 0' };
     const address = { scope: scopeOf(settings, context), namespace: controls.namespace, keyHash: exactCacheKey(request, context.targets) };
     const semantic = settings.mode === 'semantic' && this.#options.semantic !== undefined && controls.read && controls.write;
-    return { kind: 'cache', address, read: controls.read, write: controls.write, ttlSeconds: controls.ttlSeconds ?? settings.ttlSeconds, target: context.targets[0] ?? request.model, semantic };
+    return { kind: 'cache', address, read: controls.read, write: controls.write, ttlSeconds: controls.ttlSeconds ?? settings.ttlSeconds, target: context.targets[0] ?? request.model, semantic, hitCharge: settings.hitCharge };
+  }
+
+  /** A hit is charged its configured fraction of what it saved (`cache.hit_charge`, 0 by default); the ledger keeps the saving. */
+  #charge(plan: Extract<Plan, { kind: 'cache' }>, context: CallMiddlewareContext, savedMicros: number): void {
+    context.setAnswerCharge({ chargeMicros: Math.round(plan.hitCharge * savedMicros), savedMicros });
   }
 
   #say(context: CallMiddlewareContext, outcome: Outcome, plan: Plan, extra: Record<string, unknown> = {}): void {
@@ -132,6 +137,7 @@ export class ResponseCache implements CallMiddleware {
     }
     this.#countHit(entry.id);
     this.#say(context, 'hit-exact', plan, { cache_entry_id: entry.id, cache_saved_micros: entry.costMicros, cache_entry_created_at: entry.createdAt.toISOString() });
+    this.#charge(plan, context, entry.costMicros);
     return result;
   }
 
@@ -141,6 +147,7 @@ export class ResponseCache implements CallMiddleware {
     const found = await this.#options.semantic!.lookup({ scope: plan.address.scope, namespace: plan.address.namespace }, request, context, this.#now());
     if (found.kind === 'miss') return { hit: undefined, miss: found.miss };
     this.#say(context, 'hit-semantic', plan, { cache_entry_id: found.neighbour.id, cache_saved_micros: found.neighbour.costMicros, cache_decision: found.reason });
+    this.#charge(plan, context, found.neighbour.costMicros);
     return { hit: found.result, miss: undefined };
   }
 

@@ -20,6 +20,7 @@ function contextWith(headers: Record<string, string> = {}): { context: CallMiddl
     headers,
     setAttribute: (key, value) => void (attributes[key] = value),
     setResponseHeader: (name, value) => void (said[name] = value),
+    setAnswerCharge: (charge) => void (attributes.charged = charge),
   };
   return { context, said, attributes };
 }

@@ -2,7 +2,7 @@ import type { Reservation } from '@gantry/policy';
 import { newId } from '@gantry/db';
 import type { Attempt, Route, RouteCallOptions } from '@gantry/router';
 import { readRunContext, type ActiveRun, type CallAttempt, type CallRecord, type RunCaller, type RunContext } from '@gantry/runs';
-import type { GatewayError, ProviderExchange } from '@gantry/spec';
+import type { AnswerCharge, GatewayError, ProviderExchange } from '@gantry/spec';
 import type { CallInput, CallServices, CallTrace } from './call-services.ts';
 import type { CallSubject } from './reserve-call.ts';
 
@@ -28,6 +28,8 @@ export interface CallState {
   attributes: Record<string, unknown> | undefined;
   /** Set by middleware through `context.setResponseHeader`; sent with the answer. */
   responseHeaders: Record<string, string> | undefined;
+  /** Set by a middleware that answers the call itself, through `context.setAnswerCharge`: what the answer is charged. */
+  answerCharge: AnswerCharge | undefined;
   onRecorded: CallInput<unknown>['onRecorded'];
 }
 
@@ -148,6 +150,7 @@ export async function openCall(
     reservation,
     attributes: input.attributes === undefined ? undefined : { ...input.attributes },
     responseHeaders: undefined,
+    answerCharge: undefined,
     onRecorded: input.onRecorded,
   };
   return { call, route };

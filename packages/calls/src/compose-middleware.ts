@@ -26,6 +26,10 @@ export function middlewareContext(call: CallState, route: Route, headers: CallHe
     setResponseHeader(name, value) {
       (call.responseHeaders ??= {})[name] = value;
     },
+    setAnswerCharge({ chargeMicros, savedMicros }) {
+      // The ledger holds whole micro-dollars, never negative.
+      call.answerCharge = { chargeMicros: Math.max(0, Math.round(chargeMicros)), savedMicros: Math.max(0, Math.round(savedMicros)) };
+    },
   };
 }
 

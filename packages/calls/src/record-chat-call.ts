@@ -40,10 +40,13 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   const answered = outcome.answeredBy !== undefined;
   // An answer without the provider's usage (a cut stream, a server ignoring include_usage) is
   // settled at what Gantry counts of it, not released: the provider bills what it generated. An
-  // answer no provider gave (a middleware's) used nothing.
+  // answer no provider gave (a middleware's) used no provider tokens: it costs what the middleware
+  // charged for it (a cache hit's `hit_charge`), else nothing; the answer's own usage stays in the
+  // span's result.
   const usage = result === undefined || answered ? undefined : (result.usage ?? estimateUsage(request, result));
+  const charge = answered ? call.answerCharge : undefined;
   const toolCalls = toolCallsOf(result);
-  const costMicros = answered ? 0 : callCost(services.prices, outcome.target, usage);
+  const costMicros = answered ? (charge?.chargeMicros ?? 0) : callCost(services.prices, outcome.target, usage);
   const record = callRecordOf(call, { endedAt: outcome.endedAt ?? Date.now(), error: outcome.error, request: storeChatRequest(request), costMicros, stream: request.stream });
   record.toolCalls = toolCalls;
   if (outcome.target !== undefined) record.provider = outcome.target.provider.name;
@@ -56,7 +59,7 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   if (answered) record.answeredBy = outcome.answeredBy;
   if (outcome.firstTokenAt !== undefined) record.firstTokenAt = outcome.firstTokenAt;
   if (outcome.raw !== undefined && services.calls.storeRaw) record.raw = outcome.raw;
-  settleCall(call.reservation, costMicros, usage);
+  settleCall(call.reservation, costMicros, usage, charge);
   services.recorder.record(buildCallRows(record));
   if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
   call.onRecorded?.({ spanId: call.spanId, costMicros, usage, startedAt: call.startedAt, endedAt: record.endedAt, firstTokenAt: outcome.firstTokenAt, error: outcome.error });

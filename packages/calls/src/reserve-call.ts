@@ -1,7 +1,7 @@
 import { countEmbeddingTokens, countPromptTokens, readCustomerHeader, readRunLimitHeaders, type Reservation } from '@gantry/policy';
 import type { Target } from '@gantry/router';
 import type { ActiveRun, RunCaller } from '@gantry/runs';
-import type { ChatRequest, EmbeddingRequest, Usage } from '@gantry/spec';
+import type { AnswerCharge, ChatRequest, EmbeddingRequest, Usage } from '@gantry/spec';
 import { worstCaseMicros } from './call-cost.ts';
 import type { CallHeaders, CallServices } from './call-services.ts';
 
@@ -55,9 +55,12 @@ export function reserveEmbeddingCall(services: CallServices, embedding: Embeddin
 /**
  * After the call: settle at the cost of what was used — the provider's usage, or Gantry's count of
  * an answer that came without it — and release when nothing was used (no answer, or a middleware
- * answered without a provider).
+ * answered without a provider and without pricing it). A middleware's answer it priced (`charge`,
+ * a cache hit) settles at its charge with no tokens — its tokens were not a provider's — and the
+ * ledger entry keeps what it saved.
  */
-export function settleCall(reservation: Reservation, costMicros: number | undefined, usage: Usage | undefined): void {
-  if (usage === undefined) reservation.release();
+export function settleCall(reservation: Reservation, costMicros: number | undefined, usage: Usage | undefined, charge?: AnswerCharge): void {
+  if (charge !== undefined) reservation.settle(charge.chargeMicros, 0, charge.savedMicros);
+  else if (usage === undefined) reservation.release();
   else reservation.settle(costMicros ?? 0, usage.inputTokens + usage.outputTokens);
 }

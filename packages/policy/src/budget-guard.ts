@@ -30,7 +30,12 @@ export interface CallEstimate {
 export interface Reservation {
   /** Whether the call went through the ledger (some limit applied). */
   readonly reserved: boolean;
-  settle(costMicros: number, tokens: number): void;
+  /**
+   * `savedMicros`: set only for a call answered without a provider (a cache hit), what a provider
+   * would have cost; the ledger entry keeps it (`saved_micros`) for spend reports. Limits count
+   * `costMicros` alone (what the hit is charged).
+   */
+  settle(costMicros: number, tokens: number, savedMicros?: number): void;
   release(): void;
 }
 
@@ -137,6 +142,7 @@ function entryOf(identity: CallIdentity, spanId: string, at: Date): LedgerEntry 
     settledTokens: 0,
     createdAt: at,
     settledAt: null,
+    savedMicros: null,
   };
 }
 
@@ -240,12 +246,12 @@ export class BudgetGuard {
       throw limitError(outcome, owner, at);
     }
     let done = false;
-    const finish = (state: 'settled' | 'released', micros: number, tokens: number) => {
+    const finish = (state: 'settled' | 'released', micros: number, tokens: number, savedMicros?: number) => {
       if (done) return;
       done = true;
-      this.settlements.settle({ id: spanId, state, micros, tokens, at: this.now() });
+      this.settlements.settle({ id: spanId, state, micros, tokens, at: this.now(), ...(savedMicros === undefined ? {} : { savedMicros }) });
     };
-    return { reserved: true, settle: (micros, tokens) => finish('settled', micros, tokens), release: () => finish('released', 0, 0) };
+    return { reserved: true, settle: (micros, tokens, savedMicros) => finish('settled', micros, tokens, savedMicros), release: () => finish('released', 0, 0) };
   }
 
   private async drawOnLeases(leases: BudgetLeases, checks: readonly LedgerCheck[], owners: ReadonlyMap<string, ScopeOwner>, entry: LedgerEntry, worstCase: CallEstimate): Promise<Reservation> {
@@ -262,7 +268,11 @@ export class BudgetGuard {
     if (!('finish' in outcome)) throw limitError(outcome, owners.get(outcome.scope), entry.createdAt);
     return {
       reserved: true,
-      settle: (micros, tokens) => outcome.finish('settled', micros, tokens, this.now()),
+      settle: (micros, tokens, savedMicros) => {
+        // The entry is written with the lease's next sync, as finish leaves it.
+        if (savedMicros !== undefined) entry.savedMicros = savedMicros;
+        outcome.finish('settled', micros, tokens, this.now());
+      },
       release: () => outcome.finish('released', 0, 0, this.now()),
     };
   }
@@ -271,11 +281,12 @@ export class BudgetGuard {
     let done = false;
     return {
       reserved: false,
-      settle: (micros, tokens) => {
+      settle: (micros, tokens, savedMicros) => {
         if (done) return;
         done = true;
         entry.settledMicros = micros;
         entry.settledTokens = tokens;
+        if (savedMicros !== undefined) entry.savedMicros = savedMicros;
         entry.settledAt = this.now();
         this.writer.add(entry);
       },

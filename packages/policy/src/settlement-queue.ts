@@ -11,6 +11,8 @@ export interface Settlement {
   tokens: number;
   /** When the call finished: the entry's `settled_at`, however late it is written. */
   at: Date;
+  /** A call answered without a provider (a cache hit): what a provider would have cost, in micro-dollars. */
+  savedMicros?: number;
 }
 
 export interface SettlementQueueOptions {
@@ -103,8 +105,8 @@ export class SettlementQueue {
     }
   }
 
-  private async write({ id, state, micros, tokens, at }: Settlement): Promise<void> {
-    await settleInLedger(this.db, id, state, micros, tokens, at);
+  private async write({ id, state, micros, tokens, at, savedMicros }: Settlement): Promise<void> {
+    await settleInLedger(this.db, id, state, micros, tokens, at, savedMicros);
     this.stats.settled += 1;
   }
 

@@ -2,6 +2,14 @@ import type { ChatRequest } from './chat-request.ts';
 import type { ChatResult } from './chat-result.ts';
 import type { StreamEvent } from './stream-event.ts';
 
+/** What a call a middleware answers without a provider (a cache hit) is charged, in micro-dollars. */
+export interface AnswerCharge {
+  /** Charged to the call's budgets and spend (an integer ≥ 0; 0 for a free hit). */
+  chargeMicros: number;
+  /** What a provider would have cost for the answer (what the hit saved), kept in the ledger for spend reports. */
+  savedMicros: number;
+}
+
 /** What a middleware knows of the call it takes part in. */
 export interface CallMiddlewareContext {
   /** The run the call belongs to (a sub-agent's own run, not its root). */
@@ -23,6 +31,13 @@ export interface CallMiddlewareContext {
   setAttribute(key: string, value: unknown): void;
   /** Adds a header to the call's answer (`x-gantry-*` only; e.g. `x-gantry-cache: hit-exact`), success or failure. */
   setResponseHeader(name: `x-gantry-${string}`, value: string): void;
+  /**
+   * Prices the answer this middleware gives without calling `next` (a cache hit): the call's
+   * reservation is settled at `chargeMicros`, with no tokens, instead of released, and its ledger
+   * entry records `savedMicros`. Without it such an answer is free: its reservation is released.
+   * Ignored when the router answered the call.
+   */
+  setAnswerCharge(charge: AnswerCharge): void;
 }
 
 /** Arguments of a result-side wrapper: the call so far, and `next` to go on inward. */

@@ -5,8 +5,16 @@ import { ConfigError } from './interpolate-env.ts';
 type CacheFile = NonNullable<ConfigFile['cache']>;
 type Level = NonNullable<CacheFile['models']>[string];
 
+/**
+ * `cache.semantic.embedding_model: local` (a reserved name, never an alias or provider/model):
+ * embed with the model shipped in @gantry/cache's dependencies, on a worker thread, with no
+ * network and no provider call (so no span and no ledger entry for the embedding).
+ */
+export const LOCAL_EMBEDDING_MODEL = 'local';
+
 /** How semantic mode embeds, judges and bounds its error. */
 export interface SemanticCacheSettings {
+  /** The embeddings model (alias or provider/model) called through Gantry, or {@link LOCAL_EMBEDDING_MODEL}. */
   embeddingModel: string;
   judge: AnswerJudgeName;
   judgeModel: string | undefined;
@@ -27,6 +35,7 @@ function settingsOf(level: Level): Partial<CacheSettings> {
   if (level.ttl_seconds !== undefined) settings.ttlSeconds = level.ttl_seconds;
   if (level.scope !== undefined) settings.scope = level.scope;
   if (level.cache_sampled !== undefined) settings.cacheSampled = level.cache_sampled;
+  if (level.hit_charge !== undefined) settings.hitCharge = level.hit_charge;
   return settings;
 }
 
@@ -57,7 +66,7 @@ export function readCacheConfig(file: ConfigFile['cache']): GatewayCacheConfig {
   const { models, keys, semantic, ...defaults } = file;
   const semanticAt = semanticModeAt(file);
   if (semanticAt !== undefined && semantic === undefined) {
-    throw new ConfigError(`${semanticAt}: semantic mode needs cache.semantic.embedding_model (the embeddings model prompts are compared with)`);
+    throw new ConfigError(`${semanticAt}: semantic mode needs cache.semantic.embedding_model (the embeddings model prompts are compared with, or \`${LOCAL_EMBEDDING_MODEL}\` for the built-in one)`);
   }
   return { defaults: { ...DEFAULT_CACHE_SETTINGS, ...settingsOf(defaults) }, models: levelsOf(models), keys: levelsOf(keys), semantic: semanticOf(semantic) };
 }

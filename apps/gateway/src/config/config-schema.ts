@@ -13,6 +13,8 @@ const cacheSettingsShape = {
   scope: z.enum(cacheScopes, { error: `must be one of ${cacheScopes.join(', ')}` }).optional(),
   /** Also cache requests with an explicit temperature above 0 (default false). */
   cache_sampled: z.boolean().optional(),
+  /** The fraction of what a hit saved that it is charged, from 0 (default: hits are free) to 1. */
+  hit_charge: z.number().min(0).max(1).optional(),
 };
 
 const providerName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, _ . - (no slash)');
@@ -176,7 +178,10 @@ export const configSchema = z.strictObject({
       /** How `semantic` mode finds near-identical prompts and learns which of its answers are right. */
       semantic: z
         .strictObject({
-          /** The embeddings model (alias or provider/model) the last user message is embedded with, through Gantry. */
+          /**
+           * The embeddings model (alias or provider/model) the last user message is embedded with, through
+           * Gantry; or `local`: the built-in English model (USE-lite, 512-d) on a worker thread, no network and no provider call.
+           */
           embedding_model: z.string().min(1),
           /** How an exploration is labelled: `exact` (default: same tool calls, same normalised text), `embedding`, `llm`. */
           judge: z.enum(answerJudgeNames, { error: `must be one of ${answerJudgeNames.join(', ')}` }).optional(),

@@ -29,10 +29,16 @@ export type SpendRowView = { [group in SpendGroup]?: string | null } & {
   cost_usd: number;
   /** Settled cost, in micro-dollars. */
   cost_micros: number;
-  /** Settled calls. */
+  /** Settled calls, cache hits included. */
   calls: number;
-  /** Settled tokens, input and output. */
+  /** Settled tokens, input and output (a cache hit's are none: no provider generated them). */
   tokens: number;
+  /** What the group's cache hits would have cost a provider (the first answers' cost), in USD. */
+  saved_usd: number;
+  /** The same, in micro-dollars. */
+  saved_micros: number;
+  /** Calls answered from the response cache; each is in `cost_usd` at its `cache.hit_charge` (0 by default). */
+  cache_hits: number;
 };
 
 /** `GET /v1/spend`: settled spend in the window, grouped, largest first (at most 1,000 groups). */
@@ -44,6 +50,12 @@ export interface SpendView {
   to: string | null;
   total_cost_usd: number;
   total_cost_micros: number;
+  /** What cache hits saved in the window, in USD (the sum of the groups' `saved_usd`). */
+  total_saved_usd: number;
+  /** The same, in micro-dollars. */
+  total_saved_micros: number;
+  /** Calls answered from the response cache in the window. */
+  total_cache_hits: number;
   data: SpendRowView[];
 }
 
@@ -54,8 +66,8 @@ const spendQuery = z.strictObject({
 });
 
 /**
- * `GET /v1/spend`: settled spend from the ledger, grouped. The master key sees everything; a key
- * sees its team's spend (or its own, without a team).
+ * `GET /v1/spend`: settled spend from the ledger, grouped, with what response-cache hits saved. The
+ * master key sees everything; a key sees its team's spend (or its own, without a team).
  */
 const spendRoute: FastifyPluginAsync = async (app) => {
   app.get('/v1/spend', async (request): Promise<SpendView> => {
@@ -71,13 +83,26 @@ const spendRoute: FastifyPluginAsync = async (app) => {
     const visibility = caller.master ? {} : caller.teamId !== null ? { teamId: caller.teamId } : { apiKeyId: caller.apiKeyId! };
     const rows = await sumSpend(app.gantry.database.db, { groupBy, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), ...visibility });
     const total = rows.reduce((sum, row) => sum + row.costMicros, 0);
+    const saved = rows.reduce((sum, row) => sum + row.savedMicros, 0);
     return {
       group_by: groupBy,
       from: from?.toISOString() ?? null,
       to: to?.toISOString() ?? null,
       total_cost_usd: total / 1e6,
       total_cost_micros: total,
-      data: rows.map((row) => ({ [groupBy]: row.group, cost_usd: row.costMicros / 1e6, cost_micros: row.costMicros, calls: row.calls, tokens: row.tokens })),
+      total_saved_usd: saved / 1e6,
+      total_saved_micros: saved,
+      total_cache_hits: rows.reduce((sum, row) => sum + row.cacheHits, 0),
+      data: rows.map((row) => ({
+        [groupBy]: row.group,
+        cost_usd: row.costMicros / 1e6,
+        cost_micros: row.costMicros,
+        calls: row.calls,
+        tokens: row.tokens,
+        saved_usd: row.savedMicros / 1e6,
+        saved_micros: row.savedMicros,
+        cache_hits: row.cacheHits,
+      })),
     };
   });
 };

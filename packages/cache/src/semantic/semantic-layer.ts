@@ -9,6 +9,8 @@ export interface SemanticLayerOptions {
   db: GantryDb;
   /** Embeds texts through Gantry's own pipeline as the caller (recorded and billed like any call). */
   embed: (texts: string[], caller: JudgeCaller, signal: AbortSignal) => Promise<number[][]>;
+  /** What embeds, for the span (`cache_embedder`): the model's name, or `local`. */
+  embedder: string;
   /** Labels an exploration: was the neighbour's answer right for the new prompt? */
   judge: AnswerJudge;
   /** Largest error rate a served answer may have (vCache's δ). */
@@ -73,6 +75,7 @@ export class SemanticLayer {
       const neighbour = await nearestSemanticEntry(this.#options.db, { ...address, partitionHash: key.partitionHash, embedding, now });
       if (neighbour !== undefined) {
         const decision = decide(Math.max(-1, Math.min(1, neighbour.similarity)), neighbour.observations, { delta: this.#options.delta, ...(this.#options.random === undefined ? {} : { random: this.#options.random }) });
+        context.setAttribute('cache_embedder', this.#options.embedder);
         context.setAttribute('cache_similarity', neighbour.similarity);
         context.setAttribute('cache_neighbour_id', neighbour.id);
         if (decision.action === 'serve') return { kind: 'hit', result: resultOf(neighbour.result), neighbour, reason: decision.reason };

@@ -105,9 +105,13 @@ export async function reserveInLedger(db: GantryDb, reservation: LedgerReservati
 /**
  * Settles a reservation at its actual cost, or releases it (`micros` ignored). False if already
  * done. A settlement arriving after the sweeper released the entry as expired is still counted.
+ * `savedMicros`, for a call answered without a provider (a cache hit), is what a provider would have
+ * cost: kept in the entry's `saved_micros` (drizzle/0008_cache_savings.sql).
  */
-export async function settleInLedger(db: GantryDb, id: string, state: 'settled' | 'released', micros: number, tokens: number, at: Date): Promise<boolean> {
-  const result = await db.execute<{ done: boolean }>(sql`select gantry_settle(${id}, ${state}, ${micros}, ${tokens}, ${at.toISOString()}::timestamptz) as done`);
+export async function settleInLedger(db: GantryDb, id: string, state: 'settled' | 'released', micros: number, tokens: number, at: Date, savedMicros?: number): Promise<boolean> {
+  const result = await db.execute<{ done: boolean }>(
+    sql`select gantry_settle(${id}, ${state}, ${micros}, ${tokens}, ${at.toISOString()}::timestamptz, ${savedMicros ?? null}::bigint) as done`,
+  );
   return result.rows[0]?.done === true;
 }
 

@@ -103,6 +103,12 @@ export const ledgerEntries = pgTable(
     settledAt: timestamptz('settled_at'),
     /** Null when the call settled or released its own entry in time; else who closed it (see {@link ledgerClosers}). */
     settledBy: text('settled_by').$type<LedgerCloser>(),
+    /**
+     * Set only when a middleware answered the call without a provider (a response-cache hit): what a
+     * provider would have cost, in micro-dollars (0 for an unpriced answer). `settled_micros` is what
+     * the hit was charged (`cache.hit_charge` of this). Null for every other call.
+     */
+    savedMicros: bigint('saved_micros', { mode: 'number' }),
   },
   (table) => [
     index('ledger_entries_created_at_idx').on(table.createdAt),

@@ -140,12 +140,25 @@ function Budgets() {
   );
 }
 
+/** Whether the window has cache hits: only then do savings get a column and a place in the total. */
+function hasCacheHits(view: SpendView): boolean {
+  return view.total_cache_hits > 0;
+}
+
+function savedTitle(row: SpendRowView): string {
+  return `${count(row.cache_hits)} ${row.cache_hits === 1 ? 'call' : 'calls'} answered from the cache`;
+}
+
 function SpendTable({ view, names }: { view: SpendView; names: Names }) {
   const label = GROUPS.find((entry) => entry.group === view.group_by)!.label;
+  const saved = hasCacheHits(view);
   return (
     <table class="spend">
       <thead>
-        <tr><th>{label}</th><th class="num">cost</th><th class="num">calls</th><th class="num">tokens</th><th class="num">share</th></tr>
+        <tr>
+          <th>{label}</th><th class="num">cost</th><th class="num">calls</th><th class="num">tokens</th><th class="num">share</th>
+          {saved ? <th class="num">saved by cache</th> : null}
+        </tr>
       </thead>
       <tbody>
         {orderedRows(view).map((row) => (
@@ -155,6 +168,7 @@ function SpendTable({ view, names }: { view: SpendView; names: Names }) {
             <td class="num">{count(row.calls)}</td>
             <td class="num">{count(row.tokens)}</td>
             <td class="num">{view.total_cost_micros === 0 ? '—' : `${((row.cost_micros / view.total_cost_micros) * 100).toFixed(1)}%`}</td>
+            {saved ? <td class="num" title={savedTitle(row)}>{row.cache_hits === 0 ? '—' : usd(row.saved_usd)}</td> : null}
           </tr>
         ))}
       </tbody>
@@ -170,8 +184,9 @@ function windowText(settings: Settings, view: SpendView): string {
 
 /**
  * Spend: the budgets that apply to the signed-in key, then settled spend over a time range grouped
- * by day, team, key, customer, model or run name, as a bar chart and a table. The range and the
- * grouping live in the URL, so a view can be shared.
+ * by day, team, key, customer, model or run name, as a bar chart and a table — with what the
+ * response cache saved, when it answered any call. The range and the grouping live in the URL, so a
+ * view can be shared.
  */
 export function SpendPage({ query }: { query: URLSearchParams }) {
   const settings = settingsOf(query);
@@ -233,6 +248,11 @@ export function SpendPage({ query }: { query: URLSearchParams }) {
               settled · {count(shown.data.reduce((sum, row) => sum + row.calls, 0))} calls · {count(shown.data.reduce((sum, row) => sum + row.tokens, 0))} tokens · {windowText(settings, shown)}
             </span>
           </p>
+          {hasCacheHits(shown) ? (
+            <p class="spend-total">
+              <strong data-total="saved">{usd(shown.total_saved_usd)}</strong> <span class="muted">saved by cache · {count(shown.total_cache_hits)} calls answered from the cache</span>
+            </p>
+          ) : null}
           {shown.data.length === 0 ? <p class="muted">No settled spend in this range.</p> : (
             <>
               <BarChart bars={chartBars(shown, names)} format={usd} />
