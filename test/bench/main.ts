@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { median, mergeLoads, percentile, runLoad, type LoadResult } from './load.ts';
 import { runOutageDrill } from './outage-drill.ts';
 import { runCacheBench } from './cache-bench.ts';
+import { runGuardrailsBench } from './guardrails-bench.ts';
 import { runReplayBench } from './replay-bench.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
 
@@ -230,10 +231,11 @@ async function main(): Promise<void> {
   }
 }
 
-// `pnpm bench` runs the latency table, the cache's hit path, the outage drill and the replay
-// bench; `-- --cache`, `-- --outage` and `-- --replay` run only the one.
-const only = (['cache', 'outage', 'replay'] as const).find((name) => process.argv.includes(`--${name}`));
+// `pnpm bench` runs the latency table, the cache's hit path, the guardrails' cost, the outage
+// drill and the replay bench; `-- --cache`, `-- --guardrails`, `-- --outage` and `-- --replay` run only the one.
+const only = (['cache', 'guardrails', 'outage', 'replay'] as const).find((name) => process.argv.includes(`--${name}`));
 if (only === undefined) await main();
 if (only === undefined || only === 'cache') await runCacheBench();
+if (only === undefined || only === 'guardrails') await runGuardrailsBench();
 if (only === undefined || only === 'outage') await runOutageDrill();
 if (only === undefined || only === 'replay') await runReplayBench();

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { errorResponse, matchRoute, type ProviderRoute } from './match-route.ts';
 import { type MockExchange, sendJson, wait } from './mock-exchange.ts';
 import { agentStep, isAgentModel } from './agent-step.ts';
-import type { MockStep, RecordedRequest } from './mock-step.ts';
+import { withEcho, type MockStep, type RecordedRequest } from './mock-step.ts';
 import type { ScriptRegistry } from './script-registry.ts';
 
 /** What the server shares with its owner: the scripts and the request log (mutated in place). */
@@ -129,7 +129,7 @@ async function handleProvider(state: MockServerState, route: ProviderRoute, requ
     const { body: errorBody, headers } = errorResponse(route.format, 400, 'mock provider: the request body is not a valid JSON object');
     return sendJson(exchange, 400, errorBody, headers);
   }
-  if (route.scripted) exchange.step = state.registry.next(model, route.format, objectBody);
+  if (route.scripted) exchange.step = withEcho(state.registry.next(model, route.format, objectBody), objectBody);
   if (route.scripted && isAgentModel(model) && !state.registry.has(model)) exchange.step = agentStep(route.format, objectBody) ?? exchange.step;
   const { step } = exchange;
   // a hanging request is answered by nobody; the close listener records the client leaving

@@ -74,6 +74,24 @@ export interface MockStep {
   embeddingDimensions?: number;
   /** Embedding vectors for these exact input texts (others get the deterministic hash vector), so similarity is scripted exactly. */
   vectors?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * A regular expression (source): `{{echo}}` in `text` and in tool-call arguments becomes its first
+   * match in the request body as JSON — a model repeating what it was sent (a placeholder, say).
+   */
+  echo?: string;
+}
+
+/** The step with `{{echo}}` replaced by what `step.echo` finds in the request (left as is when it finds nothing). */
+export function withEcho(step: MockStep, body: unknown): MockStep {
+  if (step.echo === undefined) return step;
+  const found = new RegExp(step.echo).exec(JSON.stringify(body))?.[0];
+  if (found === undefined) return step;
+  const fill = (text: string) => text.replaceAll('{{echo}}', found);
+  return {
+    ...step,
+    ...(step.text === undefined ? {} : { text: fill(step.text) }),
+    ...(step.toolCalls === undefined ? {} : { toolCalls: step.toolCalls.map((call) => ({ ...call, arguments: fill(call.arguments) })) }),
+  };
 }
 
 /** One request the mock received, as recorded on arrival and updated when it ends. */

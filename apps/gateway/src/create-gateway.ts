@@ -12,6 +12,7 @@ import { closeWithoutIdleSockets } from './close-server.ts';
 import { endRunNow } from './end-run.ts';
 import type { GatewayConfig } from './config/load-config.ts';
 import type { GatewayServices } from './gateway-services.ts';
+import { createGuardrails } from './guardrails-wiring.ts';
 import { createResponseCache, startCacheSweeper } from './response-cache-wiring.ts';
 
 export interface Gateway {
@@ -72,6 +73,9 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   let reportRecordError = (error: unknown, spanId: string) => console.error(`gantry: recording call ${spanId} failed`, error);
   let reportReplayError = (error: unknown, replayId: string) => console.error(`gantry: replay ${replayId} failed`, error);
   let reportCacheError = (error: unknown) => console.error('gantry: a cache read or write failed', error);
+  let reportGuardrailError = (error: unknown) => console.error('gantry: a pseudonym map read or write failed', error);
+  // Before the cache: it keys and stores what the guardrails left (placeholders, never values).
+  const guardrails = createGuardrails(config, database, (error) => reportGuardrailError(error));
   // Innermost of the middleware: what it keys and stores is the request as the others left it (redacted, say).
   const cache = createResponseCache(config, database, () => services, (error) => reportCacheError(error));
   const policy = new PolicyStore(database.db, { refreshMs: config.budgets.refreshMs });
@@ -116,7 +120,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       onError: (error) => reportLedgerError(error),
       ...(options.now === undefined ? {} : { now: options.now }),
     }),
-    middleware: [...(options.middleware ?? []), ...(cache === undefined ? [] : [cache])],
+    middleware: [...(options.middleware ?? []), ...(guardrails === undefined ? [] : [guardrails.middleware]), ...(cache === undefined ? [] : [cache])],
     calls: {
       storeRaw: config.recording.storeRaw,
       defaultMaxOutputTokens: config.budgets.defaultMaxOutputTokens,
@@ -135,6 +139,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   const startup = { databaseMs, migrationsMs, policyMs, appMs: lap() };
   reportRecordError = (error, spanId) => app.log.error({ err: error, spanId }, 'recording a call failed');
   reportReplayError = (error, replayId) => app.log.error({ err: error, replayId }, 'a replay failed');
+  reportGuardrailError = (error) => app.log.warn({ err: error }, 'a pseudonym map read or write failed; the call used placeholders of its own (values were still never sent)');
   reportCacheError = (error) => app.log.warn({ err: error }, 'a cache read or write failed; the call went on as a miss, or only its caching was lost');
   const cacheSweeper = cache === undefined ? undefined : startCacheSweeper(database.db, (error) => app.log.warn({ err: error }, 'expired cache entry sweep failed; retrying on the next tick'));
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
@@ -172,6 +177,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       closing ??= (async () => {
         clearInterval(sweeper);
         cacheSweeper?.close();
+        guardrails?.close();
         await reservationSweeper.close();
         await services.replays.close();
         await closeApp(() => app.close());

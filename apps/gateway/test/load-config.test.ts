@@ -269,4 +269,33 @@ describe('loadConfig', () => {
       expect(cache.semantic).toEqual({ embeddingModel: 'local/e', judge: 'exact', judgeModel: undefined, judgeThreshold: 0.9, delta: 0.02, anyTurn: false });
     });
   });
+  describe('guardrails', () => {
+    const KEY = Buffer.alloc(32, 7).toString('base64');
+    it('is off unless configured; a section at a more specific level replaces the defaults, false turns it off', async () => {
+      expect(loadConfig({ file: {}, env: {} }).guardrails).toBeUndefined();
+      const { guardrailPolicyFor } = await import('../src/config/guardrails-config.ts');
+      const config = loadConfig({
+        file: { guardrails: { pii: {}, injection: { action: 'flag' }, models: { fast: { pii: { actions: { card: 'block' } } } }, teams: { t1: { injection: { action: 'block', threshold: 0.8 } } }, keys: { k1: { pii: false } }, pseudonyms: { key: KEY } } },
+        env: {},
+      }).guardrails!;
+      expect(config.pseudonyms).toMatchObject({ store: 'database', ttlMs: 168 * 3_600_000 });
+      const plain = guardrailPolicyFor(config, { apiKeyId: 'k2', teamId: null, model: 'other' })!;
+      expect(plain.pii!.actions.size).toBe(0);
+      expect(plain.injection).toEqual({ action: 'flag', threshold: 0.5 });
+      expect(guardrailPolicyFor(config, { apiKeyId: 'k2', teamId: null, model: 'fast' })!.pii!.actions.get('card')).toBe('block');
+      expect(guardrailPolicyFor(config, { apiKeyId: 'k2', teamId: 't1', model: 'fast' })!.injection).toEqual({ action: 'block', threshold: 0.8 });
+      const off = guardrailPolicyFor(config, { apiKeyId: 'k1', teamId: null, model: 'fast' })!;
+      expect(off.pii).toBeUndefined();
+      expect(off.injection).toBeDefined();
+    });
+
+    it('refuses a database store without a key, a key of the wrong size, unknown actions and bad custom patterns, naming the path', () => {
+      expect(loadConfig({ file: { guardrails: { pii: {} } }, env: {} }).guardrails!.pseudonyms.store).toBe('memory');
+      expect(configError({ file: { guardrails: { pii: {}, pseudonyms: { store: 'database' } } }, env: {} }).message).toMatch(/^guardrails\.pseudonyms\.key: the database store seals values/);
+      expect(configError({ file: { guardrails: { pii: {}, pseudonyms: { key: 'c2hvcnQ=' } } }, env: {} }).message).toMatch(/^guardrails\.pseudonyms\.key: must be 32 bytes/);
+      expect(configError({ file: { guardrails: { pii: { actions: { email: 'shred' } } } }, env: {} }).message).toMatch(/guardrails\.pii\.actions\.email: must be one of pseudonymize, redact, block, log/);
+      expect(configError({ file: { guardrails: { models: { m: { pii: { custom: [{ name: 'bad', pattern: '(' }] } } } } }, env: {} }).message).toMatch(/^guardrails\.models\.m\.pii: .*bad/);
+      expect(configError({ file: { guardrails: { pii: { detectors: ['email'], actions: { phone: 'block' } } } }, env: {} }).message).toMatch(/^guardrails\.pii\.actions\.phone: no such detector here/);
+    });
+  });
 });

@@ -12,6 +12,7 @@ function contextWith(headers: Record<string, string> = {}): { context: CallMiddl
   const context: CallMiddlewareContext = {
     runId: 'r',
     rootRunId: 'r',
+    implicitRun: true,
     spanId: 's',
     apiKeyId: 'k',
     teamId: 't',

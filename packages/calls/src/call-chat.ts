@@ -1,6 +1,6 @@
 import type { ProviderStream } from '@gantry/providers';
 import type { Route, Target } from '@gantry/router';
-import { ClientClosedError, toGatewayError, type CallMiddlewareContext, type ChatRequest, type ChatResult, type GatewayError, type StreamEvent } from '@gantry/spec';
+import { ClientClosedError, toGatewayError, type CallMiddlewareContext, type ChatRequest, type ChatResult, type GatewayError, type Message, type StreamEvent } from '@gantry/spec';
 import { ChatResultBuilder } from '@gantry/formats';
 import { openCall, routeOptions, traceOfCall, type CallState } from './call-state.ts';
 import { withTrace, type CallServices, type CallTrace, type ChatCallInput } from './call-services.ts';
@@ -25,6 +25,20 @@ function isRefusal(value: { result: ChatResult }): boolean {
 }
 
 /** Records a call that failed before any answer reached its caller, and returns the error to throw. */
+const WITHHELD = '[withheld: a middleware refused the request]';
+
+/** The request with every text, tool argument and non-text input replaced by a note. */
+function withheldTexts(request: ChatRequest): ChatRequest {
+  const messages = request.messages.map((message): Message => {
+    if (message.role === 'assistant') {
+      return { ...message, content: message.content.map((part) => (part.type === 'tool-call' ? { ...part, arguments: '{}' } : part.type === 'reasoning' ? { type: 'reasoning', text: WITHHELD } : { ...part, text: WITHHELD })) };
+    }
+    if (message.role === 'user') return { ...message, content: [{ type: 'text', text: WITHHELD }] };
+    return { ...message, content: [{ type: 'text', text: WITHHELD }] };
+  });
+  return { ...request, messages };
+}
+
 function failed(call: CallState, request: ChatRequest, error: unknown, outcome: ChatOutcome = {}): GatewayError {
   const failure = failureOf(error, call.signal);
   recordChatCall(call, request, { ...outcome, error: failure });
@@ -123,9 +137,6 @@ export async function callChat(services: CallServices, input: ChatCallInput, sig
   // Run context; budget reserve.
   const { call, route } = await openCall(services, input, signal, {
     spanName: 'chat',
-    onRun: (run) => {
-      if (!run.implicit) services.runs.closeAnsweredToolCalls(run.id, chat.messages);
-    },
     reserve: (subject) => reserveChatCall(services, chat, subject),
   });
   // Middleware, request side.
@@ -136,9 +147,12 @@ export async function callChat(services: CallServices, input: ChatCallInput, sig
     try {
       request = await transformRequest(services.middleware, chat, context);
     } catch (error) {
-      throw failed(call, chat, error);
+      // A refused request is recorded without its texts: what a guardrail refused must not be stored.
+      throw failed(call, withheldTexts(chat), error);
     }
   }
+  // Tool results close their tool spans as the provider sees them (redacted, when a middleware redacts).
+  if (!call.run.implicit) services.runs.closeAnsweredToolCalls(call.run.id, request.messages);
   // Route and call; middleware, result side; tee; settle and record.
   return request.stream ? streamChat(call, route, request, context) : completeChat(call, route, request, context);
 }

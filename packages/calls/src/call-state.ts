@@ -119,21 +119,19 @@ export function callRecordOf(call: CallState, fields: { endedAt: number; error: 
 }
 
 /**
- * The first two stages of every call: its run context (run resolved from the headers; `onRun`
- * sees it first, for chat calls closing the tool calls the request answers), then its budget
- * reservation; returns the call's state, its route fixed.
+ * The first two stages of every call: its run context (run resolved from the headers), then its
+ * budget reservation; returns the call's state, its route fixed.
  */
 export async function openCall(
   services: CallServices,
   input: CallInput<{ model: string }>,
   signal: AbortSignal,
-  options: { spanName: string; onRun?: (run: ActiveRun) => void; reserve: (subject: CallSubject) => Promise<Reservation> },
+  options: { spanName: string; reserve: (subject: CallSubject) => Promise<Reservation> },
 ): Promise<{ call: CallState; route: Route }> {
   const startedAt = Date.now();
   const runContext = readRunContext(input.headers);
   const route = services.router.route(input.request.model);
   const run = await services.runs.resolve(runContext, input.caller);
-  options.onRun?.(run);
   const spanId = newId();
   const reservation = await options.reserve({ caller: input.caller, headers: input.headers, run, runName: runContext.runName, targets: route.targets, spanId });
   const call: CallState = {

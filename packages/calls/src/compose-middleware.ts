@@ -14,6 +14,7 @@ export function middlewareContext(call: CallState, route: Route, headers: CallHe
   return {
     runId: call.run.id,
     rootRunId: call.run.rootRunId,
+    implicitRun: call.run.implicit,
     spanId: call.spanId,
     apiKeyId: call.caller.apiKeyId,
     teamId: call.caller.teamId,

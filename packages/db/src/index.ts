@@ -146,3 +146,4 @@ export {
   type SemanticQuery,
   type SemanticSelection,
 } from './repositories/semantic-cache-repository.ts';
+export { deleteExpiredPseudonyms, insertPseudonyms, listRunPseudonyms } from './repositories/pseudonyms-repository.ts';

@@ -16,6 +16,8 @@ export interface CallMiddlewareContext {
   readonly runId: string;
   /** The root of the run tree: what is shared by every call of an agent and its sub-agents. */
   readonly rootRunId: string;
+  /** The request named no run: the call is a run of its own, and nothing about it outlives it. */
+  readonly implicitRun: boolean;
   /** The call's `llm` span id. */
   readonly spanId: string;
   /** The caller's virtual key and team; null for the master key. */

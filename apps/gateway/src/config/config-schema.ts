@@ -2,6 +2,38 @@ import { z } from 'zod';
 import { OPENAI_API_PROVIDER_TYPES, OPENAI_APIS, PROVIDER_TYPES } from '@gantry/providers';
 import { FALLBACK_CONDITIONS, STRATEGIES } from '@gantry/router';
 import { answerJudgeNames, cacheModes, cacheScopes, MAX_CACHE_TTL_SECONDS } from '@gantry/cache';
+import { BUILTIN_DETECTORS, injectionActions, piiActions } from '@gantry/guardrails';
+
+/** `false` (read as null: off at this level), or the section; a union would hide which field was wrong. */
+function offOr<T extends z.ZodType>(section: T) {
+  return z.preprocess((value) => (value === false ? null : value), section.nullable()).optional();
+}
+
+/** One level of guardrail settings: the defaults, a model's, a team's or a key's. A section set at a level replaces the less specific one; `false` turns it off there. */
+const guardrailLevelShape = {
+  /** Personal data and secrets: which detectors, and what each does to what it finds. */
+  pii: offOr(
+    z.strictObject({
+      /** The built-in detectors to run (default all). */
+      detectors: z.array(z.enum(BUILTIN_DETECTORS, { error: `must be one of ${BUILTIN_DETECTORS.join(', ')}` })).optional(),
+      /** Per detector (built-in or custom): `pseudonymize` (default), `redact`, `block` or `log`. */
+      actions: z.record(z.string().min(1), z.enum(piiActions, { error: `must be one of ${piiActions.join(', ')}` })).optional(),
+      /** Detectors of your own: a JavaScript regular expression per name. */
+      custom: z.array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be 1-40 lowercase letters, digits or _, starting with a letter'), pattern: z.string().min(1), flags: z.string().optional() })).optional(),
+      /** Region for phone numbers written without a country code (ISO 3166 alpha-2, default US). */
+      phone_default_country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like US or GB').optional(),
+    }),
+  ),
+  /** Prompt injection in user text and tool results. */
+  injection: offOr(
+    z.strictObject({
+      /** At or above `threshold`: `log` (span only), `flag` (default: span and `x-gantry-guardrails` header) or `block` (400). */
+      action: z.enum(injectionActions, { error: `must be one of ${injectionActions.join(', ')}` }).optional(),
+      /** Score (0–1) from which the action applies. */
+      threshold: z.number().gt(0).max(1).optional(),
+    }),
+  ),
+};
 
 /** One level of cache settings: the defaults, a model's or a key's. */
 const cacheSettingsShape = {
@@ -193,6 +225,26 @@ export const configSchema = z.strictObject({
           delta: z.number().gt(0).lt(0.5).optional(),
           /** Also match turns after the first (default false: only requests with no assistant or tool message). */
           any_turn: z.boolean().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  /** Guardrails (@gantry/guardrails): PII and prompt-injection checks; defaults, then per model, team and key. */
+  guardrails: z
+    .strictObject({
+      ...guardrailLevelShape,
+      models: z.record(z.string().min(1), z.strictObject(guardrailLevelShape)).optional(),
+      teams: z.record(z.string().min(1), z.strictObject(guardrailLevelShape)).optional(),
+      keys: z.record(z.string().min(1), z.strictObject(guardrailLevelShape)).optional(),
+      /** Where run trees' pseudonym maps live, and their key. */
+      pseudonyms: z
+        .strictObject({
+          /** `database` (default when `key` is set: shared by every instance, values sealed with `key`) or `memory` (this process, the run's life). */
+          store: z.enum(['database', 'memory']).optional(),
+          /** 32 bytes, base64 or hex (e.g. `${GANTRY_PSEUDONYM_KEY}`): seals values at rest and keys their hashes and placeholders. */
+          key: z.string().min(1).optional(),
+          /** How long a run tree's map is kept (default 168 hours); swept after. */
+          ttl_hours: z.number().positive().max(24 * 366).optional(),
         })
         .optional(),
     })

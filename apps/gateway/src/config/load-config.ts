@@ -9,6 +9,7 @@ import { readAliases, readRoutingOptions, type ModelAlias, type RoutingOptions }
 import { configSchema, type ConfigFile } from './config-schema.ts';
 import { readInngestSettings, type InngestSettings } from './inngest-config.ts';
 import { readCacheConfig, type GatewayCacheConfig } from './cache-config.ts';
+import { readGuardrailsConfig, type GatewayGuardrailsConfig } from './guardrails-config.ts';
 import { ConfigError, interpolateEnv } from './interpolate-env.ts';
 
 /** Everything the gateway needs to start, resolved from gantry.yaml and the environment. */
@@ -46,6 +47,8 @@ export interface GatewayConfig {
   replays: { defaultWorkers: number; heartbeatMs: number; staleAfterMs: number; inngest: InngestSettings | undefined };
   /** The response cache: defaults, per model, per key (off unless configured). */
   cache: GatewayCacheConfig;
+  /** PII and prompt-injection guardrails (off unless configured). */
+  guardrails: GatewayGuardrailsConfig | undefined;
   /** Where the config came from, for the start banner. */
   source: string;
   /**
@@ -207,6 +210,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       inngest: readInngestSettings(file.replays?.inngest, env, host),
     },
     cache: readCacheConfig(file.cache),
+    guardrails: readGuardrailsConfig(file.guardrails),
     source,
     bundledMockOnly,
   };

@@ -9,3 +9,4 @@ export * from './responses.ts';
 export * from './evals.ts';
 export * from './cache.ts';
 export * from './cache-calibrations.ts';
+export * from './pseudonyms.ts';
