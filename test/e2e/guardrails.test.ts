@@ -22,6 +22,7 @@ describe('guardrails: PII pseudonymized per run and restored, injection flagged'
   beforeAll(async () => {
     stack = await startStack({
       config: {
+        cache: { models: { [model('cached')]: { mode: 'exact' } } },
         guardrails: {
           pii: { actions: { card: 'block' } },
           injection: { action: 'flag' },
@@ -136,6 +137,21 @@ describe('guardrails: PII pseudonymized per run and restored, injection flagged'
     const response = await stack.openai().responses.create({ model: model('responses'), input: `My address is ${EMAIL}.` });
     expect(response.output_text).toBe(`Noted: ${EMAIL}.`);
     expect(sentTo('responses').join()).not.toContain(EMAIL);
+  });
+
+  it('caches the pseudonymized exchange only, and restores a hit for the next call with the same value', async () => {
+    script('cached', [{ text: 'Booked for {{echo}}.', echo: PLACEHOLDER_EMAIL }]);
+    const ask = () => stack.openai().chat.completions.create({ model: model('cached'), messages: [{ role: 'user', content: `Book a table for ${EMAIL}.` }] }).withResponse();
+    const first = await ask();
+    expect(first.response.headers.get('x-gantry-cache')).toBe('miss');
+    await (stack.gateway.services.middleware.find((each) => each.name === 'cache') as unknown as { flush(): Promise<void> }).flush();
+    const second = await ask();
+    expect(second.response.headers.get('x-gantry-cache')).toBe('hit-exact');
+    expect(second.data.choices[0]!.message.content).toBe(`Booked for ${EMAIL}.`);
+    const rows = await stack.database.db.execute<{ row: string }>('select c::text as row from cache_entries c');
+    expect(rows.rows.length).toBe(1);
+    expect(rows.rows[0]!.row).toMatch(new RegExp(PLACEHOLDER_EMAIL));
+    expect(rows.rows[0]!.row).not.toContain('acme-corp');
   });
 
   it('leaves no original value anywhere in the span store (every row scanned as text)', async () => {
