@@ -133,7 +133,7 @@ describe('gantry cache calibrate', () => {
   it('refuses bad input in one line: both sources, a bad pairs file, a bad body', async () => {
     const both = await gantry(['cache', 'calibrate', '--pairs', SHIPPED, '--sembenchmark', SHIPPED, '--model', MODEL], alpha.key);
     expect(both.code).toBe(1);
-    expect(both.stderr).toContain('give exactly one of --pairs <file.jsonl> or --sembenchmark <file>');
+    expect(both.stderr).toContain('give exactly one of --pairs <file.jsonl>, --sembenchmark <file> or --traffic');
     const twoEmbedders = await gantry(['cache', 'calibrate', '--sembenchmark', SHIPPED, '--model', MODEL, '--embedding-column', 'emb_gte'], alpha.key);
     expect(twoEmbedders.stderr).toContain('give --model (embed through the gateway) or --embedding-column (precomputed embeddings), not both');
     const bad = join(work, 'bad.jsonl');

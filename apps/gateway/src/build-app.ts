@@ -26,6 +26,7 @@ import datasetsRoutes from './routes/datasets-routes.ts';
 import replaysRoutes from './routes/replays-routes.ts';
 import spendRoute from './routes/spend-route.ts';
 import cacheCalibrationsRoutes from './routes/cache-calibrations-routes.ts';
+import cacheTrafficRoutes from './routes/cache-traffic-routes.ts';
 import meRoute from './routes/me-route.ts';
 import budgetsRoute from './routes/budgets-route.ts';
 import { bodyTooDeep } from './plugins/json-depth.ts';
@@ -115,6 +116,7 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   await app.register(replaysRoutes);
   await app.register(spendRoute);
   await app.register(cacheCalibrationsRoutes);
+  await app.register(cacheTrafficRoutes);
   await app.register(meRoute);
   await app.register(budgetsRoute);
   await app.register(consoleRoute);

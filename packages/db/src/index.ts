@@ -127,6 +127,15 @@ export {
   listCacheCalibrations,
 } from './repositories/cache-calibrations-repository.ts';
 export {
+  CALIBRATION_SPAN_PREFIX,
+  getTrafficSpans,
+  listTrafficSpans,
+  type TrafficPageQuery,
+  type TrafficSpanRow,
+  type TrafficVisibility,
+} from './repositories/traffic-spans-repository.ts';
+export { nearestEarlierPrompts, type EarlierNeighbour, type EmbeddedPrompt, type NearestEarlierOptions } from './repositories/traffic-neighbours-repository.ts';
+export {
   cacheSemanticEntries,
   type SemanticEntryRow,
   type SemanticObservation,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { answerJudgeNames } from '@gantry/cache';
 import {
   calibrate,
   CalibrationInputError,
@@ -11,9 +12,11 @@ import {
   semBenchmarkPairs,
   type CalibrationResult,
   type LabelledPair,
+  type ScoredPair,
 } from '@gantry/cache/calibration';
 import type { CalibrationView } from '../routes/cache-calibrations-routes.ts';
 import { CliError, type ConnectGateway, type GatewayClient } from './admin-client.ts';
+import { DEFAULT_TRAFFIC_LIMIT, DEFAULT_TRAFFIC_SINCE, scoredTrafficPairs } from './cache-traffic-source.ts';
 import { addApiKeyOption, clientFor, integerArgument, numberArgument } from './eval-cli-options.ts';
 import { formatTable } from './format-table.ts';
 import { progressBar, type ProgressStream } from './gate-progress.ts';
@@ -22,6 +25,13 @@ import { progressBar, type ProgressStream } from './gate-progress.ts';
 export interface CalibrateOptions {
   pairs?: string;
   sembenchmark?: string;
+  traffic?: boolean;
+  since?: string;
+  limit?: number;
+  judge?: string;
+  judgeModel?: string;
+  replay?: boolean;
+  savePairs?: string;
   model?: string;
   embeddingColumn?: string;
   maxPairs: number;
@@ -49,14 +59,35 @@ async function readText(file: string): Promise<string> {
   });
 }
 
-/** Checks the option combination and reads the pairs; input errors name the file. */
-async function loadPairs(options: CalibrateOptions): Promise<LoadedPairs> {
-  if ((options.pairs === undefined) === (options.sembenchmark === undefined)) throw new CliError('give exactly one of --pairs <file.jsonl> or --sembenchmark <file>');
+/** Options that only mean something for recorded traffic, with their flags. */
+const TRAFFIC_ONLY_OPTIONS = [
+  ['since', '--since'],
+  ['limit', '--limit'],
+  ['judge', '--judge'],
+  ['judgeModel', '--judge-model'],
+  ['replay', '--replay'],
+  ['savePairs', '--save-pairs'],
+] as const satisfies readonly (readonly [keyof CalibrateOptions, string])[];
+
+/** Refuses a combination of options that would leave one of them unused, before any call. */
+function checkOptions(options: CalibrateOptions): void {
+  const sources = [options.pairs, options.sembenchmark, options.traffic].filter((source) => source !== undefined);
+  if (sources.length !== 1) throw new CliError('give exactly one of --pairs <file.jsonl>, --sembenchmark <file> or --traffic');
+  if (options.traffic === undefined) {
+    const stray = TRAFFIC_ONLY_OPTIONS.find(([name]) => options[name] !== undefined);
+    if (stray !== undefined) throw new CliError(`${stray[1]} only applies with --traffic (calibrating on recorded traffic)`);
+  }
+  if (options.judge === 'exact' && options.judgeModel !== undefined) throw new CliError('--judge-model names the embedding or llm judge\'s model; --judge exact compares answers itself');
   if (options.embeddingColumn !== undefined && options.sembenchmark === undefined) throw new CliError('--embedding-column only applies with --sembenchmark');
   if (options.model !== undefined && options.embeddingColumn !== undefined) throw new CliError('give --model (embed through the gateway) or --embedding-column (precomputed embeddings), not both');
   if (options.model === undefined && options.embeddingColumn === undefined) {
-    throw new CliError('--model <embeddings model> is required: the model (alias or provider/model) the gateway embeds the prompts with');
+    const local = options.traffic === true ? ', or local for the built-in one' : '';
+    throw new CliError(`--model <embeddings model> is required: the model (alias or provider/model${local}) the gateway embeds the prompts with`);
   }
+}
+
+/** Reads the pairs of --pairs or --sembenchmark; input errors name the file. */
+async function loadPairs(options: CalibrateOptions): Promise<LoadedPairs> {
   const file = (options.pairs ?? options.sembenchmark)!;
   const text = await readText(file);
   try {
@@ -193,8 +224,8 @@ export function renderCalibration(view: CalibrationView): string {
   ].join('\n');
 }
 
-/** Runs `gantry cache calibrate`: load, embed, compute, store, print. */
-async function runCalibrate(options: CalibrateOptions, client: GatewayClient): Promise<void> {
+/** Pairs of a file (--pairs, --sembenchmark), embedded through the gateway unless the file carries embeddings. */
+async function scoredFilePairs(options: CalibrateOptions, client: GatewayClient): Promise<{ source: string; model: string; pairs: ScoredPair[] }> {
   const loaded = await loadPairs(options);
   const prompts = distinctPrompts(loaded.pairs);
   let embeddings = loaded.embeddings;
@@ -204,16 +235,48 @@ async function runCalibrate(options: CalibrateOptions, client: GatewayClient): P
     embeddings = embedded.embeddings;
     console.error(`Embedded ${prompts.length} prompts with ${options.model} in ${embedded.calls} ${embedded.calls === 1 ? 'call' : 'calls'}.`);
   }
-  let result: CalibrationResult;
   try {
-    result = calibrate(scorePairs(loaded.pairs, embeddings), { targetPrecision: options.targetPrecision, delta: options.delta, passes: options.passes, seed: options.seed });
+    return { source: loaded.source, model, pairs: scorePairs(loaded.pairs, embeddings) };
   } catch (error) {
     if (error instanceof CalibrationInputError) throw new CliError(error.message);
     throw error;
   }
-  const stored = (await client.call('POST', '/v1/cache/calibrations', calibrationBody(loaded.source, model, result))) as CalibrationView;
+}
+
+/** Runs `gantry cache calibrate`: load, embed, compute, store, print. */
+async function runCalibrate(options: CalibrateOptions, client: GatewayClient): Promise<void> {
+  const { source, model, pairs } =
+    options.traffic === true
+      ? await scoredTrafficPairs(client, {
+          model: options.model!,
+          replay: options.replay === true,
+          ...(options.since === undefined ? {} : { since: options.since }),
+          ...(options.limit === undefined ? {} : { limit: options.limit }),
+          ...(options.judge === undefined ? {} : { judge: options.judge }),
+          ...(options.judgeModel === undefined ? {} : { judgeModel: options.judgeModel }),
+          ...(options.savePairs === undefined ? {} : { savePairs: options.savePairs }),
+        })
+      : await scoredFilePairs(options, client);
+  let result: CalibrationResult;
+  try {
+    result = calibrate(pairs, { targetPrecision: options.targetPrecision, delta: options.delta, passes: options.passes, seed: options.seed });
+  } catch (error) {
+    if (error instanceof CalibrationInputError) throw new CliError(error.message);
+    throw error;
+  }
+  const stored = (await client.call('POST', '/v1/cache/calibrations', calibrationBody(source, model, result))) as CalibrationView;
   if (options.json === true) return console.log(JSON.stringify(stored, null, 2));
   console.log(`${renderCalibration(stored)}\n\nStored as ${stored.id}: GET /v1/cache/calibrations/${stored.id}`);
+}
+
+/** --traffic waits on the gateway's embedding and search, and on batches of replays: minutes rather than the usual minute. */
+const TRAFFIC_REQUEST_TIMEOUT_MS = 30 * 60_000;
+
+/** The client for the command: as any command's, with a longer wait per request for --traffic. */
+function calibrationClient(options: CalibrateOptions, command: Command, connect: ConnectGateway): GatewayClient {
+  if (options.traffic !== true) return clientFor(command, connect);
+  const globals = command.optsWithGlobals<{ url?: string; apiKey?: string }>();
+  return connect({ ...(globals.url === undefined ? {} : { url: globals.url }), ...(globals.apiKey === undefined ? {} : { apiKey: globals.apiKey }), requestTimeoutMs: TRAFFIC_REQUEST_TIMEOUT_MS });
 }
 
 /**
@@ -225,10 +288,17 @@ export function addCacheCommands(program: Command, connect: ConnectGateway): voi
   addApiKeyOption(
     cache
       .command('calibrate')
-      .description('embed labelled prompt pairs through the gateway, print the static-threshold curve and the per-entry policy, and store the result')
+      .description('embed labelled prompt pairs (or pairs of recorded traffic, judged) through the gateway, print the static-threshold curve and the per-entry policy, and store the result')
       .option('--pairs <file.jsonl>', 'labelled pairs, one {"a","b","same","kind"} per line (e.g. evals/cache-calibration.jsonl)')
       .option('--sembenchmark <file>', "a vCache SemBenchmark export (JSON Lines, JSON or CSV with prompt and id_set): pairs within an id_set are 'same'")
-      .option('--model <model>', 'the embeddings model or alias to embed the prompts with')
+      .option('--traffic', "recorded traffic the key can see: each first-turn prompt paired with its nearest earlier prompt of its partition, labelled by comparing their answers")
+      .option('--since <when>', `with --traffic: the window's start, a date, a date-time or a span back from now like 24h, 7d, 2w (default ${DEFAULT_TRAFFIC_SINCE})`)
+      .option('--limit <n>', `with --traffic: read at most this many of the most recent prompts (default ${DEFAULT_TRAFFIC_LIMIT})`, integerArgument(2, 5_000))
+      .addOption(new Option('--judge <judge>', "with --traffic: how answers are compared (default: the gateway's cache.semantic.judge, else exact)").choices(answerJudgeNames))
+      .option('--judge-model <model>', 'with --traffic: the embedding judge\'s embeddings model (default --model) or the llm judge\'s chat model (default cache.semantic.judge_model)')
+      .option('--replay', 'with --traffic: ask each newer prompt again through the gateway (cache off, billed to the key) and judge that answer rather than the recorded one')
+      .option('--save-pairs <file.jsonl>', 'with --traffic: write the judged pairs in the --pairs format, to calibrate on them again without judging')
+      .option('--model <model>', 'the embeddings model or alias to embed the prompts with (with --traffic also local, the built-in model)')
       .option('--embedding-column <column>', 'with --sembenchmark: use this column of precomputed embeddings (e.g. emb_gte) instead of --model')
       .option('--max-pairs <n>', 'with --sembenchmark: at most this many pairs', integerArgument(2, 100_000), 2_000)
       .option('--target-precision <p>', 'precision a static threshold must keep, by its 95% error upper bound', numberArgument(0, 0.9999, true), 0.98)
@@ -236,5 +306,8 @@ export function addCacheCommands(program: Command, connect: ConnectGateway): voi
       .option('--passes <n>', 'times each entry sees all its pairs (a stream of repeats)', integerArgument(1, 1_000), 5)
       .option('--seed <n>', 'seed of the SemBenchmark pair sampling, the shuffles and the exploration draws (same seed, same result)', integerArgument(0, 2 ** 32 - 1), 1)
       .option('--json', 'print the stored calibration as JSON'),
-  ).action(async (options: CalibrateOptions, command: Command) => runCalibrate(options, clientFor(command, connect)));
+  ).action(async (options: CalibrateOptions, command: Command) => {
+    checkOptions(options);
+    await runCalibrate(options, calibrationClient(options, command, connect));
+  });
 }

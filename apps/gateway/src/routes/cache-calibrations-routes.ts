@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { getCacheCalibration, insertCacheCalibration, listCacheCalibrations, newId, type CacheCalibrationRow } from '@gantry/db';
+import { parseTrafficSource } from '@gantry/cache/calibration';
 import { ownerOf } from '@gantry/evals';
 import { toInvalidRequestError } from '@gantry/formats';
 import { NotFoundError } from '@gantry/spec';
@@ -50,11 +51,25 @@ export interface CalibrationPolicyView {
   by_kind: Record<string, CalibrationKindView>;
 }
 
+/** The recorded traffic a calibration's pairs came from (`gantry cache calibrate --traffic`). */
+export interface CalibrationTrafficView {
+  /** The window (ISO 8601): from `since`, inclusive, to `until`, exclusive. */
+  since: string;
+  until: string;
+  /** The judge that labelled the pairs, and its model (null for `exact`). */
+  judge: 'exact' | 'embedding' | 'llm';
+  judge_model: string | null;
+  /** Whether the newer prompts were asked again rather than judged on their recorded answers. */
+  replay: boolean;
+}
+
 /** A stored calibration: `GET /v1/cache/calibrations/:id`, and each item of the list. */
 export interface CalibrationView {
   id: string;
-  /** Where the pairs came from (`pairs:<file>` or `sembenchmark:<file>`). */
+  /** Where the pairs came from (`pairs:<file>`, `sembenchmark:<file>`, or `traffic:<since>/<until>;judge=…` for recorded traffic). */
   source: string;
+  /** For recorded traffic, the window and the labelling read from `source`; null for labelled pairs. */
+  traffic: CalibrationTrafficView | null;
   /** The embeddings model, or the precomputed embedding column (`column:emb_gte`). */
   model: string;
   /** Labelled pairs scored. */
@@ -114,10 +129,16 @@ const createBody = z.strictObject({
 
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
+function trafficView(source: string): CalibrationTrafficView | null {
+  const traffic = parseTrafficSource(source);
+  return traffic === undefined ? null : { since: traffic.since, until: traffic.until, judge: traffic.judge, judge_model: traffic.judgeModel, replay: traffic.replay };
+}
+
 function calibrationView(row: CacheCalibrationRow): CalibrationView {
   return {
     id: row.id,
     source: row.source,
+    traffic: trafficView(row.source),
     model: row.model,
     pairs: row.pairs,
     target_precision: row.targetPrecision,

@@ -20,3 +20,6 @@ export {
 export { CALIBRATION_THRESHOLDS, chooseStaticThreshold, thresholdRows, type ThresholdRow } from './static-thresholds.ts';
 export { wilsonUpperBound, Z_95 } from './wilson-bound.ts';
 export { mulberry32 } from './seeded-random.ts';
+export { firstOfEachPrompt, trafficPromptOf, type TrafficPrompt } from './traffic-prompts.ts';
+export { labelTrafficPair, MIN_TRAFFIC_PAIR_SIMILARITY, trafficPairsJsonl, trafficScoredPairs, type JudgedTrafficPair, type TrafficLabelOptions } from './traffic-pairs.ts';
+export { formatTrafficSource, parseTrafficSource, type TrafficSource } from './traffic-source.ts';

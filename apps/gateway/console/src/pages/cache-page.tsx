@@ -8,13 +8,21 @@ import { usePolling } from '../use-polling.ts';
 
 const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
 
+/** Where the pairs came from: the file, or the recorded traffic's window and how its pairs were judged. */
+function sourceOf(view: CalibrationView): string {
+  const { traffic } = view;
+  if (traffic === null) return view.source;
+  const judge = traffic.judge_model === null ? traffic.judge : `${traffic.judge} (${traffic.judge_model})`;
+  return `recorded traffic ${when(traffic.since)} → ${when(traffic.until)}, judged ${judge} on ${traffic.replay ? 'replayed' : 'recorded'} answers`;
+}
+
 /** One calibration: the static-threshold curve, the threshold it picks, and the per-entry policy beside it. */
 function Calibration({ view }: { view: CalibrationView }) {
   const { policy } = view;
   return (
     <section class="calibration" data-calibration={view.id}>
-      <h3>
-        {view.source} <span class="muted small">· {view.model} · {view.pairs} labelled pairs · {when(view.created_at)}</span>
+      <h3 data-source={view.traffic === null ? 'pairs' : 'traffic'}>
+        {sourceOf(view)} <span class="muted small">· {view.model} · {view.pairs} {view.traffic === null ? 'labelled' : 'judged'} pairs · {when(view.created_at)}</span>
       </h3>
       <CurveChart
         xLabel="similarity threshold"
@@ -80,7 +88,10 @@ export function CachePage({ query }: { query: URLSearchParams }) {
     <section class="cache-page">
       <h2>Cache calibration</h2>
       {list.data.length === 0 ? (
-        <p class="muted">No calibration yet. Run <code>pnpm gantry cache calibrate --pairs evals/cache-calibration.jsonl --model &lt;embeddings model&gt;</code> and it appears here.</p>
+        <p class="muted">
+          No calibration yet. Run <code>pnpm gantry cache calibrate --pairs evals/cache-calibration.jsonl --model &lt;embeddings model&gt;</code>, or{' '}
+          <code>pnpm gantry cache calibrate --traffic --since 7d --model &lt;embeddings model or local&gt;</code> on recorded traffic, and it appears here.
+        </p>
       ) : (
         <>
           {list.data.length > 1 ? (
@@ -88,7 +99,7 @@ export function CachePage({ query }: { query: URLSearchParams }) {
               calibration{' '}
               <select value={chosen!.id} onChange={(event) => navigate(`/cache?id=${encodeURIComponent((event.target as HTMLSelectElement).value)}`, { replace: true })}>
                 {list.data.map((view) => (
-                  <option key={view.id} value={view.id}>{`${when(view.created_at)} · ${view.source} · ${view.model}`}</option>
+                  <option key={view.id} value={view.id}>{`${when(view.created_at)} · ${view.traffic === null ? view.source : 'recorded traffic'} · ${view.model}`}</option>
                 ))}
               </select>
             </label>
