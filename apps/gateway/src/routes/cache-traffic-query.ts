@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '@gantry/spec';
+import { pointInTime } from './point-in-time.ts';
 
 /**
  * The query of `GET /v1/cache/traffic`: the window and the page. `since` is a date, a date-time or
@@ -8,30 +9,13 @@ import { InvalidRequestError } from '@gantry/spec';
 
 const NUL_FREE = (value: string): boolean => !value.includes('\u0000');
 
-/** A date-time, a date (UTC midnight), or a span back from `now`: `30d`, `12h`, `2w`. */
-function pointInTime(now: Date) {
-  return z.string().transform((text, context) => {
-    const relative = /^(\d{1,5})([hdw])$/.exec(text);
-    if (relative !== null) {
-      const hours = { h: 1, d: 24, w: 168 }[relative[2] as 'h' | 'd' | 'w'];
-      return new Date(now.getTime() - Number(relative[1]) * hours * 3_600_000);
-    }
-    const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : new Date(text);
-    if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
-      context.addIssue({ code: 'custom', message: 'must be an ISO 8601 date or date-time (2026-11-01, 2026-11-01T00:00:00Z) or a span back from now like 7d, 24h, 2w' });
-      return z.NEVER;
-    }
-    return date;
-  });
-}
-
 /** Most prompts one page holds. */
 export const MAX_TRAFFIC_PAGE = 500;
 
 function trafficQuery(now: Date) {
   return z.strictObject({
-    since: pointInTime(now).optional(),
-    until: pointInTime(now).optional(),
+    since: pointInTime(() => now).optional(),
+    until: pointInTime(() => now).optional(),
     limit: z.coerce.number().int().min(1).max(MAX_TRAFFIC_PAGE).default(100),
     cursor: z.string().min(1).max(1_000).refine(NUL_FREE, 'must not contain a NUL character').optional(),
   });

@@ -4,21 +4,9 @@ import { spendGroups, sumSpend, type SpendGroup } from '@gantry/db';
 import { toInvalidRequestError } from '@gantry/formats';
 import { InvalidRequestError } from '@gantry/spec';
 import { callerOf } from '../proxy/send-call.ts';
+import { pointInTime } from './point-in-time.ts';
 
-/** A date-time, a date (UTC midnight), or a span back from now: `30d`, `12h`, `2w`. */
-const when = z.string().transform((text, context) => {
-  const relative = /^(\d{1,5})([hdw])$/.exec(text);
-  if (relative !== null) {
-    const hours = { h: 1, d: 24, w: 168 }[relative[2] as 'h' | 'd' | 'w'];
-    return new Date(Date.now() - Number(relative[1]) * hours * 3_600_000);
-  }
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : new Date(text);
-  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    context.addIssue({ code: 'custom', message: 'must be an ISO 8601 date or date-time (2026-11-01, 2026-11-01T00:00:00Z) or a span like 30d, 12h, 2w' });
-    return z.NEVER;
-  }
-  return date;
-});
+const when = pointInTime();
 
 /**
  * One group of `GET /v1/spend`: its value under the name of the grouping (`{ team: 'team_1', … }`;
