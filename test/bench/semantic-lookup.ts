@@ -1,11 +1,18 @@
 /**
  * The semantic cache's lookup (`nearestSemanticEntry`) at scale: one partition filled with
  * `--entries` random unit vectors of `--dims` dimensions, other partitions of the same dimension
- * count with a tenth as many between them, the partial HNSW index built, then 200 timed lookups.
+ * count with a tenth as many between them, the partial HNSW index built, then 400 timed lookups.
  * Half the queries are near a stored entry (cosine ≈ 0.9, as a paraphrase would be), half are
  * fresh draws; both kinds are checked against a brute-force nearest (recall@1). The same queries
  * are timed once per `hnsw.ef_search` (`--ef-search`, comma-separated). Target: p50 ≤ 5 ms at
  * 100k entries.
+ *
+ * Where the time goes: the round trip of `select 1`, and the index statement alone under
+ * `explain (analyze, buffers)` (server time, shared buffers hit and read). `--indexes` rebuilds the
+ * HNSW index as each `type:m:ef_construction` in turn (`vector:16:64` is pgvector's default, the one
+ * `ensureSemanticIndex` builds; `halfvec:…` holds half the bytes) and times the lookup function on
+ * it; `--transaction` also times the lookup as it was before drizzle/vector/0002 (begin, set_configs,
+ * statement, commit: four round trips).
  *
  * Uniformly random vectors (the default) are the worst case for HNSW: in 512 dimensions every
  * point is about equally far from every other, and the graph has no neighbourhoods to follow.
@@ -13,26 +20,47 @@
  * K-dimensional Gaussian mapped into `--dims` by a fixed random projection, closer to that.
  *
  *   node --import tsx test/bench/semantic-lookup.ts [--entries 100000] [--dims 512] [--ef-search 100,40] [--intrinsic-dims 0]
+ *     [--indexes vector:16:64,halfvec:16:64] [--transaction]
  *
  * In-memory PGlite by default; with DATABASE_URL (a role allowed to create databases) on a
  * scratch database of that server, dropped at the end. Not a test: run it on a quiet machine.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { sql } from 'drizzle-orm';
-import { createDatabase, ensureSemanticIndex, insertSemanticEntries, migrate, nearestSemanticEntry, type Database, type SemanticEntryInput } from '@gantry/db';
+import { sql, type SQL } from 'drizzle-orm';
+import { createDatabase, insertSemanticEntries, migrate, nearestSemanticEntry, semanticIndexName, type Database, type SemanticEntryInput } from '@gantry/db';
 import { percentile } from './load.ts';
 import { mulberry32 } from '@gantry/cache/calibration';
 
-const { values: args } = parseArgs({ options: { entries: { type: 'string', default: '100000' }, dims: { type: 'string', default: '512' }, 'ef-search': { type: 'string', default: '100,40' }, 'intrinsic-dims': { type: 'string', default: '0' } } });
+const { values: args } = parseArgs({
+  options: {
+    entries: { type: 'string', default: '100000' },
+    dims: { type: 'string', default: '512' },
+    'ef-search': { type: 'string', default: '100,40' },
+    'intrinsic-dims': { type: 'string', default: '0' },
+    indexes: { type: 'string', default: 'vector:16:64' },
+    transaction: { type: 'boolean', default: false },
+  },
+});
 const ENTRIES = Number(args.entries);
 const DIMS = Number(args.dims);
 /** Each `hnsw.ef_search` to time, comma-separated. */
 const EF_SEARCHES = args['ef-search'].split(',').map(Number);
 const INTRINSIC_DIMS = Number(args['intrinsic-dims']);
+/** An HNSW index to build and time lookups on. */
+interface IndexVariant {
+  type: 'vector' | 'halfvec';
+  m: number;
+  efConstruction: number;
+}
+const INDEXES: IndexVariant[] = args.indexes.split(',').map((spec) => {
+  const [type, m, efConstruction] = spec.split(':');
+  if (type !== 'vector' && type !== 'halfvec') throw new Error(`--indexes: type must be vector or halfvec, got ${spec}`);
+  return { type, m: Number(m ?? 16), efConstruction: Number(efConstruction ?? 64) };
+});
 const OTHER_PARTITIONS = 9;
 const OTHER_ENTRIES = Math.round(ENTRIES / 10);
-const LOOKUPS = 200;
+const LOOKUPS = 400;
 const BATCH = 500;
 /** Index builds hold the graph in this much memory (pgvector builds slowly once it overflows). */
 const BUILD_MEMORY = '512MB';
@@ -116,7 +144,7 @@ async function openDatabase(): Promise<{ database: Database; dispose(): Promise<
   await admin(`alter database "${name}" set maintenance_work_mem = '${BUILD_MEMORY}'`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await createDatabase({ url: url.toString(), timeouts: { queryMs: 120_000 } });
+  const database = await createDatabase({ url: url.toString(), timeouts: { queryMs: 1_800_000 } });
   return {
     database,
     dispose: async () => {
@@ -158,28 +186,165 @@ async function fill(database: Database, stored: Float32Array): Promise<void> {
 interface Query {
   near: boolean;
   vector: Float32Array;
+  /** Row of its brute-force nearest stored vector. */
+  nearest: number;
 }
 
-/** Warms up, then times each query's lookup once and checks its answer against brute force. */
-async function timeLookups(database: Database, stored: Float32Array, queries: Query[], efSearch: number): Promise<void> {
-  const lookup = (vector: Float32Array) =>
-    nearestSemanticEntry(database.db, { scope: 'team:bench', namespace: '', partitionHash: 'main', embedding: Array.from(vector), now }, { efSearch });
-  for (const query of queries.slice(0, 20)) await lookup(query.vector);
-  const latencies: number[] = [];
-  const found: (string | undefined)[] = [];
-  for (const query of queries) {
+type Lookup = (vector: Float32Array, efSearch: number) => Promise<string | undefined>;
+
+const format = (value: number) => value.toFixed(2);
+const partition = { scope: 'team:bench', namespace: '', partitionHash: 'main' };
+
+/** pgvector's binary form of a vector, as the repository sends it. */
+function vectorBytes(vector: Float32Array): Buffer {
+  const bytes = Buffer.allocUnsafe(4 + 4 * vector.length);
+  bytes.writeInt16BE(vector.length, 0);
+  bytes.writeInt16BE(0, 2);
+  vector.forEach((component, index) => bytes.writeFloatBE(component, 4 + 4 * index));
+  return bytes;
+}
+
+/** The lookup as shipped: `nearestSemanticEntry`, which orders by the `vector(D)` index expression. */
+function shippedLookup(database: Database): Lookup {
+  return async (vector, efSearch) => (await nearestSemanticEntry(database.db, { ...partition, embedding: Array.from(vector), now }, { efSearch }))?.id;
+}
+
+/** `cache_semantic_nearest` called directly, for an index of another type than the shipped one. */
+function functionLookup(database: Database, type: IndexVariant['type']): Lookup {
+  return async (vector, efSearch) => {
+    const result = await database.db.execute<{ id: string | null }>(sql`select id from ${functionCall(type, vector, efSearch)}`);
+    return result.rows[0]?.id ?? undefined;
+  };
+}
+
+/** `cache_semantic_nearest(…)` for a partition known to be large, as nearestSemanticEntry calls it. */
+function functionCall(type: IndexVariant['type'], vector: Float32Array, efSearch: number): SQL {
+  return sql`cache_semantic_nearest(${partition.scope}, ${partition.namespace}, ${partition.partitionHash}, ${vectorBytes(vector)}::vector,
+    ${now.toISOString()}::timestamptz, null, ${type}, ${efSearch}, true, 100000, 10)`;
+}
+
+/** The index statement, as the function runs it (dimension count and type as literals). */
+function indexStatement(type: IndexVariant['type'], vector: Float32Array): SQL {
+  const cast = sql.raw(`${type}(${DIMS})`);
+  const probe = sql`${vectorBytes(vector)}::vector`;
+  return sql`
+    with candidates as materialized (
+      select id, (embedding <=> ${probe})::float8 as distance from cache_semantic_entries
+      where scope = ${partition.scope} and namespace = ${partition.namespace} and partition_hash = ${partition.partitionHash}
+        and dimensions = ${sql.raw(String(DIMS))} and expires_at > ${now.toISOString()}::timestamptz
+      order by embedding::${cast} <=> (${probe})::${cast} limit 10)
+    select id from candidates order by distance limit 1`;
+}
+
+function settings(efSearch: number): SQL {
+  return sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(efSearch)}, true),
+    set_config('hnsw.max_scan_tuples', '100000', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`;
+}
+
+/** The lookup before drizzle/vector/0002: a transaction of four round trips. */
+function transactionLookup(database: Database, type: IndexVariant['type']): Lookup {
+  return (vector, efSearch) =>
+    database.db.transaction(async (transaction) => {
+      await transaction.execute(settings(efSearch));
+      const result = await transaction.execute<{ id: string }>(indexStatement(type, vector));
+      return result.rows[0]?.id;
+    });
+}
+
+/**
+ * Times each lookup of `lookups` on its own share of the queries (every n-th pair), taking them in turn
+ * (so that other load on the machine falls on all alike, and none reads pages another's lookup of
+ * the same vector just brought into the cache), after a warm-up on other vectors; checks each
+ * answer against brute force.
+ */
+async function timeLookups(lookups: Record<string, Lookup>, queries: Query[], warmUp: Query[], efSearch: number): Promise<void> {
+  const entries = Object.entries(lookups);
+  for (const [, lookup] of entries) for (const query of warmUp) await lookup(query.vector, efSearch);
+  const latencies = entries.map((): number[] => []);
+  const hits = entries.map(() => ({ near: 0, nearCount: 0, fresh: 0, freshCount: 0 }));
+  for (const [position, query] of queries.entries()) {
+    // Queries alternate near and fresh: deal them out in pairs, so that each lookup gets both kinds.
+    const index = Math.floor(position / 2) % entries.length;
     const before = performance.now();
-    const neighbour = await lookup(query.vector);
-    latencies.push(performance.now() - before);
-    found.push(neighbour?.id);
+    const found = await entries[index]![1](query.vector, efSearch);
+    latencies[index]!.push(performance.now() - before);
+    const tally = hits[index]!;
+    const hit = found === `main-${query.nearest}` ? 1 : 0;
+    if (query.near) {
+      tally.near += hit;
+      tally.nearCount += 1;
+    } else {
+      tally.fresh += hit;
+      tally.freshCount += 1;
+    }
   }
-  const format = (value: number) => value.toFixed(2);
-  const recall = [true, false].map((near) => {
-    const indexes = queries.flatMap((query, index) => (query.near === near ? [index] : []));
-    const hits = indexes.filter((index) => found[index] === `main-${bruteForceNearest(stored, ENTRIES, queries[index]!.vector)}`).length;
-    return `${hits}/${indexes.length} ${near ? 'near' : 'fresh'}`;
-  });
-  console.log(`  ef_search ${efSearch}: ${queries.length} lookups, p50 ${format(percentile(latencies, 50))} ms, p95 ${format(percentile(latencies, 95))} ms, p99 ${format(percentile(latencies, 99))} ms; recall@1 ${recall.join(', ')}`);
+  for (const [index, [label]] of entries.entries()) {
+    const times = latencies[index]!;
+    const tally = hits[index]!;
+    console.log(
+      `  ${label}, ef_search ${efSearch}: p50 ${format(percentile(times, 50))} ms, p95 ${format(percentile(times, 95))} ms, p99 ${format(percentile(times, 99))} ms; ` +
+        `recall@1 ${tally.near}/${tally.nearCount} near, ${tally.fresh}/${tally.freshCount} fresh`,
+    );
+  }
+}
+
+interface ExplainOutput {
+  'Planning Time': number;
+  'Execution Time': number;
+  Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number };
+}
+
+/** Round trip of `select 1`, and the index statement's server time and buffers (explain analyze). */
+async function explainLookups(database: Database, type: IndexVariant['type'], queries: Query[], efSearch: number): Promise<void> {
+  const roundTrips: number[] = [];
+  for (let index = 0; index < 100; index++) {
+    const before = performance.now();
+    await database.db.execute(sql`select 1`);
+    roundTrips.push(performance.now() - before);
+  }
+  const planning: number[] = [];
+  const execution: number[] = [];
+  const whole: number[] = [];
+  const hit: number[] = [];
+  const read: number[] = [];
+  for (const query of queries.slice(0, 100)) {
+    const [output] = await database.db.transaction(async (transaction) => {
+      await transaction.execute(settings(efSearch));
+      const result = await transaction.execute<{ 'QUERY PLAN': ExplainOutput[] | string }>(sql`explain (analyze, buffers, format json) ${indexStatement(type, query.vector)}`);
+      const plan = result.rows[0]!['QUERY PLAN'];
+      return typeof plan === 'string' ? (JSON.parse(plan) as ExplainOutput[]) : plan;
+    });
+    planning.push(output!['Planning Time']);
+    execution.push(output!['Execution Time']);
+    hit.push(output!.Plan['Shared Hit Blocks']);
+    read.push(output!.Plan['Shared Read Blocks']);
+    const call = await database.db.execute<{ 'QUERY PLAN': ExplainOutput[] | string }>(sql`explain (analyze, format json) select * from ${functionCall(type, query.vector, efSearch)}`);
+    const plan = call.rows[0]!['QUERY PLAN'];
+    const [callOutput] = typeof plan === 'string' ? (JSON.parse(plan) as ExplainOutput[]) : plan;
+    whole.push(callOutput!['Execution Time']);
+  }
+  console.log(
+    `  where it goes (ef_search ${efSearch}, p50): round trip ${format(percentile(roundTrips, 50))} ms; index statement planning ${format(percentile(planning, 50))} ms, ` +
+      `execution ${format(percentile(execution, 50))} ms (p95 ${format(percentile(execution, 95))}); shared buffers hit ${percentile(hit, 50)}, read ${percentile(read, 50)}; ` +
+      `the function, whole ${format(percentile(whole, 50))} ms`,
+  );
+}
+
+/** Drops every HNSW index on the table, then builds `variant` as the index of DIMS dimensions. */
+async function buildIndex(database: Database, variant: IndexVariant): Promise<void> {
+  const existing = await database.db.execute<{ indexname: string }>(sql`select indexname from pg_indexes where tablename = 'cache_semantic_entries' and indexdef like '%USING hnsw%'`);
+  for (const row of existing.rows) await database.db.execute(sql`drop index ${sql.identifier(row.indexname)}`);
+  const started = performance.now();
+  // ensureSemanticIndex builds the same expression with pgvector's defaults (m 16, ef_construction
+  // 64), once per database: written out here so that each variant is built afresh.
+  const cast = sql.raw(`${variant.type}(${DIMS})`);
+  await database.db.execute(sql`
+    create index ${sql.identifier(semanticIndexName(DIMS))} on cache_semantic_entries
+    using hnsw ((embedding::${cast}) ${sql.raw(`${variant.type}_cosine_ops`)}) with (m = ${sql.raw(String(variant.m))}, ef_construction = ${sql.raw(String(variant.efConstruction))})
+    where dimensions = ${sql.raw(String(DIMS))}`);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const size = await database.db.execute<{ size: string }>(sql`select pg_size_pretty(pg_relation_size(${semanticIndexName(DIMS)})) as size`);
+  console.log(`${variant.type} m=${variant.m} ef_construction=${variant.efConstruction}: built in ${seconds} s, ${size.rows[0]?.size}`);
 }
 
 async function main(): Promise<void> {
@@ -190,15 +355,30 @@ async function main(): Promise<void> {
     console.log(`semantic lookup on ${database.kind}: ${ENTRIES} ${shape} entries of ${DIMS} dims in one partition, ${OTHER_ENTRIES} in ${OTHER_PARTITIONS} others`);
     const stored = new Float32Array(ENTRIES * DIMS);
     await fill(database, stored);
-    const started = performance.now();
-    await ensureSemanticIndex(database, DIMS);
-    console.log(`  HNSW index built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const sizes = await database.db.execute<{ heap: string; shared_buffers: string }>(
+      sql`select pg_size_pretty(pg_table_size('cache_semantic_entries')) as heap, current_setting('shared_buffers') as shared_buffers`,
+    );
+    console.log(`  table ${sizes.rows[0]?.heap}, shared_buffers ${sizes.rows[0]?.shared_buffers}`);
 
-    const queries: Query[] = Array.from({ length: LOOKUPS }, (_, index) => {
+    const draw = (count: number) => Array.from({ length: count }, (_, index): Query => {
       const near = index % 2 === 0;
-      return { near, vector: near ? nearVector(stored.subarray(Math.floor(random() * ENTRIES) * DIMS).subarray(0, DIMS)) : sampleVector() };
+      const vector = near ? nearVector(stored.subarray(Math.floor(random() * ENTRIES) * DIMS).subarray(0, DIMS)) : sampleVector();
+      return { near, vector, nearest: bruteForceNearest(stored, ENTRIES, vector) };
     });
-    for (const efSearch of EF_SEARCHES) await timeLookups(database, stored, queries, efSearch);
+    const queries = draw(LOOKUPS);
+    const warmUp = draw(20);
+    for (const variant of INDEXES) {
+      await buildIndex(database, variant);
+      for (const efSearch of EF_SEARCHES) {
+        // nearestSemanticEntry orders by the vector(D) expression: it uses any vector index, not a halfvec one.
+        const lookups: Record<string, Lookup> =
+          variant.type === 'vector' ? { nearestSemanticEntry: shippedLookup(database) } : { cache_semantic_nearest: functionLookup(database, variant.type) };
+        if (args.transaction) lookups['transaction of 4 round trips (before)'] = transactionLookup(database, variant.type);
+        await timeLookups(lookups, queries, warmUp, efSearch);
+        // After the timed lookups: explain's own would warm the cache for them.
+        await explainLookups(database, variant.type, queries, efSearch);
+      }
+    }
   } finally {
     await dispose();
   }

@@ -180,6 +180,24 @@ describe.each(databaseTargets)('semantic cache repository on $kind', (target: Da
     }
   });
 
+  it('leaves the planner and HNSW settings of the caller’s transaction as they were, through the index and exactly', async () => {
+    const dimensions = 16;
+    const probe = unitVector(dimensions);
+    const settings = sql`select current_setting('enable_sort') as enable_sort, current_setting('jit') as jit,
+      current_setting('hnsw.ef_search', true) as ef_search, current_setting('hnsw.iterative_scan', true) as iterative_scan,
+      current_setting('hnsw.max_scan_tuples', true) as max_scan_tuples`;
+    await database.db.transaction(async (transaction) => {
+      await transaction.execute(sql`select set_config('hnsw.ef_search', '77', true), set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.max_scan_tuples', '1234', true)`);
+      const before = (await transaction.execute(settings)).rows[0];
+      // The 'needle' partition is smaller than the hay around it in the index of 16 dimensions.
+      for (const options of [INDEXED, EXACT]) {
+        expect(await nearestSemanticEntry(transaction, query(probe, { partitionHash: 'needle' }), options)).toBeDefined();
+        expect((await transaction.execute(settings)).rows[0]).toEqual(before);
+      }
+      expect(before).toMatchObject({ enable_sort: 'on', ef_search: '77', iterative_scan: 'strict_order', max_scan_tuples: '1234' });
+    });
+  });
+
   it('builds one partial HNSW index per dimension count, once, from concurrent callers', async () => {
     const other = target.kind === 'postgres' ? await scratch.open() : database;
     if (other !== database) await migrate(other);

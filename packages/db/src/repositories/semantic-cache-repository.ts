@@ -1,7 +1,13 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { cacheSemanticEntries, type SemanticObservation } from '../schema/vector/semantic-cache.ts';
-import { indexedEmbedding, vectorFeatures, vectorParameter, type IndexedEmbedding } from '../schema/vector/semantic-vectors.ts';
+import {
+  indexedEmbedding,
+  MAX_HNSW_VECTOR_DIMENSIONS,
+  vectorFeatures,
+  vectorParameter,
+  type VectorFeatures,
+} from '../schema/vector/semantic-vectors.ts';
 import { fromStorable, fromStorableText, toStorableJson, toStorableText } from '../storable-text.ts';
 
 /** A semantic cache entry to write. `embedding` is that of `prompt`; its length is the entry's dimension count. */
@@ -99,7 +105,9 @@ export async function insertSemanticEntry(db: GantryDb, entry: SemanticEntryInpu
 }
 
 type NeighbourRow = {
-  /** Null in the small-partition statement's row when the partition has no live entry. */
+  /** The partition's rows counted up to the exact-scan limit + 1; null when the count was skipped. */
+  partition_size: number | null;
+  /** Null when the partition has no live entry. */
   id: string | null;
   distance: number;
   prompt: string;
@@ -108,8 +116,6 @@ type NeighbourRow = {
   cost_micros: string | number;
   observations: SemanticObservation[];
 };
-
-const neighbourColumns = sql`id, prompt, target, result, cost_micros, observations`;
 
 function toNeighbour(row: NeighbourRow | undefined): SemanticNeighbour | undefined {
   if (row === undefined || row.id === null) return undefined;
@@ -124,70 +130,40 @@ function toNeighbour(row: NeighbourRow | undefined): SemanticNeighbour | undefin
   };
 }
 
-/** The partition's rows of the probe's dimension count (the partial HNSW index needs D as a literal). */
-function partitionOf(query: SemanticQuery, dimensions: number): SQL {
-  return sql`scope = ${toStorableText(query.scope)} and namespace = ${toStorableText(query.namespace)}
-    and partition_hash = ${toStorableText(query.partitionHash)} and dimensions = ${sql.raw(String(dimensions))}`;
+/**
+ * The type the partial HNSW index of `dimensions` casts embeddings to, as {@link indexedEmbedding}
+ * decides it (which builds the index: see ensureSemanticIndex), or null when no index can hold them.
+ */
+function indexTypeOf(dimensions: number, features: VectorFeatures): 'vector' | 'halfvec' | null {
+  if (indexedEmbedding(dimensions, features) === undefined) return null;
+  return dimensions <= MAX_HNSW_VECTOR_DIMENSIONS ? 'vector' : 'halfvec';
+}
+
+/** What {@link lookUp} needs besides the query. */
+interface LookupPlan {
+  /** Null to skip the count: the partition is known to be larger than the limit. */
+  exactScanLimit: number | null;
+  indexType: 'vector' | 'halfvec' | null;
+  iterativeScan: boolean;
+  efSearch: number;
 }
 
 /**
- * Counts the partition up to `limit + 1` rows and, when it holds no more than `limit`, finds its
- * nearest live entry exactly, in one statement. The distance is on the undimensioned column, which
- * no index holds: the planner cannot swap in an approximate HNSW scan.
+ * The lookup in one round trip, through `cache_semantic_nearest` (drizzle/vector/0002): counts the
+ * partition up to `exactScanLimit + 1` rows and scans it exactly when it holds no more; otherwise
+ * walks the partial HNSW index for {@link INDEX_CANDIDATES} rows by approximate distance that pass
+ * the filter (the partition's live rows), re-ranked on exact distances — with iterative scans
+ * (pgvector 0.8+) the index is walked until enough rows pass, without it yields at most
+ * `ef_search`, which the filter may empty — and scans exactly when none passed. One statement, where
+ * it was a transaction of four: the index search needs `set local`s before it is planned, which the
+ * function does between its statements.
  */
-async function nearestInSmallPartition(db: GantryDb, query: SemanticQuery, probe: SQL, limit: number): Promise<{ size: number; row: NeighbourRow | undefined }> {
-  const partition = partitionOf(query, query.embedding.length);
-  const result = await db.execute<NeighbourRow & { size: number }>(sql`
-    select counted.size, nearest.*
-    from (select count(*)::int as size from (select 1 from cache_semantic_entries where ${partition} limit ${limit + 1}) as rows) as counted
-    left join lateral (
-      select ${neighbourColumns}, (embedding <=> ${probe})::float8 as distance
-      from cache_semantic_entries
-      where ${partition} and expires_at > ${query.now.toISOString()}::timestamptz and counted.size <= ${limit}
-      order by distance limit 1
-    ) as nearest on true`);
-  const row = result.rows[0];
-  return { size: row?.size ?? 0, row };
-}
-
-/** The nearest live entry by an exact scan of the whole partition. */
-async function nearestByScan(db: GantryDb, query: SemanticQuery, probe: SQL): Promise<NeighbourRow | undefined> {
+async function lookUp(db: GantryDb, query: SemanticQuery, probe: SQL, plan: LookupPlan): Promise<NeighbourRow | undefined> {
   const result = await db.execute<NeighbourRow>(sql`
-    select ${neighbourColumns}, (embedding <=> ${probe})::float8 as distance
-    from cache_semantic_entries
-    where ${partitionOf(query, query.embedding.length)} and expires_at > ${query.now.toISOString()}::timestamptz
-    order by distance limit 1`);
+    select * from cache_semantic_nearest(${toStorableText(query.scope)}, ${toStorableText(query.namespace)}, ${toStorableText(query.partitionHash)},
+      ${probe}, ${query.now.toISOString()}::timestamptz, ${plan.exactScanLimit}::integer, ${plan.indexType}::text,
+      ${plan.iterativeScan ? plan.efSearch : EF_SEARCH_WITHOUT_ITERATIVE_SCAN}::integer, ${plan.iterativeScan}::boolean, ${MAX_SCAN_TUPLES}::integer, ${INDEX_CANDIDATES}::integer)`);
   return result.rows[0];
-}
-
-/**
- * The nearest live entry through the partial HNSW index: the index yields rows by approximate
- * distance, the filter keeps the partition's live ones, and the first few are re-ranked on exact
- * distances. With iterative scans (pgvector 0.8+) the index is walked until enough rows pass the
- * filter; without, it yields at most `ef_search` rows, which the filter may empty. Undefined when
- * nothing passed: the caller then scans. In a transaction for its `set local`s: `enable_sort = off`
- * makes the planner take the index even without statistics (PGlite never analyzes), where it would
- * otherwise sort the partition read from the btree index; and as that prices every sort at 10^10,
- * `jit = off` keeps Postgres from compiling the statement (250 ms) for its apparent cost.
- */
-async function nearestByIndex(db: GantryDb, query: SemanticQuery, probe: SQL, indexed: IndexedEmbedding, iterativeScan: boolean, efSearch: number): Promise<NeighbourRow | undefined> {
-  return db.transaction(async (transaction) => {
-    await transaction.execute(
-      iterativeScan
-        ? sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(efSearch)}, true),
-            set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`
-        : sql`select set_config('hnsw.ef_search', ${String(EF_SEARCH_WITHOUT_ITERATIVE_SCAN)}, true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`,
-    );
-    const result = await transaction.execute<NeighbourRow>(sql`
-      with candidates as materialized (
-        select ${neighbourColumns}, (embedding <=> ${probe})::float8 as distance
-        from cache_semantic_entries
-        where ${partitionOf(query, query.embedding.length)} and expires_at > ${query.now.toISOString()}::timestamptz
-        order by ${indexed.column} <=> ${indexed.cast(probe)} limit ${INDEX_CANDIDATES}
-      )
-      select * from candidates order by distance limit 1`);
-    return result.rows[0];
-  });
 }
 
 /**
@@ -234,17 +210,18 @@ export async function nearestSemanticEntry(db: GantryDb, query: SemanticQuery, o
   if (!(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`exactScanLimit must be a whole number, got ${limit}`);
   const efSearch = options.efSearch ?? DEFAULT_EF_SEARCH;
   if (!(Number.isInteger(efSearch) && efSearch >= 1 && efSearch <= 1_000)) throw new RangeError(`efSearch must be an integer from 1 to 1000, got ${efSearch}`);
+  const features = await vectorFeatures(db);
   const key = partitionKey(query, limit);
   const checkedAt = Date.now();
-  if (!isKnownLarge(db, key, checkedAt)) {
-    const small = await nearestInSmallPartition(db, query, probe, limit);
-    if (small.size <= limit) return toNeighbour(small.row);
-    rememberLarge(db, key, checkedAt);
-  }
-  const features = await vectorFeatures(db);
-  const indexed = indexedEmbedding(query.embedding.length, features);
-  const row = indexed === undefined ? undefined : await nearestByIndex(db, query, probe, indexed, features.iterativeScan, efSearch);
-  return toNeighbour(row ?? (await nearestByScan(db, query, probe)));
+  const knownLarge = isKnownLarge(db, key, checkedAt);
+  const row = await lookUp(db, query, probe, {
+    exactScanLimit: knownLarge ? null : limit,
+    indexType: indexTypeOf(query.embedding.length, features),
+    iterativeScan: features.iterativeScan,
+    efSearch,
+  });
+  if (!knownLarge && row !== undefined && row.partition_size !== null && row.partition_size > limit) rememberLarge(db, key, checkedAt);
+  return toNeighbour(row);
 }
 
 /**
