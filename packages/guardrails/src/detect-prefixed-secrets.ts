@@ -52,8 +52,16 @@ function isKeyCharacter(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 45 || code === 95;
 }
 
+/**
+ * Substrings every prefix contains (each `…_` prefix has an underscore): `includes` runs at memchr
+ * speed, while the alternation of PREFIXES is tried at every position — in prose, where none occur,
+ * the check makes the pass several times cheaper.
+ */
+const NEEDLES = ['_', 'sk-', 'AIza', 'xox', 'AKIA', 'ASIA', 'eyJ', '-----BEGIN '];
+
 /** Every prefixed secret in `text`, as secret findings whose kind names the provider or 'jwt' / 'private_key'. */
 export function detectPrefixedSecrets(text: string, findings: Finding[]): void {
+  if (!NEEDLES.some((needle) => text.includes(needle))) return;
   const prefixes = new RegExp(PREFIXES);
   const privateKeys: PrivateKeyScan = { endMarkersLeft: true };
   let match: RegExpExecArray | null;
