@@ -339,11 +339,11 @@ async function buildIndex(database: Database, variant: IndexVariant): Promise<vo
   // 64), once per database: written out here so that each variant is built afresh.
   const cast = sql.raw(`${variant.type}(${DIMS})`);
   await database.db.execute(sql`
-    create index ${sql.identifier(semanticIndexName(DIMS))} on cache_semantic_entries
+    create index ${sql.identifier(semanticIndexName(DIMS, variant.type))} on cache_semantic_entries
     using hnsw ((embedding::${cast}) ${sql.raw(`${variant.type}_cosine_ops`)}) with (m = ${sql.raw(String(variant.m))}, ef_construction = ${sql.raw(String(variant.efConstruction))})
     where dimensions = ${sql.raw(String(DIMS))}`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const size = await database.db.execute<{ size: string }>(sql`select pg_size_pretty(pg_relation_size(${semanticIndexName(DIMS)})) as size`);
+  const size = await database.db.execute<{ size: string }>(sql`select pg_size_pretty(pg_relation_size(${semanticIndexName(DIMS, variant.type)})) as size`);
   console.log(`${variant.type} m=${variant.m} ef_construction=${variant.efConstruction}: built in ${seconds} s, ${size.rows[0]?.size}`);
 }
 

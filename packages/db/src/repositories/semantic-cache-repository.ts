@@ -1,13 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { cacheSemanticEntries, type SemanticObservation } from '../schema/vector/semantic-cache.ts';
-import {
-  indexedEmbedding,
-  MAX_HNSW_VECTOR_DIMENSIONS,
-  vectorFeatures,
-  vectorParameter,
-  type VectorFeatures,
-} from '../schema/vector/semantic-vectors.ts';
+import { indexedEmbedding, vectorFeatures, vectorParameter } from '../schema/vector/semantic-vectors.ts';
 import { fromStorable, fromStorableText, toStorableJson, toStorableText } from '../storable-text.ts';
 
 /** A semantic cache entry to write. `embedding` is that of `prompt`; its length is the entry's dimension count. */
@@ -130,15 +124,6 @@ function toNeighbour(row: NeighbourRow | undefined): SemanticNeighbour | undefin
   };
 }
 
-/**
- * The type the partial HNSW index of `dimensions` casts embeddings to, as {@link indexedEmbedding}
- * decides it (which builds the index: see ensureSemanticIndex), or null when no index can hold them.
- */
-function indexTypeOf(dimensions: number, features: VectorFeatures): 'vector' | 'halfvec' | null {
-  if (indexedEmbedding(dimensions, features) === undefined) return null;
-  return dimensions <= MAX_HNSW_VECTOR_DIMENSIONS ? 'vector' : 'halfvec';
-}
-
 /** What {@link lookUp} needs besides the query. */
 interface LookupPlan {
   /** Null to skip the count: the partition is known to be larger than the limit. */
@@ -216,7 +201,8 @@ export async function nearestSemanticEntry(db: GantryDb, query: SemanticQuery, o
   const knownLarge = isKnownLarge(db, key, checkedAt);
   const row = await lookUp(db, query, probe, {
     exactScanLimit: knownLarge ? null : limit,
-    indexType: indexTypeOf(query.embedding.length, features),
+    // The type the index of this size casts embeddings to (see ensureSemanticIndex), or null when none can hold them.
+    indexType: indexedEmbedding(query.embedding.length, features)?.type ?? null,
     iterativeScan: features.iterativeScan,
     efSearch,
   });

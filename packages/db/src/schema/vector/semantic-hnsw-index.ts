@@ -2,11 +2,15 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../create-database.ts';
 import { getDatabaseInternals } from '../../database-internals.ts';
 import type { GantryDb } from '../../gantry-db.ts';
-import { assertDimensions, indexedEmbedding, vectorFeatures } from './semantic-vectors.ts';
+import { assertDimensions, indexedEmbedding, MAX_HNSW_VECTOR_DIMENSIONS, vectorFeatures } from './semantic-vectors.ts';
 
-/** The name of the HNSW index over the entries of `dimensions` dimensions. */
-export function semanticIndexName(dimensions: number): string {
-  return `cache_semantic_entries_hnsw_${dimensions}_idx`;
+/**
+ * The name of the HNSW index over the entries of `dimensions` dimensions. A `halfvec` index of up to
+ * 2,000 dimensions (Postgres) has a name of its own, so that a database whose `vector` index of the
+ * same size predates it gets the new one built rather than kept unused.
+ */
+export function semanticIndexName(dimensions: number, type: 'vector' | 'halfvec' = 'vector'): string {
+  return type === 'halfvec' && dimensions <= MAX_HNSW_VECTOR_DIMENSIONS ? `cache_semantic_entries_hnsw_${dimensions}_halfvec_idx` : `cache_semantic_entries_hnsw_${dimensions}_idx`;
 }
 
 const ensuredByDatabase = new WeakMap<Database, Map<number, Promise<boolean>>>();
@@ -25,7 +29,7 @@ async function createSemanticIndex(db: GantryDb, dimensions: number): Promise<bo
   if (indexed === undefined) return false;
   try {
     await db.execute(sql`
-      create index if not exists ${sql.identifier(semanticIndexName(dimensions))} on cache_semantic_entries
+      create index if not exists ${sql.identifier(semanticIndexName(dimensions, indexed.type))} on cache_semantic_entries
       using hnsw ((${indexed.column}) ${indexed.operatorClass}) where dimensions = ${sql.raw(String(dimensions))}`);
   } catch (error) {
     // Another creator that does not take the migration lock (an operator, an older Gantry) won the race.
@@ -36,8 +40,8 @@ async function createSemanticIndex(db: GantryDb, dimensions: number): Promise<bo
 
 /**
  * Makes sure the partial HNSW index for embeddings of `dimensions` dimensions exists
- * (`using hnsw ((embedding::vector(D)) vector_cosine_ops) where dimensions = D`; `halfvec(D)` from
- * 2,001 to 4,000 dimensions). Returns false when no HNSW index can hold that many dimensions
+ * (`using hnsw ((embedding::vector(D)) vector_cosine_ops) where dimensions = D`; `halfvec(D)` on
+ * Postgres, and from 2,001 to 4,000 dimensions everywhere: see `indexedEmbedding`). Returns false when no HNSW index can hold that many dimensions
  * (lookups then scan the partition exactly), true once the index exists.
  *
  * Call it when an embedder's dimension count becomes known (at start), before its entries pile up:
