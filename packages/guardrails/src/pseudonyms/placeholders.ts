@@ -42,8 +42,11 @@ export function placeholderFor(secret: Buffer, detector: string, kind: string | 
       const card = body + failingLuhnDigit(body);
       return `${card.slice(0, 4)} ${card.slice(4, 8)} ${card.slice(8, 12)} ${card.slice(12)}`;
     }
-    case 'iban':
-      return `XX00 GANT ${digits.slice(0, 4)} ${digits.slice(4, 8)} ${digits.slice(8, 12)}`;
+    case 'iban': {
+      // Letters only after the check digits: groups of digits would read as a phone number.
+      const body = hex.slice(0, 12).replace(/[0-9a-f]/g, (digit) => 'ABCDEFGHJKLMNPQR'[Number.parseInt(digit, 16)]!);
+      return `XX00 GANT ${body.slice(0, 4)} ${body.slice(4, 8)} ${body.slice(8, 12)}`;
+    }
     case 'ssn':
       return `9${digits.slice(0, 2)}-${digits.slice(2, 4)}-${digits.slice(4, 8)}`;
     case 'ip':
