@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import type { APIError } from 'openai';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, type RunNode } from '../agents/run-tree.ts';
 import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
@@ -151,7 +152,8 @@ describe('guardrails: PII pseudonymized per run and restored, injection flagged'
     const second = await ask();
     expect(second.response.headers.get('x-gantry-cache')).toBe('hit-exact');
     expect(second.data.choices[0]!.message.content).toBe(`Booked for ${EMAIL}.`);
-    const rows = await stack.database.db.execute<{ row: string }>('select c::text as row from cache_entries c');
+    // Other test files may share the database (Postgres in CI): only this model's entries.
+    const rows = await stack.database.db.execute<{ row: string }>(sql`select c::text as row from cache_entries c where c.target = ${model('cached')}`);
     expect(rows.rows.length).toBe(1);
     expect(rows.rows[0]!.row).toMatch(new RegExp(PLACEHOLDER_EMAIL));
     expect(rows.rows[0]!.row).not.toContain('acme-corp');
@@ -159,7 +161,7 @@ describe('guardrails: PII pseudonymized per run and restored, injection flagged'
 
   it('leaves no original value anywhere in the span store (every row scanned as text)', async () => {
     await stack.flush();
-    const rows = await stack.database.db.execute<{ row: string }>('select s::text as row from spans s');
+    const rows = await stack.database.db.execute<{ row: string }>(sql`select s::text as row from spans s where s.model like ${`local/guard-%-${tag}`}`);
     expect(rows.rows.length).toBeGreaterThanOrEqual(6);
     for (const { row } of rows.rows) {
       for (const value of [EMAIL, 'acme-corp', ...PHONE_DIGITS, ...CARD_DIGITS]) expect(row).not.toContain(value);
