@@ -33,7 +33,6 @@ function withheldTexts(request: ChatRequest): ChatRequest {
     if (message.role === 'assistant') {
       return { ...message, content: message.content.map((part) => (part.type === 'tool-call' ? { ...part, arguments: '{}' } : part.type === 'reasoning' ? { type: 'reasoning', text: WITHHELD } : { ...part, text: WITHHELD })) };
     }
-    if (message.role === 'user') return { ...message, content: [{ type: 'text', text: WITHHELD }] };
     return { ...message, content: [{ type: 'text', text: WITHHELD }] };
   });
   return { ...request, messages };

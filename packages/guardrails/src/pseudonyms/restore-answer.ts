@@ -35,17 +35,20 @@ export async function* restoreStream(stream: AsyncIterable<StreamEvent>, restore
     }
     return { key, entry };
   };
-  /** The held tails of a choice's channels (all but `keep`), as the deltas that carry them. */
+  /** A channel's held tail, as the delta that carries it (none when nothing is held). */
+  function* release(key: string): Generator<StreamEvent> {
+    const entry = open.get(key);
+    if (entry === undefined) return;
+    open.delete(key);
+    const rest = entry.restorer.flush();
+    if (rest.length === 0) return;
+    const at = entry.choiceIndex === undefined ? {} : { choiceIndex: entry.choiceIndex };
+    if (entry.channel.startsWith('tool:')) yield { type: 'tool-call-delta', ...at, index: Number(entry.channel.slice(5)), argumentsDelta: rest };
+    else yield { type: `${entry.channel as 'text' | 'refusal' | 'reasoning'}-delta`, ...at, delta: rest };
+  }
+  /** The held tails of a choice's channels (all but `keep`). */
   function* flush(choiceIndex: number | undefined, keep?: string): Generator<StreamEvent> {
-    for (const [key, entry] of open) {
-      if (key === keep || (entry.choiceIndex ?? 0) !== (choiceIndex ?? 0)) continue;
-      open.delete(key);
-      const rest = entry.restorer.flush();
-      if (rest.length === 0) continue;
-      const at = entry.choiceIndex === undefined ? {} : { choiceIndex: entry.choiceIndex };
-      if (entry.channel.startsWith('tool:')) yield { type: 'tool-call-delta', ...at, index: Number(entry.channel.slice(5)), argumentsDelta: rest };
-      else yield { type: `${entry.channel as 'text' | 'refusal' | 'reasoning'}-delta`, ...at, delta: rest };
-    }
+    for (const [key, entry] of [...open]) if (key !== keep && (entry.choiceIndex ?? 0) === (choiceIndex ?? 0)) yield* release(key);
   }
 
   for await (const event of stream) {
@@ -70,7 +73,7 @@ export async function* restoreStream(stream: AsyncIterable<StreamEvent>, restore
         break;
       }
       case 'tool-call-end':
-        yield* flushOne(event.choiceIndex, `tool:${event.index}`);
+        yield* release(`${event.choiceIndex ?? 0}:tool:${event.index}`);
         yield event;
         break;
       case 'tool-call-start':
@@ -82,14 +85,5 @@ export async function* restoreStream(stream: AsyncIterable<StreamEvent>, restore
         yield event;
     }
   }
-  for (const choiceIndex of new Set([...open.values()].map((entry) => entry.choiceIndex))) yield* flush(choiceIndex);
-
-  function* flushOne(choiceIndex: number | undefined, channel: Channel): Generator<StreamEvent> {
-    const key = `${choiceIndex ?? 0}:${channel}`;
-    const entry = open.get(key);
-    if (entry === undefined) return;
-    open.delete(key);
-    const rest = entry.restorer.flush();
-    if (rest.length > 0) yield { type: 'tool-call-delta', ...(choiceIndex === undefined ? {} : { choiceIndex }), index: Number(channel.slice(5)), argumentsDelta: rest };
-  }
+  for (const key of [...open.keys()]) yield* release(key);
 }
