@@ -8,6 +8,11 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const TIMEOUTS = { connectMs: 1_000, queryMs: 1_000 };
 /** A call that needs the database gets its 503 within this: a wait for a connection, a statement timing out, and slack for a busy machine. */
 const WITHIN_MS = TIMEOUTS.connectMs + TIMEOUTS.queryMs + 1_500;
+/**
+ * A burst of 100 shares two cores with the rest of the suite: more slack, still far below what
+ * one timeout after another would take (ten queued round trips alone are 10 s).
+ */
+const BURST_WITHIN_MS = WITHIN_MS + 2_500;
 
 describe.skipIf(!DATABASE_URL)('when Postgres hangs (a frozen server: sockets open, nothing answered)', () => {
   let stack: ProxiedStack;
@@ -99,7 +104,7 @@ describe.skipIf(!DATABASE_URL)('when Postgres hangs (a frozen server: sockets op
     expect(refused.length).toBeGreaterThan(0);
     for (const outcome of refused) {
       expect(outcome.status).toBe(503);
-      expect(outcome.ms).toBeLessThan(WITHIN_MS);
+      expect(outcome.ms).toBeLessThan(BURST_WITHIN_MS);
       expect(outcome.body).toContain('fail closed');
       expect(outcome.body).not.toMatch(SQL_LEAKS);
     }
