@@ -47,7 +47,11 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     mark = now;
     return ms;
   };
-  const database = options.database ?? (await createDatabase(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { url: config.databaseUrl, timeouts: config.databaseTimeouts }));
+  const database = options.database ?? (await createDatabase(
+      config.databaseUrl === undefined
+        ? { dataDir: config.dataDir, ...(config.pgliteSharedBuffersMb === undefined ? {} : { pgliteSharedBuffersMb: config.pgliteSharedBuffersMb }) }
+        : { url: config.databaseUrl, timeouts: config.databaseTimeouts },
+    ));
   const databaseMs = lap();
   await migrate(database);
   const migrationsMs = lap();

@@ -99,6 +99,10 @@ describe('loadConfig', () => {
       expect(error.message).toMatch(/unrecognized key/i);
     });
 
+    it('rejects a PGlite page cache outside 1–1024 MB, naming database.pglite_shared_buffers_mb', () => {
+      expect(configError({ cwd: emptyDirectory(), file: { database: { pglite_shared_buffers_mb: 4096 } }, env: {} }).message).toContain('database.pglite_shared_buffers_mb');
+    });
+
     it('rejects a bad port in GANTRY_PORT', () => {
       expect(configError({ file: {}, env: { GANTRY_PORT: 'eighty' } }).message).toContain('GANTRY_PORT');
     });
@@ -155,10 +159,10 @@ describe('loadConfig', () => {
       const cwd = emptyDirectory();
       const config = loadConfig({
         cwd,
-        file: { server: { host: '127.0.0.2', port: 4100, body_limit: 1000 }, database: { data_dir: 'file-data' } },
+        file: { server: { host: '127.0.0.2', port: 4100, body_limit: 1000 }, database: { data_dir: 'file-data', pglite_shared_buffers_mb: 64 } },
         env: {},
       });
-      expect(config).toMatchObject({ port: 4100, host: '127.0.0.2', bodyLimit: 1000, dataDir: join(cwd, 'file-data'), databaseUrl: undefined });
+      expect(config).toMatchObject({ port: 4100, host: '127.0.0.2', bodyLimit: 1000, dataDir: join(cwd, 'file-data'), pgliteSharedBuffersMb: 64, databaseUrl: undefined });
     });
 
     it('treats empty environment variables as unset, as ${VAR} interpolation does', () => {

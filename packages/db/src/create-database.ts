@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +22,21 @@ export interface CreateDatabaseOptions {
    */
   dataDir?: string;
   /**
+   * PGlite only: Postgres's `shared_buffers`, in MiB (default {@link DEFAULT_PGLITE_SHARED_BUFFERS_MB}).
+   * PGlite's own default, 128 MiB, is most of its resident memory; the gateway's writes touch few
+   * pages (the newest of each table and index), and pages not held are read back from the OS's
+   * page cache. Raise it for a large semantic cache, whose index lookups read many pages.
+   */
+  pgliteSharedBuffersMb?: number;
+  /**
    * Postgres only (PGlite runs in-process and cannot hang this way): how long to wait for a
    * connection and for each statement's answer. Missing fields take {@link DEFAULT_DATABASE_TIMEOUTS}.
    */
   timeouts?: Partial<DatabaseTimeouts>;
 }
+
+/** See {@link CreateDatabaseOptions.pgliteSharedBuffersMb}. */
+export const DEFAULT_PGLITE_SHARED_BUFFERS_MB = 16;
 
 /**
  * Why {@link Database.ping} failed, in words safe to show anyone (no query, no parameters, no
@@ -58,7 +69,7 @@ export interface Database {
 /** Opens Postgres (with `url`) or PGlite (otherwise). Does not migrate: call `migrate()`. */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Database> {
   return options.url === undefined
-    ? createPgliteDatabase(options.dataDir)
+    ? createPgliteDatabase(options.dataDir, options.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB)
     : createPostgresDatabase(options.url, {
         connectMs: options.timeouts?.connectMs ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
         queryMs: options.timeouts?.queryMs ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
@@ -86,24 +97,18 @@ async function createPostgresDatabase(url: string, timeouts: DatabaseTimeouts): 
  * socket. The gateway talks to it through the same `pg` pool as to a real server: one driver,
  * one code path, and PGlite's WASM work never blocks the thread that serves requests.
  */
-async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb: number): Promise<Database> {
   // PGlite does not lock its folder: a second process on it would start and silently lose writes.
   const unlock = dataDir === undefined ? () => {} : await lockDataDir(dataDir);
   const socketDir = await mkdtemp(join(tmpdir(), 'gantry-pglite-'));
   const port = 5432;
-  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
-    workerData: { dataDir, socketPath: join(socketDir, `.s.PGSQL.${port}`) },
-  });
+  let worker: Worker;
   try {
-    await new Promise<void>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('message', (message: { type: string; message?: string }) => {
-        if (message.type === 'ready') resolve();
-        else reject(new Error(`embedded database failed to start${dataDir ? ` in ${dataDir}` : ''}: ${message.message}`));
-      });
-    });
+    // A new folder is initialized (initdb) by a worker of its own, then ended: initdb's WASM memory
+    // (about 500 MB) would otherwise stay resident for the life of the process.
+    if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await (await startPgliteWorker({ dataDir, sharedBuffersMb, initOnly: true })).terminate();
+    worker = await startPgliteWorker({ dataDir, socketPath: join(socketDir, `.s.PGSQL.${port}`), sharedBuffersMb });
   } catch (error) {
-    await worker.terminate();
     await rm(socketDir, { recursive: true, force: true });
     unlock();
     throw error;
@@ -124,6 +129,24 @@ async function createPgliteDatabase(dataDir: string | undefined): Promise<Databa
     await rm(socketDir, { recursive: true, force: true });
     unlock();
   });
+}
+
+/** Starts the PGlite worker and waits until it serves (or, with `initOnly`, has initialized its folder); ended if it fails. */
+async function startPgliteWorker(workerData: { dataDir: string | undefined; socketPath?: string; sharedBuffersMb: number; initOnly?: boolean }): Promise<Worker> {
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', (message: { type: string; message?: string }) => {
+        if (message.type === 'ready') resolve();
+        else reject(new Error(`embedded database failed to start${workerData.dataDir ? ` in ${workerData.dataDir}` : ''}: ${message.message}`));
+      });
+    });
+    return worker;
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
 }
 
 /** A connection for migrations; `done(failed)` gives it back, destroying it when `failed` (that drops the lock). */

@@ -1,4 +1,4 @@
-export { createDatabase, DatabaseUnavailableError, type CreateDatabaseOptions, type Database } from './create-database.ts';
+export { createDatabase, DatabaseUnavailableError, DEFAULT_PGLITE_SHARED_BUFFERS_MB, type CreateDatabaseOptions, type Database } from './create-database.ts';
 export { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './postgres-pool.ts';
 export { migrate, type MigrateResult } from './migrate.ts';
 export { newId } from './new-id.ts';

@@ -120,6 +120,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       url: z.string().optional(),
       data_dir: z.string().optional(),
+      /** Embedded PGlite: its page cache (`shared_buffers`) in MiB; PGlite's WASM heap is capped at 2 GiB in all. */
+      pglite_shared_buffers_mb: z.number().int().min(1).max(1024).optional(),
       /** Postgres: milliseconds to open a connection, or to wait for a free one. */
       connect_timeout_ms: milliseconds.optional(),
       /** Postgres: milliseconds to wait for a statement's answer before failing it (migrations exempt). */

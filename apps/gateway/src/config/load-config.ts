@@ -25,6 +25,8 @@ export interface GatewayConfig {
   /** Postgres: how long to wait for a connection and for each statement (unset fields: the database package's defaults). */
   databaseTimeouts: NonNullable<CreateDatabaseOptions['timeouts']>;
   dataDir: string;
+  /** Embedded PGlite's `shared_buffers` in MiB; unset: the database package's default. */
+  pgliteSharedBuffersMb: number | undefined;
   masterKey: string | undefined;
   providers: ProviderConfig[];
   aliases: Record<string, ModelAlias>;
@@ -184,6 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       ...(file.database?.query_timeout_ms === undefined ? {} : { queryMs: file.database.query_timeout_ms }),
     },
     dataDir: resolve(cwd, env.GANTRY_DATA_DIR || file.database?.data_dir || '.gantry'),
+    pgliteSharedBuffersMb: file.database?.pglite_shared_buffers_mb,
     masterKey: env.GANTRY_MASTER_KEY || undefined,
     providers,
     aliases,
