@@ -59,10 +59,13 @@ export const runs = pgTable(
   },
   (table) => [
     index('runs_root_run_id_idx').on(table.rootRunId),
-    index('runs_parent_run_id_idx').on(table.parentRunId),
+    // Partial: most runs are roots (every call that names no run is one), and an index entry
+    // costs each insert; lookups by parent (`parent_run_id = x`) imply not null and still use it.
+    index('runs_parent_run_id_idx').on(table.parentRunId).where(sql`${table.parentRunId} is not null`),
     index('runs_api_key_id_started_at_idx').on(table.apiKeyId, table.startedAt),
     index('runs_started_at_idx').on(table.startedAt),
-    index('runs_status_last_activity_at_idx').on(table.status, table.lastActivityAt),
+    // Only running runs are looked up by idleness (the sweeper); finished ones need no entry.
+    index('runs_status_last_activity_at_idx').on(table.status, table.lastActivityAt).where(sql`${table.status} = 'running'`),
     uniqueIndex('runs_scope_client_run_id_idx').on(table.scope, table.clientRunId),
     check('runs_id_length_check', sql`char_length(${table.id}) <= ${sql.raw(String(maxRunIdLength))}`),
   ],
