@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
@@ -11,6 +14,8 @@ import { schema, type GantryDb } from './gantry-db.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
 import { createPostgresPool, DEFAULT_DATABASE_TIMEOUTS, postgresConnectionConfig, type DatabaseTimeouts } from './postgres-pool.ts';
+
+const execFileAsync = promisify(execFile);
 
 export interface CreateDatabaseOptions {
   /** A `postgres://` URL. When set, Gantry talks to that server through a `pg` Pool. */
@@ -104,9 +109,7 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
   const port = 5432;
   let worker: Worker;
   try {
-    // A new folder is initialized (initdb) by a worker of its own, then ended: initdb's WASM memory
-    // (about 500 MB) would otherwise stay resident for the life of the process.
-    if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await (await startPgliteWorker({ dataDir, sharedBuffersMb, initOnly: true })).terminate();
+    if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await initializePgliteFolder(dataDir);
     worker = await startPgliteWorker({ dataDir, socketPath: join(socketDir, `.s.PGSQL.${port}`), sharedBuffersMb });
   } catch (error) {
     await rm(socketDir, { recursive: true, force: true });
@@ -131,8 +134,23 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
   });
 }
 
-/** Starts the PGlite worker and waits until it serves (or, with `initOnly`, has initialized its folder); ended if it fails. */
-async function startPgliteWorker(workerData: { dataDir: string | undefined; socketPath?: string; sharedBuffersMb: number; initOnly?: boolean }): Promise<Worker> {
+/**
+ * Runs initdb for a new folder in a child process (pglite-init.mjs): initdb's WASM memory, about
+ * 500 MB, is given back to the system only when its process ends — in the gateway's own worker,
+ * most of it stayed resident for the gateway's life.
+ */
+async function initializePgliteFolder(dataDir: string): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-init.mjs', import.meta.url));
+  try {
+    await execFileAsync(process.execPath, [script, dataDir], { timeout: 120_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`embedded database failed to initialize ${dataDir}: ${stderr || (error instanceof Error ? error.message : String(error))}`, { cause: error });
+  }
+}
+
+/** Starts the PGlite worker and waits until it serves; ended if it fails. */
+async function startPgliteWorker(workerData: { dataDir: string | undefined; socketPath: string; sharedBuffersMb: number }): Promise<Worker> {
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -7,25 +7,21 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-const { dataDir, socketPath, sharedBuffersMb, initOnly } = workerData;
+const { dataDir, socketPath, sharedBuffersMb } = workerData;
 try {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   // A data dir that ever used vector must always be opened with the extension: always load it.
   // shared_buffers: PGlite's default (128 MB) is most of its memory; see create-database.ts.
   const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`];
   const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { vector }, startParams });
-  if (initOnly) {
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 4 });
+  await server.start();
+  parentPort.on('message', async (message) => {
+    if (message !== 'close') return;
+    await server.stop();
     await db.close();
-  } else {
-    const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 4 });
-    await server.start();
-    parentPort.on('message', async (message) => {
-      if (message !== 'close') return;
-      await server.stop();
-      await db.close();
-      parentPort.postMessage({ type: 'closed' });
-    });
-  }
+    parentPort.postMessage({ type: 'closed' });
+  });
   parentPort.postMessage({ type: 'ready' });
 } catch (error) {
   parentPort.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
