@@ -89,7 +89,8 @@ describe('createDatabase with a PGlite data directory', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('creates missing parent folders and keeps data and vector support across reopen', async () => {
+  // A new folder is initialized in a child process (initdb), which a loaded machine may take a while over.
+  it('creates missing parent folders and keeps data and vector support across reopen', { timeout: 90_000 }, async () => {
     const dataDir = path.join(root, 'nested', 'deeper', 'pgdata');
     let database: Database = await createDatabase({ dataDir });
     expect(database.kind).toBe('pglite');
