@@ -265,6 +265,12 @@ describe('loadConfig', () => {
       expect(cache.keys).toEqual({ k1: { mode: 'off', scope: 'key' } });
     });
 
+    it('gives embedded PGlite a larger page cache when a semantic cache is configured, unless one is set', () => {
+      expect(loadConfig({ file: {}, env: {} }).pgliteSharedBuffersMb).toBeUndefined();
+      expect(loadConfig({ file: { cache: { mode: 'semantic', semantic: { embedding_model: 'local' } } }, env: {} }).pgliteSharedBuffersMb).toBe(128);
+      expect(loadConfig({ file: { database: { pglite_shared_buffers_mb: 32 }, cache: { mode: 'semantic', semantic: { embedding_model: 'local' } } }, env: {} }).pgliteSharedBuffersMb).toBe(32);
+    });
+
     it('needs cache.semantic for semantic mode, and a judge model for the llm judge, naming the path', () => {
       expect(configError({ file: { cache: { models: { fast: { mode: 'semantic' } } } }, env: {} }).message).toMatch(/^cache\.models\.fast\.mode: semantic mode needs cache\.semantic\.embedding_model/);
       expect(configError({ file: { cache: { mode: 'semantic', semantic: { embedding_model: 'local/e', judge: 'llm' } } }, env: {} }).message).toMatch(/^cache\.semantic\.judge_model/);

@@ -12,6 +12,12 @@ import { readCacheConfig, type GatewayCacheConfig } from './cache-config.ts';
 import { readGuardrailsConfig, type GatewayGuardrailsConfig } from './guardrails-config.ts';
 import { ConfigError, interpolateEnv } from './interpolate-env.ts';
 
+/**
+ * PGlite's page cache when a semantic cache is configured and none is set: its vector-index lookups
+ * read many pages, and re-reading them through the OS costs more than holding them.
+ */
+const SEMANTIC_CACHE_SHARED_BUFFERS_MB = 128;
+
 /** Everything the gateway needs to start, resolved from gantry.yaml and the environment. */
 export interface GatewayConfig {
   host: string;
@@ -25,7 +31,7 @@ export interface GatewayConfig {
   /** Postgres: how long to wait for a connection and for each statement (unset fields: the database package's defaults). */
   databaseTimeouts: NonNullable<CreateDatabaseOptions['timeouts']>;
   dataDir: string;
-  /** Embedded PGlite's `shared_buffers` in MiB; unset: the database package's default. */
+  /** Embedded PGlite's `shared_buffers` in MiB; unset: the database package's default (more with a semantic cache). */
   pgliteSharedBuffersMb: number | undefined;
   masterKey: string | undefined;
   providers: ProviderConfig[];
@@ -186,7 +192,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       ...(file.database?.query_timeout_ms === undefined ? {} : { queryMs: file.database.query_timeout_ms }),
     },
     dataDir: resolve(cwd, env.GANTRY_DATA_DIR || file.database?.data_dir || '.gantry'),
-    pgliteSharedBuffersMb: file.database?.pglite_shared_buffers_mb,
+    pgliteSharedBuffersMb: file.database?.pglite_shared_buffers_mb ?? (file.cache?.semantic === undefined ? undefined : SEMANTIC_CACHE_SHARED_BUFFERS_MB),
     masterKey: env.GANTRY_MASTER_KEY || undefined,
     providers,
     aliases,
