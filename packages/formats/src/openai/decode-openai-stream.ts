@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ProviderHttpError, ProviderUnreachableError, type StreamEvent } from '@gantry/spec';
 import { decodeOpenAIUsage } from './decode-openai-usage.ts';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.ts';
-import { openaiChatChunkSchema } from './openai-wire-schemas.ts';
+import { readOpenAIChatChunk } from './read-openai-chunk.ts';
 
 export interface OpenAIStreamDecoder {
   /** Decodes one SSE `data:` payload. Returns no events for `[DONE]`. Throws on an in-stream error. */
@@ -64,11 +64,8 @@ export function createOpenAIStreamDecoder(provider: string): OpenAIStreamDecoder
       } catch {
         throw new ProviderUnreachableError(provider, `provider ${provider} sent a malformed stream frame (not JSON): ${data.slice(0, 200)}`);
       }
-      const parsed = openaiChatChunkSchema.safeParse(json);
-      if (!parsed.success) {
-        throw new ProviderUnreachableError(provider, `provider ${provider} sent a malformed stream chunk: ${parsed.error.issues[0]?.message ?? ''}`);
-      }
-      const chunk = parsed.data;
+      const chunk = readOpenAIChatChunk(json);
+      if (typeof chunk === 'string') throw new ProviderUnreachableError(provider, `provider ${provider} sent a malformed stream chunk: ${chunk}`);
       if (chunk.error != null) {
         const error = chunk.error as { message?: unknown; code?: unknown };
         const message = typeof error.message === 'string' ? error.message : JSON.stringify(chunk.error);
