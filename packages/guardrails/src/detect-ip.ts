@@ -13,8 +13,8 @@ import type { Finding } from './finding.ts';
  *   ones around `::` (`matrix[1::3]`); MAC addresses and times (`10:30:45`) do not parse.
  */
 export function detectIps(text: string, findings: Finding[]): void {
-  if (text.includes('.')) detectIpv4(text, findings);
-  if (text.includes(':')) detectIpv6(text, findings);
+  detectIpv4(text, findings);
+  detectIpv6(text, findings);
 }
 
 /**
@@ -26,7 +26,9 @@ const VERSION_BEFORE = /\b(?:versions?|releases?|builds?|ver|firmware)\b\S*(?:\s
 const VERSION_AFTER = /^\s*(?:\S+\s+){0,3}\S*?\b(?:versions?|releases?|builds?|firmware)\b/i;
 const VERSION_WINDOW = 60;
 
-function detectIpv4(text: string, findings: Finding[]): void {
+/** The IPv4 half of `detectIps`. */
+export function detectIpv4(text: string, findings: Finding[]): void {
+  if (!text.includes('.')) return;
   const quads = /(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)/g;
   let match: RegExpExecArray | null;
   while ((match = quads.exec(text)) !== null) {
@@ -42,7 +44,8 @@ function detectIpv4(text: string, findings: Finding[]): void {
 
 const MAX_IPV6_LENGTH = 45;
 
-function detectIpv6(text: string, findings: Finding[]): void {
+/** The IPv6 half of `detectIps`. */
+export function detectIpv6(text: string, findings: Finding[]): void {
   // From each colon, expand over hex digits, colons and dots; resume past the run, so every
   // character is read at most twice however the text is made.
   let floor = 0;

@@ -1,7 +1,7 @@
 import { InvalidRequestError, type ChatRequest, type Message } from '@gantry/spec';
 import type { Finding, PiiScanner } from './finding.ts';
-import { scoreInjection } from './injection/index.ts';
 import type { InjectionSignal, InjectionSource } from './injection/index.ts';
+import { TextScans, type ScanMemo } from './scan-memo.ts';
 import { looksLikePlaceholder, maskFor } from './pseudonyms/placeholders.ts';
 import type { PseudonymWanted, RunPseudonyms } from './pseudonyms/pseudonym-store.ts';
 
@@ -27,14 +27,20 @@ interface RequestText {
   source: InjectionSource | undefined;
 }
 
-function* textsOf(messages: readonly Message[]): Generator<RequestText> {
-  for (const [message, entry] of messages.entries()) {
-    for (const [part, content] of entry.content.entries()) {
-      if (content.type === 'text') yield { message, part, field: 'text', text: content.text, source: entry.role === 'user' ? 'user' : entry.role === 'tool' ? 'tool' : undefined };
-      else if (content.type === 'reasoning' || content.type === 'refusal') yield { message, part, field: 'text', text: content.text, source: undefined };
-      else if (content.type === 'tool-call') yield { message, part, field: 'arguments', text: content.arguments, source: undefined };
+/** Every text of the request, in order (an array, not a generator: this runs on every call). */
+function textsOf(messages: readonly Message[]): RequestText[] {
+  const texts: RequestText[] = [];
+  for (let message = 0; message < messages.length; message++) {
+    const entry = messages[message]!;
+    const userOrTool = entry.role === 'user' ? 'user' : entry.role === 'tool' ? 'tool' : undefined;
+    for (let part = 0; part < entry.content.length; part++) {
+      const content = entry.content[part]!;
+      if (content.type === 'text') texts.push({ message, part, field: 'text', text: content.text, source: userOrTool });
+      else if (content.type === 'reasoning' || content.type === 'refusal') texts.push({ message, part, field: 'text', text: content.text, source: undefined });
+      else if (content.type === 'tool-call') texts.push({ message, part, field: 'arguments', text: content.arguments, source: undefined });
     }
   }
+  return texts;
 }
 
 /** Per detector: how many values were found and what was done with them (never the values). */
@@ -69,22 +75,26 @@ function refuse(what: string, message: number, setting: string): never {
  * Scans every text of the request (system, user, assistant text, reasoning and tool-call arguments,
  * tool results) for personal values, and user texts and tool results for prompt injection. Throws
  * on a `block`. Values that are placeholders already (`known`, or of a placeholder's shape) are left.
+ * With a `memo`, texts scanned before (a conversation resent turn after turn) are not scanned again.
  */
-export function scanRequest(request: ChatRequest, policy: GuardrailPolicy, known: RunPseudonyms | undefined): ScannedRequest {
+export function scanRequest(request: ChatRequest, policy: GuardrailPolicy, known: RunPseudonyms | undefined, memo?: ScanMemo): ScannedRequest {
   const scanned: ScannedRequest = { pii: {}, injection: undefined, wanted: [], edits: [] };
-  const wantedKeys = new Set<string>();
+  let wantedKeys: Set<string> | undefined;
   for (const at of textsOf(request.messages)) {
+    const scans = memo === undefined ? new TextScans(at.text) : memo.scansOf(at.text);
     if (policy.injection !== undefined && at.source !== undefined) {
-      const { score, findings } = scoreInjection(at.text, at.source);
+      const { score, signals } = scans.injection(at.source);
       if (score > (scanned.injection?.score ?? 0)) {
         const over = score >= policy.injection.threshold;
-        scanned.injection = { score, message: at.message, source: at.source, signals: [...new Set(findings.map((finding) => finding.signal))], action: policy.injection.action, over };
+        scanned.injection = { score, message: at.message, source: at.source, signals: [...signals], action: policy.injection.action, over };
         if (over && policy.injection.action === 'block') refuse(`text scored ${score.toFixed(2)} as a prompt injection (${scanned.injection.signals.join(', ')})`, at.message, 'guardrails.injection.action: block');
       }
     }
     if (policy.pii === undefined) continue;
+    const found = scans.pii(policy.pii.scanner);
+    if (found.length === 0) continue;
     const edits: ScannedRequest['edits'][number]['findings'] = [];
-    for (const finding of policy.pii.scanner.scan(at.text)) {
+    for (const finding of found) {
       if (looksLikePlaceholder(finding.detector, finding.value) || known?.uses(finding.value)) continue;
       const action = policy.pii.actions.get(finding.detector) ?? 'pseudonymize';
       if (action === 'block') refuse(`a value the ${finding.detector} detector found`, at.message, `guardrails.pii.actions.${finding.detector}: block`);
@@ -93,6 +103,7 @@ export function scanRequest(request: ChatRequest, policy: GuardrailPolicy, known
       if (action === 'log') continue;
       edits.push({ finding, action });
       const key = `${finding.detector}\0${finding.value}`;
+      wantedKeys ??= new Set();
       if (action === 'pseudonymize' && !wantedKeys.has(key)) {
         wantedKeys.add(key);
         scanned.wanted.push({ detector: finding.detector, kind: finding.kind, value: finding.value });

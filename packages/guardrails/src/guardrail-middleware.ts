@@ -1,8 +1,9 @@
 import type { CallMiddleware, CallMiddlewareContext, ChatRequest, ChatResult, StreamEvent, WrapCallOptions } from '@gantry/spec';
-import { rewriteRequest, scanRequest, type GuardrailPolicy, type InjectionReport, type PiiReport } from './guard-request.ts';
-import type { PseudonymStore } from './pseudonyms/pseudonym-store.ts';
+import { rewriteRequest, scanRequest, type GuardrailPolicy, type InjectionReport, type PiiReport, type ScannedRequest } from './guard-request.ts';
+import type { PseudonymStore, RunPseudonyms } from './pseudonyms/pseudonym-store.ts';
 import { Restorer } from './pseudonyms/restore.ts';
 import { restoreResult, restoreStream } from './pseudonyms/restore-answer.ts';
+import { ScanMemo } from './scan-memo.ts';
 
 export interface GuardrailMiddlewareOptions {
   /** The guardrails for this call (key, team and model settings merged), or undefined for none. */
@@ -18,6 +19,24 @@ function headerOf(pii: PiiReport, injection: InjectionReport | undefined): strin
 }
 
 /**
+ * Every string in `value` (keys included), walking objects and arrays: what `JSON.stringify` would
+ * spell out, for telling whether a placeholder already occurs in the request (a placeholder has no
+ * character JSON escapes, so it occurs in the JSON exactly when it occurs in one of these strings)
+ * without serializing the request.
+ */
+function stringsIn(value: unknown, strings: string[] = []): string[] {
+  if (typeof value === 'string') strings.push(value);
+  else if (Array.isArray(value)) for (const item of value) stringsIn(item, strings);
+  else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      strings.push(key);
+      stringsIn(item, strings);
+    }
+  }
+  return strings;
+}
+
+/**
  * Guardrails at the edge, as a call middleware placed before the cache: personal values in the
  * request are replaced by placeholders consistent for the whole run tree (or masked, or the request
  * refused, or only logged, per detector), prompt injection in user text and tool results is scored
@@ -30,24 +49,40 @@ export class GuardrailMiddleware implements CallMiddleware {
   readonly #options: GuardrailMiddlewareOptions;
   /** Each call's restorer, from its request side to its answer. */
   readonly #restorers = new WeakMap<CallMiddlewareContext, Restorer>();
+  /** A run tree's restorer, reused by its calls while the run has no new placeholder. */
+  readonly #runRestorers = new WeakMap<RunPseudonyms, Restorer>();
+  /** Texts scanned before: an agent resends its conversation every turn. */
+  readonly #memo = new ScanMemo();
 
   constructor(options: GuardrailMiddlewareOptions) {
     this.#options = options;
   }
 
-  async transformRequest({ request, context }: { request: ChatRequest; context: CallMiddlewareContext }): Promise<ChatRequest> {
+  /** Synchronous when nothing is to be replaced (the common case): no promise, no extra tick. */
+  transformRequest({ request, context }: { request: ChatRequest; context: CallMiddlewareContext }): ChatRequest | Promise<ChatRequest> {
     const policy = this.#options.policyFor(context, request);
     if (policy === undefined) return request;
     const rootRunId = context.implicitRun ? undefined : context.rootRunId;
     const known = rootRunId === undefined ? undefined : this.#options.store.known(rootRunId);
-    const scanned = scanRequest(request, policy, known);
+    const scanned = scanRequest(request, policy, known, this.#memo);
     this.#report(context, scanned.pii, scanned.injection);
     if (scanned.edits.length === 0) return request;
-    let allText: string | undefined;
-    const taken = (text: string) => (allText ??= JSON.stringify(request.messages)).includes(text);
+    return this.#replaceValues(request, context, rootRunId, scanned);
+  }
+
+  async #replaceValues(request: ChatRequest, context: CallMiddlewareContext, rootRunId: string | undefined, scanned: ScannedRequest): Promise<ChatRequest> {
+    let strings: string[] | undefined;
+    const taken = (text: string) => (strings ??= stringsIn(request.messages)).some((each) => each.includes(text));
     const run = await this.#options.store.assign(rootRunId, scanned.wanted, taken);
-    if (run.size > 0) this.#restorers.set(context, new Restorer(run.values));
+    if (run.size > 0) this.#restorers.set(context, this.#restorerOf(run));
     return rewriteRequest(request, scanned, run);
+  }
+
+  #restorerOf(run: RunPseudonyms): Restorer {
+    let restorer = this.#runRestorers.get(run);
+    // A run only gains placeholders: the same count is the same set.
+    if (restorer === undefined || restorer.placeholderCount !== run.values.size) this.#runRestorers.set(run, (restorer = new Restorer(run.values)));
+    return restorer;
   }
 
   async wrapComplete({ context, next }: WrapCallOptions<ChatResult>): Promise<ChatResult> {

@@ -8,19 +8,23 @@ import type { Finding } from './finding.ts';
  */
 export function resolveOverlaps(findings: Finding[], priority: ReadonlyMap<string, number>): Finding[] {
   if (findings.length < 2) return findings;
-  const rank = (finding: Finding) => priority.get(finding.detector) ?? Number.MAX_SAFE_INTEGER;
-  findings.sort((a, b) => a.start - b.start || b.end - a.end || rank(a) - rank(b));
+  findings.sort((a, b) => a.start - b.start || b.end - a.end || rankOf(a, priority) - rankOf(b, priority));
   const kept: Finding[] = [];
   for (const finding of findings) {
     const last = kept[kept.length - 1];
     if (!last || finding.start >= last.end) kept.push(finding);
-    else if (beats(finding, last, rank)) kept[kept.length - 1] = finding;
+    else if (beats(finding, last, priority)) kept[kept.length - 1] = finding;
   }
   return kept;
 }
 
-function beats(challenger: Finding, holder: Finding, rank: (finding: Finding) => number): boolean {
+/** A module-level function, not a closure per call: the gateway runs under tsx, which names every closure it creates. */
+function rankOf(finding: Finding, priority: ReadonlyMap<string, number>): number {
+  return priority.get(finding.detector) ?? Number.MAX_SAFE_INTEGER;
+}
+
+function beats(challenger: Finding, holder: Finding, priority: ReadonlyMap<string, number>): boolean {
   const lengthDifference = challenger.end - challenger.start - (holder.end - holder.start);
   if (lengthDifference !== 0) return lengthDifference > 0;
-  return rank(challenger) < rank(holder);
+  return rankOf(challenger, priority) < rankOf(holder, priority);
 }

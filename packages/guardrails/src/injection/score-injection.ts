@@ -73,6 +73,7 @@ function scoreDecodedText(decoded: string, source: InjectionSource): number {
 
 /** Strongest finding per group, combined as independent evidence: 1 − Π(1 − w). */
 function combine(found: readonly GroupedFinding[]): InjectionScore {
+  if (found.length === 0) return { score: 0, findings: [] };
   const strongest = new Map<string, number>();
   for (const { finding, group } of found) strongest.set(group, Math.max(strongest.get(group) ?? 0, finding.weight));
   let remaining = 1;

@@ -14,6 +14,9 @@ export interface PseudonymWanted {
 export const MAX_PSEUDONYMS_PER_RUN = 10_000;
 /** Attempts at a placeholder that collides with nothing before giving up on a value. */
 const MAX_ATTEMPTS = 16;
+/** Placeholder draws remembered, and the characters (values and placeholders) they may hold in all. */
+const MAX_DRAWS_KEPT = 8192;
+const MAX_DRAWN_CHARACTERS = 2_000_000;
 
 const keyOf = (detector: string, value: string) => `${detector}\0${value}`;
 
@@ -65,10 +68,17 @@ export interface PseudonymStoreOptions {
 export class PseudonymStore {
   readonly #options: PseudonymStoreOptions;
   readonly #runs: LRUCache<string, RunPseudonyms>;
+  /**
+   * Placeholders drawn lately, by detector, kind, attempt and value: a draw is an HMAC (microseconds
+   * each), and the same values come back call after call (an agent resends its conversation; a
+   * call without a run gets a map of its own every time). Bounded, and kept no longer than a run's map.
+   */
+  readonly #drawn: LRUCache<string, string>;
 
   constructor(options: PseudonymStoreOptions) {
     this.#options = options;
     this.#runs = new LRUCache({ max: 10_000, ttl: options.ttlMs, updateAgeOnGet: options.db === undefined });
+    this.#drawn = new LRUCache({ max: MAX_DRAWS_KEPT, maxSize: MAX_DRAWN_CHARACTERS, sizeCalculation: (placeholder, key) => key.length + placeholder.length, ttl: options.ttlMs });
   }
 
   /** Placeholders for `wanted` in the run tree, none of them text for which `taken` holds. */
@@ -98,10 +108,20 @@ export class PseudonymStore {
 
   #pick(run: RunPseudonyms, want: PseudonymWanted, from: number, taken: (text: string) => boolean): { placeholder: string; attempt: number } | undefined {
     for (let attempt = from; attempt < MAX_ATTEMPTS; attempt++) {
-      const placeholder = placeholderFor(this.#options.sealer.placeholderKey, want.detector, want.kind, want.value, attempt);
+      const placeholder = this.#draw(want, attempt);
       if (!run.uses(placeholder) && !taken(placeholder)) return { placeholder, attempt };
     }
     return undefined;
+  }
+
+  #draw(want: PseudonymWanted, attempt: number): string {
+    const key = `${want.detector}\0${want.kind ?? ''}\0${attempt}\0${want.value}`;
+    let placeholder = this.#drawn.get(key);
+    if (placeholder === undefined) {
+      placeholder = placeholderFor(this.#options.sealer.placeholderKey, want.detector, want.kind, want.value, attempt);
+      this.#drawn.set(key, placeholder);
+    }
+    return placeholder;
   }
 
   #assignLocally(run: RunPseudonyms, wanted: readonly PseudonymWanted[], taken: (text: string) => boolean): RunPseudonyms {

@@ -4,28 +4,37 @@
  */
 export class Restorer {
   readonly #values: ReadonlyMap<string, string>;
-  readonly #pattern: RegExp;
-  /** Every proper prefix of every placeholder: what a stream's tail may still grow into. */
-  readonly #prefixes = new Set<string>();
+  /** Longest first, so a placeholder that is a prefix of another never wins over it. */
+  readonly #placeholders: readonly string[];
+  /** Compiled on first use: most answers of a call hold no placeholder, and a new RegExp is compiled per call. */
+  #compiledPattern: RegExp | undefined;
+  /** Every proper prefix of every placeholder: what a stream's tail may still grow into (built for streams only). */
+  #prefixSet: Set<string> | undefined;
   readonly maxLength: number;
 
   constructor(values: ReadonlyMap<string, string>) {
     this.#values = values;
-    // Longest first, so a placeholder that is a prefix of another never wins over it.
-    const placeholders = [...values.keys()].sort((a, b) => b.length - a.length);
-    this.#pattern = new RegExp(placeholders.map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-    this.maxLength = placeholders[0]?.length ?? 0;
-    for (const text of placeholders) for (let end = 1; end < text.length; end++) this.#prefixes.add(text.slice(0, end));
+    this.#placeholders = [...values.keys()].sort((a, b) => b.length - a.length);
+    this.maxLength = this.#placeholders[0]?.length ?? 0;
+  }
+
+  /** How many placeholders this restorer knows (those of its map when it was made). */
+  get placeholderCount(): number {
+    return this.#placeholders.length;
   }
 
   text(text: string): string {
-    this.#pattern.lastIndex = 0;
-    return text.replace(this.#pattern, (placeholder) => this.#values.get(placeholder)!);
+    if (!this.#mayHold(text)) return text;
+    const pattern = this.#pattern();
+    pattern.lastIndex = 0;
+    return text.replace(pattern, (placeholder) => this.#values.get(placeholder)!);
   }
 
   json(text: string): string {
-    this.#pattern.lastIndex = 0;
-    return text.replace(this.#pattern, (placeholder) => JSON.stringify(this.#values.get(placeholder)!).slice(1, -1));
+    if (!this.#mayHold(text)) return text;
+    const pattern = this.#pattern();
+    pattern.lastIndex = 0;
+    return text.replace(pattern, (placeholder) => JSON.stringify(this.#values.get(placeholder)!).slice(1, -1));
   }
 
   /** A restorer for one streamed channel (a choice's text, a tool call's arguments). */
@@ -35,23 +44,47 @@ export class Restorer {
 
   /** Where the unsettled tail of `buffer` starts: it may still become a placeholder. */
   settledLength(buffer: string): number {
+    const prefixes = this.#prefixes();
     let cut = buffer.length;
     for (let start = Math.max(0, buffer.length - this.maxLength + 1); start < buffer.length; start++) {
-      if (this.#prefixes.has(buffer.slice(start))) {
+      if (prefixes.has(buffer.slice(start))) {
         cut = start;
         break;
       }
     }
     if (cut === buffer.length) return cut;
     // Never cut through a whole placeholder before the tail: hold it back too.
-    this.#pattern.lastIndex = 0;
-    for (const match of buffer.matchAll(this.#pattern)) {
+    const pattern = this.#pattern();
+    pattern.lastIndex = 0;
+    for (const match of buffer.matchAll(pattern)) {
       if (match.index >= cut) break;
       if (match.index + match[0].length > cut) return match.index;
     }
     return cut;
   }
+
+  /** False when `text` surely holds no placeholder: with a few placeholders, `includes` each is cheaper than the pattern. */
+  #mayHold(text: string): boolean {
+    if (this.#placeholders.length > FEW_PLACEHOLDERS) return true;
+    for (const placeholder of this.#placeholders) if (text.includes(placeholder)) return true;
+    return false;
+  }
+
+  #pattern(): RegExp {
+    return (this.#compiledPattern ??= new RegExp(this.#placeholders.map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g'));
+  }
+
+  #prefixes(): Set<string> {
+    if (this.#prefixSet === undefined) {
+      this.#prefixSet = new Set<string>();
+      for (const text of this.#placeholders) for (let end = 1; end < text.length; end++) this.#prefixSet.add(text.slice(0, end));
+    }
+    return this.#prefixSet;
+  }
 }
+
+/** Up to this many placeholders, a text is checked with `includes` before the pattern is compiled or run. */
+const FEW_PLACEHOLDERS = 16;
 
 /**
  * Restores a stream of deltas in which a placeholder may be split across chunks: holds back only
