@@ -23,7 +23,15 @@ const PARAGRAPH =
   'It suggests rescheduling the weekly pickups to Tuesday mornings, moving two trucks from the southern depot, and asking the warehouse to confirm stock levels before noon each day. ';
 const ordinary = PARAGRAPH.repeat(Math.ceil(4096 / PARAGRAPH.length)).slice(0, 4096);
 const withValues = `Contact Jane at jane.doe@acme-corp.com or +44 20 7946 0958; server 10.20.30.40. ${ordinary}`.slice(0, 4096);
-const body = (model: string, text: string) => JSON.stringify({ model, messages: [{ role: 'user', content: text }], max_tokens: 32 });
+/**
+ * Every request's text differs (its number, spelled in letters so the ordinary text stays free of
+ * digits, replaces its first characters; length unchanged): the guardrails remember texts they
+ * scanned, and a bench that sent one text would measure that memo.
+ */
+const body = (model: string, text: string) => (sent: number) => {
+  const tag = `${sent.toString(26).replace(/[0-9]/g, (digit) => 'qrstuvwxyz'[Number(digit)]!)} `;
+  return JSON.stringify({ model, messages: [{ role: 'user', content: tag + text.slice(tag.length) }], max_tokens: 32 });
+};
 
 export async function runGuardrailsBench(): Promise<void> {
   const servers: Server[] = [];
@@ -46,7 +54,7 @@ export async function runGuardrailsBench(): Promise<void> {
       'with PII, guardrails off': body('mock/bench-model', withValues),
       'with PII, guardrails on': body('mock/guarded-model', withValues),
     };
-    const load = (cellBody: string, durationMs: number) => runLoad({ url, path: '/v1/chat/completions', headers, body: cellBody, concurrency: 1, stream: false, durationMs });
+    const load = (cellBody: (sent: number) => string, durationMs: number) => runLoad({ url, path: '/v1/chat/completions', headers, body: cellBody, concurrency: 1, stream: false, durationMs });
     for (const cellBody of Object.values(cells)) await load(cellBody, 3000);
     await quiet(servers);
     const p50s = new Map<string, number[]>(Object.keys(cells).map((name) => [name, []]));

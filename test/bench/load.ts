@@ -25,7 +25,8 @@ export async function runLoad(options: {
   url: string;
   path: string;
   headers: Record<string, string> | readonly Record<string, string>[];
-  body: string;
+  /** The request body, or a function of the request's number (a body that must differ per request). */
+  body: string | ((sent: number) => string);
   concurrency: number;
   durationMs: number;
   stream: boolean;
@@ -33,6 +34,8 @@ export async function runLoad(options: {
   const pool = new Pool(options.url, { connections: options.concurrency, keepAliveTimeout: 30_000, pipelining: 1 });
   const headerSets = Array.isArray(options.headers) ? (options.headers as readonly Record<string, string>[]) : [options.headers as Record<string, string>];
   const latenciesByHeaders = headerSets.map((): number[] => []);
+  const bodyOf = typeof options.body === 'string' ? () => options.body as string : options.body;
+  let requests = 0;
   let errors = 0;
   const started = performance.now();
   const deadline = started + options.durationMs;
@@ -42,7 +45,7 @@ export async function runLoad(options: {
       const set = sent % headerSets.length;
       const begin = performance.now();
       try {
-        const response = await pool.request({ method: 'POST', path: options.path, headers: headerSets[set]!, body: options.body });
+        const response = await pool.request({ method: 'POST', path: options.path, headers: headerSets[set]!, body: bodyOf(requests++) });
         let firstByte: number | undefined;
         for await (const chunk of response.body) {
           if (firstByte === undefined && (chunk as Buffer).length > 0) firstByte = performance.now();
