@@ -81,14 +81,12 @@ export function readGuardrailsConfig(file: ConfigFile['guardrails']): GatewayGua
 
 /** The policy for a call: each section from the most specific level that sets it (key, team, model, defaults). */
 export function guardrailPolicyFor(config: GatewayGuardrailsConfig, call: { apiKeyId: string | null; teamId: string | null; model: string }): GuardrailPolicy | undefined {
-  const levels = [
-    call.apiKeyId === null ? undefined : config.keys.get(call.apiKeyId),
-    call.teamId === null ? undefined : config.teams.get(call.teamId),
-    config.models.get(call.model),
-    config.defaults,
-  ];
-  const pii = levels.find((level) => level?.pii !== undefined)?.pii;
-  const injection = levels.find((level) => level?.injection !== undefined)?.injection;
+  // Runs on every call: no array or closure per call.
+  const key = call.apiKeyId === null ? undefined : config.keys.get(call.apiKeyId);
+  const team = call.teamId === null ? undefined : config.teams.get(call.teamId);
+  const model = config.models.get(call.model);
+  const pii = key?.pii ?? team?.pii ?? model?.pii ?? config.defaults?.pii;
+  const injection = key?.injection ?? team?.injection ?? model?.injection ?? config.defaults?.injection;
   if (!pii && !injection) return undefined;
   return { ...(pii ? { pii } : {}), ...(injection ? { injection } : {}) };
 }
