@@ -25,8 +25,11 @@ export async function runLoad(options: {
   url: string;
   path: string;
   headers: Record<string, string> | readonly Record<string, string>[];
-  /** The request body, or a function of the request's number (a body that must differ per request). */
-  body: string | ((sent: number) => string);
+  /**
+   * The request body, or a function of the request's number in the load (unique) and of the header
+   * set it is sent with: a body that must differ per request, or differ by set.
+   */
+  body: string | ((request: number, set: number) => string);
   concurrency: number;
   durationMs: number;
   stream: boolean;
@@ -45,7 +48,7 @@ export async function runLoad(options: {
       const set = sent % headerSets.length;
       const begin = performance.now();
       try {
-        const response = await pool.request({ method: 'POST', path: options.path, headers: headerSets[set]!, body: bodyOf(requests++) });
+        const response = await pool.request({ method: 'POST', path: options.path, headers: headerSets[set]!, body: bodyOf(requests++, set) });
         let firstByte: number | undefined;
         for await (const chunk of response.body) {
           if (firstByte === undefined && (chunk as Buffer).length > 0) firstByte = performance.now();
