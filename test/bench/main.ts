@@ -7,6 +7,9 @@ import { runOutageDrill } from './outage-drill.ts';
 import { runCacheBench } from './cache-bench.ts';
 import { runGuardrailsBench } from './guardrails-bench.ts';
 import { runReplayBench } from './replay-bench.ts';
+import { runSlowStreamsBench } from './slow-streams.ts';
+import { limitedKey } from './limited-key.ts';
+import { postgresCpu } from './postgres-cpu.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
 
 /**
@@ -62,27 +65,6 @@ async function measuredLoad(scenario: Scenario, options: Parameters<typeof runLo
   return { ...result, cpuMs: scenario.server.cpuMs() - before };
 }
 
-/**
- * A team key under every kind of budget and rate limit (#5): day and month USD budgets on the key
- * and its team, rpm and tpm on both. Generous enough that the bench never hits them: it measures
- * what checking and drawing on them costs.
- */
-async function limitedKey(gantryUrl: string): Promise<string> {
-  const admin = async (path: string, body: unknown) => {
-    const response = await fetch(`${gantryUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (response.status !== 201) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as { id: string; key?: string };
-  };
-  const limits = { rpm: 10_000_000, tpm: 10_000_000_000 };
-  // Named per run: on Postgres the database outlives the bench, and team names are unique.
-  const run = new Date().toISOString();
-  const team = await admin('/admin/teams', { name: `bench-team ${run}`, limits });
-  const key = await admin('/admin/keys', { name: `bench-limited ${run}`, team_id: team.id, limits });
-  await admin('/admin/budgets', { scope: 'key', scope_id: key.id, period: 'day', limit_usd: 100_000 });
-  await admin('/admin/budgets', { scope: 'team', scope_id: team.id, period: 'month', limit_usd: 1_000_000 });
-  return key.key!;
-}
-
 /** The serving process's CPU per request of a load, in µs (failed requests count too); NaN when unknown. */
 function cpuPerCall(result: LoadResult): number {
   const calls = result.latencies.length + result.errors;
@@ -117,11 +99,14 @@ async function main(): Promise<void> {
       if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
       const server = await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${port}/readyz`) });
       servers.push(server);
-      return server;
+      if (process.env.DATABASE_URL === undefined) return server;
+      // In Postgres mode a call's cost includes the server's: it runs on the same cores.
+      const postgres = await postgresCpu(process.env.DATABASE_URL);
+      return { ...server, cpuMs: () => server.cpuMs() + postgres() };
     };
     const gantry = await startGantry(GANTRY_PORT, true);
     const gantryUnrecorded = await startGantry(GANTRY_PORT + 1, false);
-    const limitedApiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`);
+    const limitedApiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`, MASTER_KEY);
 
     const scenarios: Scenario[] = [
       { name: 'direct', url: `http://127.0.0.1:${MOCK_PORT}`, model: 'bench-model', server: mock },
@@ -232,10 +217,12 @@ async function main(): Promise<void> {
 }
 
 // `pnpm bench` runs the latency table, the cache's hit path, the guardrails' cost, the outage
-// drill and the replay bench; `-- --cache`, `-- --guardrails`, `-- --outage` and `-- --replay` run only the one.
-const only = (['cache', 'guardrails', 'outage', 'replay'] as const).find((name) => process.argv.includes(`--${name}`));
+// drill, the replay bench and the thousand slow streams; `-- --cache`, `-- --guardrails`,
+// `-- --outage`, `-- --replay` and `-- --streams` run only the one.
+const only = (['cache', 'guardrails', 'outage', 'replay', 'streams'] as const).find((name) => process.argv.includes(`--${name}`));
 if (only === undefined) await main();
 if (only === undefined || only === 'cache') await runCacheBench();
 if (only === undefined || only === 'guardrails') await runGuardrailsBench();
 if (only === undefined || only === 'outage') await runOutageDrill();
 if (only === undefined || only === 'replay') await runReplayBench();
+if (only === undefined || only === 'streams') await runSlowStreamsBench();

@@ -7,7 +7,8 @@ import { Pool } from 'undici';
  */
 const upstream = process.env.UPSTREAM_URL ?? 'http://127.0.0.1:4010';
 const port = Number(process.env.PROXY_PORT ?? 4020);
-const pool = new Pool(upstream, { connections: 256, keepAliveTimeout: 30_000 });
+// As many upstream connections as Gantry's provider pool by default; the slow-streams bench holds more streams open.
+const pool = new Pool(upstream, { connections: Number(process.env.PROXY_UPSTREAM_CONNECTIONS ?? 256), keepAliveTimeout: 30_000 });
 
 const server = createServer(async (request, response) => {
   try {
