@@ -3,6 +3,7 @@ import type { CallMiddlewareContext, ChatRequest, ChatResult } from '@gantry/spe
 import { guardrailPolicyFor, readGuardrailsConfig } from '../../apps/gateway/src/config/guardrails-config.ts';
 import { decodeOpenAIChatRequest } from '../../packages/formats/src/index.ts';
 import { GuardrailMiddleware, PseudonymStore, scoreInjection, ValueSealer, type GuardrailPolicy } from '../../packages/guardrails/src/index.ts';
+import { AGENT_PROMPT } from './agent-prompt.ts';
 
 /**
  * Where the guardrails' per-request time goes, in process: per call, on the 4 KB texts of
@@ -25,16 +26,7 @@ const PARAGRAPH =
   'It suggests rescheduling the weekly pickups to Tuesday mornings, moving two trucks from the southern depot, and asking the warehouse to confirm stock levels before noon each day. ';
 const ordinary = PARAGRAPH.repeat(Math.ceil(4096 / PARAGRAPH.length)).slice(0, 4096);
 const withValues = `Contact Jane at jane.doe@acme-corp.com or +44 20 7946 0958; server 10.20.30.40. ${ordinary}`.slice(0, 4096);
-/** The bench's ordinary text has no digit at all; an agent's prompt often has many (the one of guardrails-detectors.ts). */
-const AGENT_PROMPT = [
-  'You are a coding agent working in the gantry repository. The user asked you to refactor the budget guard so that reservations',
-  'expire after 15 minutes instead of 30, and to update the tests. First read packages/policy/src/budget-guard.ts (312 lines) and',
-  'the settlement queue. The last CI run on 2024-11-05 at 14:32 took 6 minutes 12 seconds; 1,024 tests passed and 3 were skipped.',
-  'Keep the public API stable: callers in apps/gateway rely on reserve(), settle() and release(). Node is 20.19.4, pnpm 9.12.1,',
-  'TypeScript 5.9.3 and vitest 4.1.12. When you are done, summarize what changed in at most 200 words, list the files you touched,',
-  'and explain any trade-off you made, for example between latency (p50 12.4 ms, p99 183 ms) and the cost of an extra round trip.',
-  'Remember that money is stored as bigint micro-dollars, that ids are sortable ULIDs, and that every error message must say what to do.',
-].join(' ');
+/** The bench's ordinary text has no digit at all; an agent's prompt often has many (agent-prompt.ts). */
 const withNumbers = `${AGENT_PROMPT}\n`.repeat(Math.ceil(4096 / AGENT_PROMPT.length)).slice(0, 4096);
 const TEXTS = { ordinary, 'with PII': withValues, 'with numbers': withNumbers } as const;
 

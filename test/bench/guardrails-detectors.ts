@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPiiScanner, measureDetectors, parseLabelledSet, type LabelledExample, type PiiScanner } from '../../packages/guardrails/src/index.ts';
+import { AGENT_PROMPT } from './agent-prompt.ts';
 
 /**
  * The guardrails detectors on their labelled set (precision / recall / F1 per detector) and their
@@ -16,15 +17,6 @@ const heldOut = readSet('pii-heldout.jsonl');
 const scanner = createPiiScanner({});
 
 const PROMPT_BYTES = 4096;
-const ORDINARY = [
-  'You are a coding agent working in the gantry repository. The user asked you to refactor the budget guard so that reservations',
-  'expire after 15 minutes instead of 30, and to update the tests. First read packages/policy/src/budget-guard.ts (312 lines) and',
-  'the settlement queue. The last CI run on 2024-11-05 at 14:32 took 6 minutes 12 seconds; 1,024 tests passed and 3 were skipped.',
-  'Keep the public API stable: callers in apps/gateway rely on reserve(), settle() and release(). Node is 20.19.4, pnpm 9.12.1,',
-  'TypeScript 5.9.3 and vitest 4.1.12. When you are done, summarize what changed in at most 200 words, list the files you touched,',
-  'and explain any trade-off you made, for example between latency (p50 12.4 ms, p99 183 ms) and the cost of an extra round trip.',
-  'Remember that money is stored as bigint micro-dollars, that ids are sortable ULIDs, and that every error message must say what to do.',
-].join(' ');
 
 function repeatTo(text: string, bytes: number): string {
   let out = '';
@@ -78,7 +70,7 @@ function printScores(title: string, set: LabelledExample[]): void {
 printScores('labelled set (pii-labelled.jsonl, tuned on)', examples);
 printScores('held-out set (pii-heldout.jsonl, never tuned on)', heldOut);
 
-const ordinary = repeatTo(ORDINARY, PROMPT_BYTES);
+const ordinary = repeatTo(AGENT_PROMPT, PROMPT_BYTES);
 const dense = densePrompt(PROMPT_BYTES);
 console.log(`µs per scan of a ${PROMPT_BYTES}-character prompt, all built-in detectors (median of ${ROUNDS} rounds of ${SCANS_PER_ROUND}):`);
 console.log('                  first seen   seen before (phone verdicts cached)');
