@@ -29,6 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql, type SQL } from 'drizzle-orm';
 import { createDatabase, insertSemanticEntries, migrate, nearestSemanticEntry, semanticIndexName, type Database, type SemanticEntryInput } from '@gantry/db';
+import { loadConfig } from '@gantry/gateway';
 import { percentile } from './load.ts';
 import { mulberry32 } from '@gantry/cache/calibration';
 
@@ -126,7 +127,9 @@ function bruteForceNearest(stored: Float32Array, count: number, query: Float32Ar
 async function openDatabase(): Promise<{ database: Database; dispose(): Promise<void> }> {
   const adminUrl = process.env['DATABASE_URL'];
   if (adminUrl === undefined || adminUrl === '') {
-    const database = await createDatabase({});
+    // The page cache the gateway gives PGlite when a semantic cache is configured.
+    const { pgliteSharedBuffersMb } = loadConfig({ file: { cache: { semantic: { embedding_model: 'local' } } }, env: {} });
+    const database = await createDatabase(pgliteSharedBuffersMb === undefined ? {} : { pgliteSharedBuffersMb });
     // PGlite is one session: this holds for the index build too.
     await database.db.execute(sql.raw(`set maintenance_work_mem = '${BUILD_MEMORY}'`));
     return { database, dispose: () => database.close() };
