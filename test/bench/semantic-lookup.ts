@@ -127,8 +127,11 @@ function bruteForceNearest(stored: Float32Array, count: number, query: Float32Ar
 async function openDatabase(): Promise<{ database: Database; dispose(): Promise<void> }> {
   const adminUrl = process.env['DATABASE_URL'];
   if (adminUrl === undefined || adminUrl === '') {
-    // The page cache the gateway gives PGlite when a semantic cache is configured.
-    const { pgliteSharedBuffersMb } = loadConfig({ file: { cache: { semantic: { embedding_model: 'local' } } }, env: {} });
+    // The page cache the gateway gives PGlite when a semantic cache is configured, unless
+    // BENCH_PGLITE_SHARED_BUFFERS_MB sets another (database.pglite_shared_buffers_mb).
+    const configured = process.env['BENCH_PGLITE_SHARED_BUFFERS_MB'];
+    const file = { cache: { semantic: { embedding_model: 'local' } }, ...(configured ? { database: { pglite_shared_buffers_mb: Number(configured) } } : {}) };
+    const { pgliteSharedBuffersMb } = loadConfig({ file, env: {} });
     const database = await createDatabase(pgliteSharedBuffersMb === undefined ? {} : { pgliteSharedBuffersMb });
     // PGlite is one session: this holds for the index build too.
     await database.db.execute(sql.raw(`set maintenance_work_mem = '${BUILD_MEMORY}'`));
