@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   applyRunDeltas,
   closeToolSpans,
@@ -10,6 +9,7 @@ import {
   type RunDelta,
   type ToolSpanClose,
 } from '@gantry/db';
+import { jsonLength, shortenedOutput, truncatedBody, type TruncatedBody } from './stored-body-size.ts';
 
 export interface SpanRecorderOptions {
   /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */
@@ -54,23 +54,6 @@ export interface SpanRecorderStats {
   /** Requests, results and raw exchanges stored truncated, and tool outputs shortened. */
   truncated: number;
 }
-
-/**
- * How a request, result or raw exchange too large to store whole is stored (README, "What is
- * recorded"): its JSON text's size, hash and beginning.
- */
-export interface TruncatedBody {
-  truncated: true;
-  /** Size of the whole value's JSON text, in UTF-8 bytes. */
-  bytes: number;
-  /** SHA-256 of that text (UTF-8), hex. */
-  sha256: string;
-  /** The text's first {@link TRUNCATED_HEAD_CHARACTERS} characters. */
-  head: string;
-}
-
-/** Characters of a truncated body's JSON text kept in its `head`. */
-export const TRUNCATED_HEAD_CHARACTERS = 16_384;
 
 /** A row the database refused, set aside (see {@link SpanRecorder.refusedRows}), with its error for this row alone. */
 export interface RefusedRecord {
@@ -120,62 +103,6 @@ const MIB = 1024 * 1024;
 const ROW_OVERHEAD = 400;
 /** Refused rows kept for inspection: at most this many, and at most `maxBatchBytes` of them. */
 const KEPT_REFUSED = 100;
-
-/**
- * The length of `JSON.stringify(value)`, give or take: strings, keys and numbers by their length,
- * escapes not counted (so never more than six times too low). Stops counting once past `limit`.
- * Walks the value without building the text, so a typical request costs a microsecond or two.
- */
-function jsonLength(value: unknown, limit: number): number {
-  if (typeof value === 'string') return value.length + 2;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value).length : 4;
-  // true, null (and undefined, left out of objects anyway): 4; false: 5.
-  if (typeof value !== 'object' || value === null) return value === false ? 5 : 4;
-  // An ISO time, quoted (the span's own times: not worth building the text).
-  if (value instanceof Date) return 26;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonLength((value as { toJSON(): unknown }).toJSON(), limit);
-  let total = 2;
-  if (Array.isArray(value)) {
-    for (const item of value as unknown[]) {
-      total += jsonLength(item, limit - total) + 1;
-      if (total > limit) return total;
-    }
-    return total;
-  }
-  for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-    total += key.length + 4 + jsonLength(item, limit - total);
-    if (total > limit) return total;
-  }
-  return total;
-}
-
-/** A copy of the first `length` characters of `text`, not ending in half a surrogate pair, holding no reference to `text`. */
-function headOf(text: string, length: number): string {
-  let end = Math.min(text.length, length);
-  const last = text.charCodeAt(end - 1);
-  if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-  // A slice of a long string keeps the whole string alive in V8; the round trip copies it (UTF-16, so every code unit stays).
-  return Buffer.from(text.slice(0, end), 'utf16le').toString('utf16le');
-}
-
-/** Size in UTF-8 bytes and SHA-256 of `text`, encoding it once (10 MB: about 40 ms, most of a truncation's cost). */
-function sizeAndHash(text: string): { bytes: number; sha256: string } {
-  const utf8 = Buffer.from(text, 'utf8');
-  return { bytes: utf8.length, sha256: createHash('sha256').update(utf8).digest('hex') };
-}
-
-function truncatedBody(value: unknown): TruncatedBody {
-  const json = JSON.stringify(value) ?? 'null';
-  return { truncated: true, ...sizeAndHash(json), head: headOf(json, TRUNCATED_HEAD_CHARACTERS) };
-}
-
-/** A tool output too long to store whole: its beginning, then its size and hash. */
-function shortenedOutput(output: string): string {
-  const { bytes, sha256 } = sizeAndHash(output);
-  return `${headOf(output, TRUNCATED_HEAD_CHARACTERS)}… [truncated: ${bytes} bytes, sha256 ${sha256}]`;
-}
 
 /** Where a batch of spans ends: as many as fit in `maxBytes` from `start`, at least one. */
 function batchEnd(spans: readonly BufferedSpan[], start: number, maxBytes: number): number {

@@ -3,7 +3,8 @@ import { count, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getSpan, insertSpans, migrate, runs, spans, toolSpanId, type Database, type GantryDb } from '@gantry/db';
 import { databaseTargets, type DatabaseTarget } from '../../db/test/test-databases.ts';
-import { SpanRecorder, TRUNCATED_HEAD_CHARACTERS, type SpanRecorderOptions } from '../src/span-recorder.ts';
+import { SpanRecorder, type SpanRecorderOptions } from '../src/span-recorder.ts';
+import { TRUNCATED_HEAD_CHARACTERS } from '../src/stored-body-size.ts';
 import { call, flaky } from './recorder-fixtures.ts';
 
 const NO_TIMER = { flushIntervalMs: 3_600_000 };
