@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { percentile } from '../bench/load.ts';
 import { answers, spawnServer, type Server } from '../bench/spawn-server.ts';
 import { startPostgresTcpProxy } from '../e2e/postgres-tcp-proxy.ts';
+import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_PORT, MASTER_KEY, missingSpans, MOCK_PORT, root, startGantry, type Success } from './drill-support.ts';
+import { hostileTenantDrill } from './hostile-tenant.ts';
 
 /**
  * `pnpm drill` (issue 17): what a crash and a database outage under load cost, on the embedded
@@ -18,21 +19,11 @@ import { startPostgresTcpProxy } from '../e2e/postgres-tcp-proxy.ts';
  * 2. Postgres only: the database frozen for 10 s under load (a TCP proxy stops forwarding), then
  *    thawed. Reports the longest call (no hang beyond the timeouts), how calls failed (503s), and
  *    that every call that succeeded has its span once the database is back.
+ * 3. A hostile tenant beside a bystander: issue 17's hostile inputs, one at a time from one key,
+ *    with slow-loris sockets and stalled stream clients held open, in slices interleaved with
+ *    quiet ones while another team's key calls at c=4 (see hostile-tenant.ts).
  * Loopback only; every load is bounded in time.
  */
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const MOCK_PORT = 4910;
-const GANTRY_PORT = 4930;
-const MASTER_KEY = 'gk-master-drill-0123456789';
-const FLUSH_INTERVAL_MS = 200;
-/** Every call costs the same: the mock's default answer to the same request, priced below. */
-const BODY = JSON.stringify({ model: 'mock/drill-model', messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 32 });
-
-interface Success {
-  runId: string;
-  spanId: string;
-  endedAt: number;
-}
 
 interface LoadOutcome {
   successes: Success[];
@@ -55,7 +46,7 @@ async function load(prefix: string, concurrency: number, durationMs: number): Pr
           path: '/v1/chat/completions',
           method: 'POST',
           headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json', 'x-gantry-run-id': runId },
-          body: BODY,
+          body: DRILL_CALL_BODY,
           headersTimeout: 60_000,
           bodyTimeout: 60_000,
         });
@@ -63,10 +54,9 @@ async function load(prefix: string, concurrency: number, durationMs: number): Pr
         outcome.latencies.push(performance.now() - started);
         const spanId = response.headers['x-gantry-span-id'];
         if (response.statusCode === 200 && typeof spanId === 'string') outcome.successes.push({ runId, spanId, endedAt: Date.now() });
-        else outcome.failures.set(String(response.statusCode), (outcome.failures.get(String(response.statusCode)) ?? 0) + 1);
+        else countInto(outcome.failures, String(response.statusCode));
       } catch (error) {
-        const code = (error as { code?: string }).code ?? 'error';
-        outcome.failures.set(code, (outcome.failures.get(code) ?? 0) + 1);
+        countInto(outcome.failures, (error as { code?: string }).code ?? 'error');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
@@ -76,37 +66,10 @@ async function load(prefix: string, concurrency: number, durationMs: number): Pr
   return outcome;
 }
 
-async function startGantry(work: string, databaseUrl: string | undefined): Promise<Server> {
-  const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'error' };
-  if (databaseUrl !== undefined) env.DATABASE_URL = databaseUrl;
-  return spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
-}
-
-/** The successes whose span the runs API does not have. */
-async function missingSpans(successes: readonly Success[]): Promise<Success[]> {
-  const missing: Success[] = [];
-  for (let start = 0; start < successes.length; start += 32) {
-    const batch = successes.slice(start, start + 32);
-    const found = await Promise.all(
-      batch.map(async (success) => {
-        const response = await fetch(`http://127.0.0.1:${GANTRY_PORT}/v1/runs/${success.runId}/spans/${success.spanId}`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
-        await response.arrayBuffer();
-        return response.status === 200;
-      }),
-    );
-    batch.forEach((success, index) => {
-      if (!found[index]) missing.push(success);
-    });
-  }
-  return missing;
-}
-
 async function spendMicros(): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${GANTRY_PORT}/v1/spend?group_by=day`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
   return ((await response.json()) as { total_cost_micros: number }).total_cost_micros;
 }
-
-const failuresText = (failures: Map<string, number>) => ([...failures].map(([code, count]) => `${code} ×${count}`).join(', ') || 'none');
 
 async function crashDrill(work: string, databaseUrl: string | undefined): Promise<void> {
   let gantry = await startGantry(work, databaseUrl);
@@ -180,6 +143,8 @@ try {
   } else {
     console.log('\n(The database-outage drill needs a Postgres: set DATABASE_URL.)');
   }
+  console.log('');
+  await hostileTenantDrill(work, databaseUrl);
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
   rmSync(work, { recursive: true, force: true });
