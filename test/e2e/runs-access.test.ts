@@ -187,4 +187,30 @@ describe('runs: who sees what, and listing', () => {
       }
     });
   });
+  describe('a call that named no run', () => {
+    it('is a run of its own (read from its span) that its caller may name again, and another team may not', async () => {
+      const first = await chat(alice.key, {});
+      expect(first.status).toBe(200);
+      const runId = first.headers.get('x-gantry-run-id')!;
+      await stack.flush();
+      const alone = await requestJson<RunNode>(`${stack.url}/v1/runs/${runId}`, alice.key);
+      expect(alone.status).toBe(200);
+      expect(alone.body).toMatchObject({ id: runId, client_run_id: runId, parent_run_id: null, status: 'succeeded', api_key_id: alice.id, totals: { llm_calls: 1, tool_calls: 1 } });
+      expect((await list('limit=200', alice.key)).data.map((run) => run.id)).toContain(runId);
+      expect((await requestJson(`${stack.url}/v1/runs/${runId}`, bob.key)).status).toBe(404);
+
+      // Another team naming that id gets a run of its own; the one-call run is untouched.
+      const bobs = await chat(bob.key, { 'x-gantry-run-id': runId });
+      expect(bobs.status).toBe(200);
+      expect(bobs.headers.get('x-gantry-run-id')).not.toBe(runId);
+      // Its caller naming it again calls into it: the run now has two calls.
+      const again = await chat(alice.key, { 'x-gantry-run-id': runId });
+      expect(again.headers.get('x-gantry-run-id')).toBe(runId);
+      await stack.flush();
+      const named = await requestJson<RunNode>(`${stack.url}/v1/runs/${runId}`, alice.key);
+      expect(named.body).toMatchObject({ id: runId, api_key_id: alice.id, totals: { llm_calls: 2 } });
+      expect(named.body.spans.filter((span) => span.kind === 'llm')).toHaveLength(2);
+      expect((await list('limit=200', alice.key)).data.filter((run) => run.id === runId)).toHaveLength(1);
+    });
+  });
 });

@@ -69,6 +69,8 @@ function stored(span: NewSpan): Span {
     result: null,
     raw: null,
     attributes: {},
+    oneCallRun: null,
+    teamId: null,
     ...span,
   } as Span;
 }

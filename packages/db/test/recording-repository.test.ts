@@ -115,6 +115,8 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
       result: { finishReason: 'stop', content: [], nested: { deep: [1, 2.5, null, true] } },
       raw: { status: 429, headers: { 'retry-after': '2' }, body: '{"error":{}}' },
       attributes: { retry: 1, 'gen_ai.system': 'openai' },
+      oneCallRun: true,
+      teamId: 'team_1',
     };
     const minimal = newSpan(runId, { kind: 'tool', startedAt: new Date('2030-01-01T00:00:02Z') });
     await insertSpans(database.db, [full, minimal]);
@@ -142,6 +144,8 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
       result: null,
       raw: null,
       attributes: {},
+      oneCallRun: null,
+      teamId: null,
     });
     expect(await getSpan(database.db, newId())).toBeUndefined();
   });

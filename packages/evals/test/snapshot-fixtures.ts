@@ -112,6 +112,8 @@ export function spanRow(overrides: Partial<Span> & Pick<Span, 'id' | 'runId' | '
     result: null,
     raw: null,
     attributes: {},
+    oneCallRun: null,
+    teamId: null,
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-import { newId, runScope, toolSpanId, type NewRun, type NewSpan, type RunDelta } from '@gantry/db';
+import { newId, toolSpanId, type NewSpan, type RunDelta } from '@gantry/db';
 import type { GatewayError, Usage } from '@gantry/spec';
 
 /** One upstream try of a call. */
@@ -25,7 +25,10 @@ export interface CalledTool {
 export interface CallRecord {
   spanId: string;
   runId: string;
-  /** Set when this call is the run's first sight on a request without a run id: the run is created with it. */
+  /**
+   * Set when the request named no run: the call is a run of its own, with no `runs` row — its llm
+   * span says so (`oneCallRun`) and carries the caller's team, and `run_rows` reads the run from it.
+   */
   implicitRun?: { apiKeyId: string | null; teamId: string | null };
   apiKeyId: string | null;
   /** `chat` or `embeddings`, or the client's `x-gantry-span-name`. */
@@ -67,10 +70,10 @@ function errorOf(error: GatewayError): NonNullable<NewSpan['error']> {
 
 /**
  * The rows a call leaves: one `llm` span, one `attempt` span per upstream try (so retries and
- * fallbacks show) or one `cache` span when a middleware answered, one open `tool` span per tool call in the response, the run row when the
- * request named no run, and the additions to its run's totals.
+ * fallbacks show) or one `cache` span when a middleware answered, one open `tool` span per tool call in the response, and the additions
+ * to its run's totals — none when the request named no run: that run is read from the llm span.
  */
-export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpan[]; delta?: RunDelta } {
+export function buildCallRows(record: CallRecord): { spans: NewSpan[]; delta?: RunDelta } {
   const usage = record.usage;
   const startedAt = new Date(record.startedAt);
   const endedAt = new Date(record.endedAt);
@@ -108,6 +111,10 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
       ...(usage?.cacheWriteInputTokens ? { cache_write_input_tokens: usage.cacheWriteInputTokens } : {}),
     },
   };
+  if (record.implicitRun !== undefined) {
+    llm.oneCallRun = true;
+    llm.teamId = record.implicitRun.teamId;
+  }
   const spans: NewSpan[] = [llm];
   for (const attempt of record.attempts) {
     spans.push({
@@ -155,6 +162,7 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
       attributes: { llm_span_id: record.spanId },
     });
   }
+  if (record.implicitRun !== undefined) return { spans };
   const delta: RunDelta = {
     id: record.runId,
     costMicros: record.costMicros ?? 0,
@@ -164,25 +172,5 @@ export function buildCallRows(record: CallRecord): { run?: NewRun; spans: NewSpa
     toolCalls: record.toolCalls?.length ?? 0,
     lastActivityAt: endedAt,
   };
-  if (record.implicitRun === undefined) return { spans, delta };
-  // A request that named no run is a run of its own, over when the call is: its row is written
-  // once, totals included (no update to apply afterwards).
-  const run: NewRun = {
-    id: record.runId,
-    scope: runScope(record.implicitRun),
-    clientRunId: record.runId,
-    rootRunId: record.runId,
-    apiKeyId: record.implicitRun.apiKeyId,
-    teamId: record.implicitRun.teamId,
-    status: failed ? 'failed' : 'succeeded',
-    startedAt,
-    endedAt,
-    lastActivityAt: endedAt,
-    costMicros: delta.costMicros,
-    inputTokens: delta.inputTokens,
-    outputTokens: delta.outputTokens,
-    llmCalls: delta.llmCalls,
-    toolCalls: delta.toolCalls,
-  };
-  return { run, spans };
+  return { spans, delta };
 }

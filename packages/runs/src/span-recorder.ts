@@ -1,10 +1,8 @@
 import {
   applyRunDeltas,
   closeToolSpans,
-  insertRunsIgnoreExisting,
   insertSpans,
   type GantryDb,
-  type NewRun,
   type NewSpan,
   type RunDelta,
   type ToolSpanClose,
@@ -49,7 +47,7 @@ export interface SpanRecorderStats {
   bufferedBytes: number;
   /** Flushes in which a statement failed (and was retried later, or split to find refused rows). */
   failedWrites: number;
-  /** Rows the database refused (spans, runs, tool-span closes, run totals): set aside, never retried. */
+  /** Rows the database refused (spans, tool-span closes, run totals): set aside, never retried. */
   refused: number;
   /** Requests, results and raw exchanges stored truncated, and tool outputs shortened. */
   truncated: number;
@@ -57,15 +55,13 @@ export interface SpanRecorderStats {
 
 /** A row the database refused, set aside (see {@link SpanRecorder.refusedRows}), with its error for this row alone. */
 export interface RefusedRecord {
-  table: 'runs' | 'spans' | 'tool span closes' | 'run totals';
-  row: NewRun | NewSpan | ToolSpanClose | RunDelta;
+  table: 'spans' | 'tool span closes' | 'run totals';
+  row: NewSpan | ToolSpanClose | RunDelta;
   error: unknown;
 }
 
 /** What one recorded call adds. */
 export interface RecordedCall {
-  /** A run to create if it does not exist yet. */
-  run?: NewRun;
   spans: readonly NewSpan[];
   /** Additions to the run's totals. */
   delta?: RunDelta;
@@ -88,7 +84,6 @@ interface BufferedSpan {
 }
 
 interface Pending {
-  runs: NewRun[];
   spans: BufferedSpan[];
   deltas: Map<string, RunDelta>;
   closes: ToolSpanClose[];
@@ -96,7 +91,7 @@ interface Pending {
   bytes: number;
 }
 
-const empty = (): Pending => ({ runs: [], spans: [], deltas: new Map(), closes: [], bytes: 0 });
+const empty = (): Pending => ({ spans: [], deltas: new Map(), closes: [], bytes: 0 });
 
 const MIB = 1024 * 1024;
 /** What a span row adds beyond its values: its keys, quotes and commas (about 20 columns). */
@@ -227,7 +222,6 @@ export class SpanRecorder {
       this.drop(call.spans.length);
       return;
     }
-    if (call.run !== undefined) pending.runs.push(call.run);
     for (const span of spans) pending.spans.push(span);
     pending.bytes += bytes;
     if (call.delta !== undefined) addDelta(pending.deltas, call.delta);
@@ -336,8 +330,8 @@ export class SpanRecorder {
   }
 
   private hasPending(): boolean {
-    const { runs, spans, deltas, closes } = this.pending;
-    return spans.length > 0 || runs.length > 0 || deltas.size > 0 || closes.length > 0;
+    const { spans, deltas, closes } = this.pending;
+    return spans.length > 0 || deltas.size > 0 || closes.length > 0;
   }
 
   private async writeBuffered(): Promise<void> {
@@ -346,10 +340,6 @@ export class SpanRecorder {
     const refused: RefusedRecord[] = [];
     const refuse = (table: RefusedRecord['table']) => (row: RefusedRecord['row'], error: unknown) => refused.push({ table, row, error });
     try {
-      // Runs first (a span may land without its run, but the runs API lists runs): `on conflict do
-      // nothing`, so writing them again after a failure below is harmless.
-      const runs = await writeIsolating(batch.runs, (rows) => insertRunsIgnoreExisting(this.db, rows), refuse('runs'));
-      if (runs.error !== undefined) return this.requeue(batch, runs.error);
       for (let start = 0; start < batch.spans.length; ) {
         const end = batchEnd(batch.spans, start, this.maxBatchBytes);
         const spans = await writeIsolating(batch.spans.slice(start, end), (rows) => insertSpans(this.db, rows.map((row) => row.span)), (row, error) => {
@@ -362,7 +352,7 @@ export class SpanRecorder {
       }
       // Closes after inserts: a tool span opened and answered within one batch exists by now.
       const closes = await writeIsolating(batch.closes, (rows) => closeToolSpans(this.db, rows), refuse('tool span closes'));
-      if (closes.error !== undefined) return this.requeue({ ...batch, runs: [], spans: [], closes: closes.unwritten }, closes.error);
+      if (closes.error !== undefined) return this.requeue({ ...batch, spans: [], closes: closes.unwritten }, closes.error);
       const deltas = await writeIsolating([...batch.deltas.values()], (rows) => applyRunDeltas(this.db, rows), refuse('run totals'));
       if (deltas.error !== undefined) return this.requeue({ ...empty(), deltas: new Map(deltas.unwritten.map((delta) => [delta.id, delta])) }, deltas.error);
     } finally {
@@ -407,11 +397,10 @@ export class SpanRecorder {
       keptBytes += span.bytes;
     }
     this.stats.dropped += batch.spans.length - kept;
-    // A dropped span takes its run with it (as on a full buffer in record()), so runs stay bounded too.
+    // A dropped span takes its run's totals with it (as on a full buffer in record()).
     const droppedRunIds = new Set(batch.spans.slice(kept).map((span) => span.span.runId));
     for (const span of batch.spans.slice(0, kept)) droppedRunIds.delete(span.span.runId);
     pending.spans = [...batch.spans.slice(0, kept), ...pending.spans];
-    pending.runs = [...batch.runs.filter((run) => !droppedRunIds.has(run.id)), ...pending.runs];
     for (const delta of batch.deltas.values()) if (!droppedRunIds.has(delta.id)) addDelta(pending.deltas, delta);
     const closes = batch.closes.slice(0, Math.max(0, this.maxBuffered - pending.closes.length));
     pending.closes = [...closes, ...pending.closes];

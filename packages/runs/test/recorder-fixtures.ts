@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GantryDb, NewRun, NewSpan } from '@gantry/db';
+import type { GantryDb, NewSpan } from '@gantry/db';
 
 /** Drizzle's entry points that send a statement. */
 const STATEMENTS = new Set<PropertyKey>(['insert', 'execute', 'select', 'selectDistinct', 'update', 'delete', 'transaction', 'with']);
@@ -44,13 +44,12 @@ export function flaky(db: GantryDb): FlakyDb {
   return control;
 }
 
-/** One call's rows: a run of its own and `spanCount` spans in it. */
-export function call(spanCount = 1): { run: NewRun; spans: NewSpan[] } {
+/** One call's rows: `spanCount` spans in a one-call run of their own (the first span is that run's: `run_rows` reads it from there). */
+export function call(spanCount = 1): { spans: NewSpan[] } {
   const runId = randomUUID();
   const startedAt = new Date();
   return {
-    run: { id: runId, scope: 'master', clientRunId: runId, rootRunId: runId, status: 'succeeded', startedAt, endedAt: startedAt, llmCalls: 1 },
-    spans: Array.from({ length: spanCount }, () => ({ id: randomUUID(), runId, kind: 'llm' as const, status: 'ok' as const, startedAt })),
+    spans: Array.from({ length: spanCount }, (_, index) => ({ id: randomUUID(), runId, kind: 'llm' as const, status: 'ok' as const, startedAt, endedAt: startedAt, ...(index === 0 ? { oneCallRun: true } : {}) })),
   };
 }
 

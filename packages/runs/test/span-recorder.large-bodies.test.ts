@@ -44,7 +44,7 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
     const large = request(60_000, 'é');
     const json = JSON.stringify(large);
     const small = request(40_000);
-    spanRecorder.record({ run: rows.run, spans: [{ ...rows.spans[0]!, request: large, result: small, raw: { body: 'y'.repeat(50_001) } }] });
+    spanRecorder.record({ spans: [{ ...rows.spans[0]!, request: large, result: small, raw: { body: 'y'.repeat(50_001) } }] });
     await spanRecorder.flush();
 
     const stored = await getSpan(database.db, rows.spans[0]!.id);
@@ -63,7 +63,7 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
     const spanRecorder = recorder(database.db, { maxBodyBytes: 20_000 });
     const rows = call();
     // '{"pq":"' is 7 characters: the pairs start at odd offsets, so the cut would fall inside one.
-    spanRecorder.record({ run: rows.run, spans: [{ ...rows.spans[0]!, request: { pq: '😀'.repeat(20_000) } }] });
+    spanRecorder.record({ spans: [{ ...rows.spans[0]!, request: { pq: '😀'.repeat(20_000) } }] });
     await spanRecorder.flush();
     const head = ((await getSpan(database.db, rows.spans[0]!.id))?.request as { head: string }).head;
     expect(head).toHaveLength(TRUNCATED_HEAD_CHARACTERS - 1);
@@ -75,7 +75,7 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
     const spanRecorder = recorder(control.db, { maxBatchBytes: 20_000 });
     for (let index = 0; index < 10; index++) {
       const rows = call();
-      spanRecorder.record({ run: rows.run, spans: [{ ...rows.spans[0]!, request: request(5_000) }] });
+      spanRecorder.record({ spans: [{ ...rows.spans[0]!, request: request(5_000) }] });
     }
     await spanRecorder.flush();
 
@@ -91,7 +91,7 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
     const spanRecorder = recorder(database.db, { maxBatchBytes: 20_000 });
     for (let index = 0; index < 4; index++) {
       const rows = call();
-      spanRecorder.record({ run: rows.run, spans: [{ ...rows.spans[0]!, request: request(6_000) }] });
+      spanRecorder.record({ spans: [{ ...rows.spans[0]!, request: request(6_000) }] });
     }
     await vi.waitFor(async () => expect((await database.db.select({ value: count() }).from(spans))[0]?.value).toBeGreaterThanOrEqual(3), { timeout: 5000, interval: 20 });
   });
@@ -103,7 +103,7 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
     control.down = true;
     for (let index = 0; index < 10; index++) {
       const rows = call();
-      spanRecorder.record({ run: rows.run, spans: [{ ...rows.spans[0]!, request: request(5_000) }] });
+      spanRecorder.record({ spans: [{ ...rows.spans[0]!, request: request(5_000) }] });
       await spanRecorder.flush();
     }
     const stats = spanRecorder.getStats();
@@ -121,8 +121,9 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
   it('shortens a tool output past maxBodyBytes to its head, size and hash', async () => {
     const spanRecorder = recorder(database.db, { maxBodyBytes: 30_000 });
     const rows = call();
-    const id = toolSpanId(rows.run.id, 'call_1');
-    await insertSpans(database.db, [{ id, runId: rows.run.id, kind: 'tool', status: 'ok', startedAt: new Date() }]);
+    const runId = rows.spans[0]!.runId;
+    const id = toolSpanId(runId, 'call_1');
+    await insertSpans(database.db, [{ id, runId, kind: 'tool', status: 'ok', startedAt: new Date() }]);
     const output = 'z'.repeat(40_000);
     spanRecorder.closeToolSpans([{ id, endedAt: new Date(), output }]);
     await spanRecorder.flush();

@@ -45,13 +45,13 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     const odd = call();
     const span: NewSpan = { ...odd.spans[0]!, name: ODD, request: { user: ODD, messages: [{ role: 'user', content: ODD }] }, result: { [ODD]: ODD }, attributes: { note: ODD } };
     const others = call(3);
-    spanRecorder.record({ run: odd.run, spans: [span] });
-    spanRecorder.record({ run: others.run, spans: others.spans });
+    spanRecorder.record({ spans: [span] });
+    spanRecorder.record({ spans: others.spans });
     await spanRecorder.flush();
 
     expect(spanRecorder.getStats()).toMatchObject({ written: 4, dropped: 0, refused: 0, failedWrites: 0 });
-    // One statement per table: nothing had to be split.
-    expect(control.writes).toBe(2);
+    // One statement: nothing had to be split.
+    expect(control.writes).toBe(1);
     expect(await getSpan(database.db, span.id)).toMatchObject(span);
   });
 
@@ -64,7 +64,7 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     const outOfRange = { ...rows.spans[20]!, inputTokens: 2 ** 40 };
     const duplicate = { ...rows.spans[40]!, name: 'again' };
     const batch = [...rows.spans.slice(0, 20), outOfRange, ...rows.spans.slice(21), duplicate];
-    spanRecorder.record({ run: rows.run, spans: batch });
+    spanRecorder.record({ spans: batch });
     await spanRecorder.flush();
 
     expect(spanRecorder.getStats()).toMatchObject({ written: 63, dropped: 2, refused: 2, buffered: 0, failedWrites: 1 });
@@ -73,7 +73,7 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
       { table: 'spans', row: outOfRange },
       { table: 'spans', row: duplicate },
     ]);
-    // About 2 × log2(65) statements per refused row, not one per row; the run and no more.
+    // About 2 × log2(65) statements per refused row, not one per row.
     const spanStatements = control.statements.filter((statement) => statement.sql.startsWith('insert into spans')).length;
     expect(spanStatements).toBeLessThanOrEqual(1 + 2 * 2 * 7);
     // Reported once, with the database's reason rather than the whole failed query.
@@ -85,26 +85,10 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     await spanRecorder.flush();
     expect(control.writes).toBe(writes);
     const next = call();
-    spanRecorder.record({ run: next.run, spans: next.spans });
+    spanRecorder.record({ spans: next.spans });
     await spanRecorder.flush();
     expect(await storedSpans()).toBe(64);
-    expect(control.writes).toBe(writes + 2);
-  });
-
-  it('sets a refused run aside and still writes its spans and the other runs', async () => {
-    const spanRecorder = recorder(database.db);
-    const long = call();
-    // Past the 128 characters a run id may have (a check constraint).
-    const runId = 'r'.repeat(129);
-    const other = call();
-    spanRecorder.record({ run: { ...long.run, id: runId, rootRunId: runId }, spans: long.spans.map((span) => ({ ...span, runId })) });
-    spanRecorder.record({ run: other.run, spans: other.spans });
-    await spanRecorder.flush();
-
-    expect(spanRecorder.getStats()).toMatchObject({ written: 2, dropped: 0, refused: 1 });
-    expect(spanRecorder.refusedRows()).toMatchObject([{ table: 'runs', row: { id: runId } }]);
-    expect(await storedSpans()).toBe(2);
-    expect((await database.db.select({ id: runs.id }).from(runs)).map((row) => row.id)).toEqual([other.run.id]);
+    expect(control.writes).toBe(writes + 1);
   });
 
   it('keeps a batch while the database is away, and isolates its refused row once it is back', async () => {
@@ -112,7 +96,7 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     const spanRecorder = recorder(control.db);
     const rows = call(4);
     control.down = true;
-    spanRecorder.record({ run: rows.run, spans: [...rows.spans, { ...rows.spans[1]! }] });
+    spanRecorder.record({ spans: [...rows.spans, { ...rows.spans[1]! }] });
     await spanRecorder.flush();
     await spanRecorder.flush();
     expect(spanRecorder.getStats()).toMatchObject({ written: 0, buffered: 5, refused: 0, failedWrites: 2 });
@@ -130,7 +114,7 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     // Statements: the run, the whole batch (refused: a duplicate), its first half (5 spans,
     // written), then the connection is lost on the second half (4 spans, the duplicate among them).
     control.failExecute = 4;
-    spanRecorder.record({ run: rows.run, spans: [...rows.spans, { ...rows.spans[7]! }] });
+    spanRecorder.record({ spans: [...rows.spans, { ...rows.spans[7]! }] });
     await spanRecorder.flush();
     expect(spanRecorder.getStats()).toMatchObject({ written: 5, buffered: 4, refused: 0, dropped: 0 });
 

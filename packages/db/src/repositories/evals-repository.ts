@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { datasetItems, datasets, replayItems, replays, replaySteps, type DatasetRow, type NewDatasetRow, type NewReplayRow, type NewReplayStepRow, type ReplayItemRow, type ReplayRow, type ReplayStatus, type ReplayStepRow } from '../schema/evals.ts';
-import { runs, type Run, type RunStatus } from '../schema/runs.ts';
+import { runRows, type Run, type RunStatus } from '../schema/runs.ts';
 import type { Span } from '../schema/spans.ts';
 import { fromStorable, toStorableJson, toStorableText } from '../storable-text.ts';
 import { listRunSubtree, listSpansOfRuns } from './runs-repository.ts';
@@ -28,23 +28,23 @@ export interface RunSelection {
 
 /** Root runs matching a selection, newest first. */
 export async function selectRootRuns(db: GantryDb, selection: RunSelection): Promise<Run[]> {
-  const conditions: SQL[] = [isNull(runs.parentRunId)];
+  const conditions: SQL[] = [isNull(runRows.parentRunId)];
   if (selection.visibleTo !== undefined) {
-    const own = eq(runs.apiKeyId, selection.visibleTo.apiKeyId);
-    conditions.push(selection.visibleTo.teamId === null ? own : or(own, eq(runs.teamId, selection.visibleTo.teamId))!);
+    const own = eq(runRows.apiKeyId, selection.visibleTo.apiKeyId);
+    conditions.push(selection.visibleTo.teamId === null ? own : or(own, eq(runRows.teamId, selection.visibleTo.teamId))!);
   }
-  if (selection.name !== undefined) conditions.push(eq(runs.name, toStorableText(selection.name)));
-  if (selection.status !== undefined) conditions.push(eq(runs.status, selection.status));
-  if (selection.apiKeyId !== undefined) conditions.push(eq(runs.apiKeyId, selection.apiKeyId));
-  if (selection.teamId !== undefined) conditions.push(eq(runs.teamId, selection.teamId));
-  if (selection.from !== undefined) conditions.push(sql`${runs.startedAt} >= ${selection.from}`);
-  if (selection.to !== undefined) conditions.push(sql`${runs.startedAt} < ${selection.to}`);
+  if (selection.name !== undefined) conditions.push(eq(runRows.name, toStorableText(selection.name)));
+  if (selection.status !== undefined) conditions.push(eq(runRows.status, selection.status));
+  if (selection.apiKeyId !== undefined) conditions.push(eq(runRows.apiKeyId, selection.apiKeyId));
+  if (selection.teamId !== undefined) conditions.push(eq(runRows.teamId, selection.teamId));
+  if (selection.from !== undefined) conditions.push(sql`${runRows.startedAt} >= ${selection.from}`);
+  if (selection.to !== undefined) conditions.push(sql`${runRows.startedAt} < ${selection.to}`);
   if (selection.ids !== undefined) {
     // Gantry ids or the ids the client named (which differ only where another team had used one first).
     const ids = selection.ids.map(toStorableText);
-    conditions.push(or(inArray(runs.id, ids), inArray(runs.clientRunId, ids))!);
+    conditions.push(or(inArray(runRows.id, ids), inArray(runRows.clientRunId, ids))!);
   }
-  const rows = await db.select().from(runs).where(and(...conditions)).orderBy(desc(runs.startedAt), desc(runs.id)).limit(selection.limit);
+  const rows = await db.select().from(runRows).where(and(...conditions)).orderBy(desc(runRows.startedAt), desc(runRows.id)).limit(selection.limit);
   return fromStorable(rows);
 }
 

@@ -55,6 +55,8 @@ function isDerivable(llm: NewSpan, attempt: NewSpan): boolean {
     attempt.request == null &&
     attempt.result == null &&
     attempt.raw == null &&
+    attempt.oneCallRun == null &&
+    attempt.teamId == null &&
     isEmptyObject(attempt.attributes) &&
     !(llm.attributes != null && FOLDED_ATTEMPT_KEY in llm.attributes)
   );
@@ -129,6 +131,8 @@ export function unfoldSpan(span: Span): [Span, Span?] {
     result: null,
     raw: null,
     attributes: {},
+    oneCallRun: null,
+    teamId: null,
   };
   return [{ ...span, attributes }, attempt];
 }

@@ -1,40 +1,66 @@
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, getViewSelectedFields, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { newId } from '../new-id.ts';
 import { toStorableJson } from '../storable-text.ts';
 import { unfoldAttempts } from './folded-attempts.ts';
-import { runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
+import { jsonRecordset } from './json-rows.ts';
+import { runRows, runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
 import { spans, type Span } from '../schema/spans.ts';
 
 /**
  * Finds or creates the run a client named, in the client's scope: the scope's run of that client id;
  * else the run whose Gantry id it is, when `mayUse` allows (the caller's team's own runs, any for
- * the master key); else a new run. The new run's id is the client's id unless it is taken, then a
- * new one: a team can neither take nor write into another team's run. `created` tells which.
+ * the master key); else a new run. The new run's id is the client's id unless it is taken (by a
+ * row, or by a one-call run, which has none), then a new one: a team can neither take nor write
+ * into another team's run. A one-call run named again gets its row here, so what follows adds to
+ * it. `created` tells which.
  */
 export async function claimRun(db: GantryDb, row: NewRun, mayUse: (existing: Run) => boolean): Promise<{ run: Run; created: boolean }> {
   for (const id of [row.id, newId()]) {
     // No conflict target: losing on either the id or (scope, client id) is "not inserted". Tried
     // first because most first sights are new runs: one round trip.
-    const [inserted] = await db.insert(runs).values({ ...row, id, rootRunId: row.rootRunId === row.id ? id : row.rootRunId }).onConflictDoNothing().returning();
+    const [inserted] = await insertUnlessTaken(db, { ...row, id, rootRunId: row.rootRunId === row.id ? id : row.rootRunId });
     if (inserted !== undefined) return { run: inserted, created: true };
     const raced = await findRunInScope(db, row.scope, row.clientRunId);
-    if (raced !== undefined) return { run: raced, created: false };
+    if (raced !== undefined) return { run: await withRow(db, raced), created: false };
     if (id !== row.id) continue;
     const byId = await getRun(db, row.id);
-    if (byId !== undefined && mayUse(byId)) return { run: byId, created: false };
+    if (byId !== undefined && mayUse(byId)) return { run: await withRow(db, byId), created: false };
   }
   throw new Error(`run '${row.clientRunId}' in ${row.scope} neither inserted nor found`);
 }
 
-/** The run a scope's client id names, if it exists. */
-export async function findRunInScope(db: GantryDb, scope: string, clientRunId: string): Promise<Run | undefined> {
-  const [run] = await db.select().from(runs).where(and(eq(runs.scope, scope), eq(runs.clientRunId, clientRunId))).limit(1);
+/** The `runs` columns in drizzle's insert order, for `insert into runs (…) select …`. */
+function runColumnList(): SQL {
+  return sql.join(Object.values(getTableColumns(runs)).map((column) => sql.identifier(column.name)), sql`, `);
+}
+
+/** Inserts `row` unless its id or (scope, client id) is taken, by a row or by a one-call run's span. */
+function insertUnlessTaken(db: GantryDb, row: NewRun): Promise<Run[]> {
+  const oneCallRun = sql`select 1 from ${spans} where ${spans.runId} = ${row.id} and ${spans.oneCallRun}`;
+  return db
+    .insert(runs)
+    .select(sql`select ${runColumnList()} from ${jsonRecordset(runs, [row])} where not exists (${oneCallRun})`)
+    .onConflictDoNothing()
+    .returning();
+}
+
+/** `run` with a row in `runs`: a one-call run (read from its span) gets one, as it reads now. */
+async function withRow(db: GantryDb, run: Run): Promise<Run> {
+  const columns = runColumnList();
+  await db.insert(runs).select(sql`select ${columns} from ${runRows} where ${runRows.id} = ${run.id}`).onConflictDoNothing();
   return run;
 }
 
+/** The run a scope's client id names, if it exists. */
+export async function findRunInScope(db: GantryDb, scope: string, clientRunId: string): Promise<Run | undefined> {
+  const [run] = await db.select().from(runRows).where(and(eq(runRows.scope, scope), eq(runRows.clientRunId, clientRunId))).limit(1);
+  return run;
+}
+
+/** A run by its Gantry id, one-call runs included. */
 export async function getRun(db: GantryDb, id: string): Promise<Run | undefined> {
-  const [run] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
+  const [run] = await db.select().from(runRows).where(eq(runRows.id, id)).limit(1);
   return run;
 }
 
@@ -181,13 +207,13 @@ async function endOpenSpansOfRuns(db: GantryDb, runIds: readonly string[]): Prom
 export async function listRunSubtree(db: GantryDb, id: string): Promise<Run[]> {
   const result = await db.execute<{ id: string }>(sql`
     with recursive tree as (
-      select id from runs where id = ${id}
+      select id from ${runRows} where id = ${id}
       union all
       select runs.id from runs join tree on runs.parent_run_id = tree.id
     ) select id from tree`);
   const ids = result.rows.map((row) => row.id);
   if (ids.length === 0) return [];
-  return db.select().from(runs).where(inArray(runs.id, ids)).orderBy(runs.startedAt, runs.id);
+  return db.select().from(runRows).where(inArray(runRows.id, ids)).orderBy(runRows.startedAt, runRows.id);
 }
 
 /** The spans of the given runs in start order, folded attempts included (see folded-attempts.ts). */
@@ -240,7 +266,7 @@ const TREE_COST = sql.raw('tree_cost');
 /** Cost of a run and every run below it, per candidate row: the recursion walks down parent_run_id's index. */
 const treeCostJoin = sql`(
   with recursive tree(id, cost_micros) as (
-    select ${runs.id}, ${runs.costMicros}
+    select ${runRows.id}, ${runRows.costMicros}
     union all
     select child.id, child.cost_micros from ${runs} child join tree on child.parent_run_id = tree.id
   ) select sum(tree.cost_micros)::bigint as cost_micros from tree
@@ -248,26 +274,26 @@ const treeCostJoin = sql`(
 
 /** The value a list is sorted by. Duration: microseconds to the end, or to the last activity while running (exact: epoch is numeric). */
 function sortExpression(by: RunListOrder['by']): SQL {
-  if (by === 'started_at') return sql`${runs.startedAt}`;
+  if (by === 'started_at') return sql`${runRows.startedAt}`;
   if (by === 'cost') return sql`${TREE_COST}.cost_micros`;
-  return sql`(extract(epoch from (coalesce(${runs.endedAt}, ${runs.lastActivityAt}) - ${runs.startedAt})) * 1000000)::bigint`;
+  return sql`(extract(epoch from (coalesce(${runRows.endedAt}, ${runRows.lastActivityAt}) - ${runRows.startedAt})) * 1000000)::bigint`;
 }
 
 /** The filter's conditions; the tree-cost one needs the `tree_cost` lateral join. */
 function filterConditions(filter: RunFilter): SQL[] {
   const conditions: SQL[] = [];
-  if (filter.name !== undefined) conditions.push(eq(runs.name, filter.name));
-  if (filter.status !== undefined) conditions.push(eq(runs.status, filter.status));
-  if (filter.apiKeyId !== undefined) conditions.push(eq(runs.apiKeyId, filter.apiKeyId));
-  if (filter.teamId !== undefined) conditions.push(eq(runs.teamId, filter.teamId));
+  if (filter.name !== undefined) conditions.push(eq(runRows.name, filter.name));
+  if (filter.status !== undefined) conditions.push(eq(runRows.status, filter.status));
+  if (filter.apiKeyId !== undefined) conditions.push(eq(runRows.apiKeyId, filter.apiKeyId));
+  if (filter.teamId !== undefined) conditions.push(eq(runRows.teamId, filter.teamId));
   if (filter.visibleTo !== undefined) {
-    const own = eq(runs.apiKeyId, filter.visibleTo.apiKeyId);
-    conditions.push(filter.visibleTo.teamId === null ? own : or(own, eq(runs.teamId, filter.visibleTo.teamId))!);
+    const own = eq(runRows.apiKeyId, filter.visibleTo.apiKeyId);
+    conditions.push(filter.visibleTo.teamId === null ? own : or(own, eq(runRows.teamId, filter.visibleTo.teamId))!);
   }
-  if (filter.rootsOnly === true) conditions.push(isNull(runs.parentRunId));
+  if (filter.rootsOnly === true) conditions.push(isNull(runRows.parentRunId));
   if (filter.minTreeCostMicros !== undefined) conditions.push(sql`${TREE_COST}.cost_micros >= ${filter.minTreeCostMicros}::bigint`);
-  if (filter.from !== undefined) conditions.push(sql`${runs.startedAt} >= ${filter.from}`);
-  if (filter.to !== undefined) conditions.push(sql`${runs.startedAt} < ${filter.to}`);
+  if (filter.from !== undefined) conditions.push(sql`${runRows.startedAt} >= ${filter.from}`);
+  if (filter.to !== undefined) conditions.push(sql`${runRows.startedAt} < ${filter.to}`);
   return conditions;
 }
 
@@ -276,7 +302,7 @@ function afterCondition(order: RunListOrder, value: SQL): SQL | undefined {
   if (order.after === undefined) return undefined;
   const comparison = sql.raw(order.direction === 'desc' ? '<' : '>');
   const bound = order.by === 'started_at' ? sql`${order.after.value}` : sql`${order.after.value}::bigint`;
-  return sql`(${value}, ${runs.id}) ${comparison} (${bound}, ${order.after.id})`;
+  return sql`(${value}, ${runRows.id}) ${comparison} (${bound}, ${order.after.id})`;
 }
 
 /**
@@ -292,13 +318,13 @@ export async function listRuns(db: GantryDb, filter: RunFilter): Promise<ListedR
   if (after !== undefined) conditions.push(after);
   const direction = order.direction === 'desc' ? desc : asc;
   const query = db
-    .select({ run: runs, sortValue: order.by === 'started_at' ? runs.startedAt : value.mapWith(Number) })
-    .from(runs)
+    .select({ run: getViewSelectedFields(runRows), sortValue: order.by === 'started_at' ? runRows.startedAt : value.mapWith(Number) })
+    .from(runRows)
     .$dynamic();
   const source = order.by === 'cost' || filter.minTreeCostMicros !== undefined ? query.crossJoinLateral(treeCostJoin) : query;
   return source
     .where(conditions.length === 0 ? undefined : and(...conditions))
-    .orderBy(direction(value), direction(runs.id))
+    .orderBy(direction(value), direction(runRows.id))
     .limit(filter.limit);
 }
 
@@ -318,13 +344,13 @@ export async function sumRunTotals(db: GantryDb, ids: readonly string[]): Promis
   if (ids.length === 0) return totals;
   const result = await db.execute<{ top: string; cost_micros: string; input_tokens: string; output_tokens: string; llm_calls: string; tool_calls: string; runs: string }>(sql`
     with recursive tree(top, id) as (
-      select id, id from runs where id in ${sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`}
+      select id, id from ${runRows} where id in ${sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`}
       union all
       select tree.top, runs.id from runs join tree on runs.parent_run_id = tree.id
     )
     select tree.top, sum(r.cost_micros) as cost_micros, sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens,
            sum(r.llm_calls) as llm_calls, sum(r.tool_calls) as tool_calls, count(*) as runs
-    from tree join runs r on r.id = tree.id group by tree.top`);
+    from tree join ${runRows} r on r.id = tree.id group by tree.top`);
   for (const row of result.rows) {
     totals.set(row.top, {
       costMicros: Number(row.cost_micros),

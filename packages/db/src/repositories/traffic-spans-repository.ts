@@ -70,8 +70,9 @@ function trafficConditions(visibleTo: TrafficVisibility | undefined): SQL[] {
     ) else false end`,
   ];
   if (visibleTo !== undefined) {
-    const own = visibleTo.apiKeyId === null ? undefined : eq(runs.apiKeyId, visibleTo.apiKeyId);
-    const team = visibleTo.teamId === null ? undefined : eq(runs.teamId, visibleTo.teamId);
+    // A one-call run has no row (run_rows): its owner is on its llm span.
+    const own = visibleTo.apiKeyId === null ? undefined : sql`coalesce(${runs.apiKeyId}, ${spans.apiKeyId}) = ${visibleTo.apiKeyId}`;
+    const team = visibleTo.teamId === null ? undefined : sql`coalesce(${runs.teamId}, ${spans.teamId}) = ${visibleTo.teamId}`;
     conditions.push(own === undefined && team === undefined ? sql`false` : or(own, team)!);
   }
   return conditions;

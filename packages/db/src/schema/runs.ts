@@ -1,5 +1,5 @@
 import { relations, sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, pgView, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { apiKeys } from './api-keys.ts';
 import { timestamptz } from './columns.ts';
 import { spans } from './spans.ts';
@@ -12,12 +12,11 @@ export type RunStatus = (typeof runStatuses)[number];
 export const maxRunIdLength = 128;
 
 /**
- * Agent runs: the gateway's unit of work. Rows are created on first sight of a run id (insert-ignore)
- * and their totals are maintained by the recorder. No foreign keys: see spans.ts.
+ * The columns of a run, as the `runs` table stores them and as the `run_rows` view reads them
+ * (a function: drizzle's column builders belong to one table or view each).
  */
-export const runs = pgTable(
-  'runs',
-  {
+function runColumns() {
+  return {
     /**
      * The run's id everywhere in Gantry: the client's `x-gantry-run-id` when no other owner had
      * used it first, else a `newId()`; for a request that names no run, a `newId()`. No default: a
@@ -56,7 +55,17 @@ export const runs = pgTable(
     /** Number of client-visible LLM calls (not upstream attempts). */
     llmCalls: integer('llm_calls').notNull().default(0),
     toolCalls: integer('tool_calls').notNull().default(0),
-  },
+  };
+}
+
+/**
+ * Agent runs: the gateway's unit of work. Rows are created on first sight of a run id (insert-ignore)
+ * and their totals are maintained by the recorder. A call that names no run has no row: see
+ * `runRows`. No foreign keys: see spans.ts.
+ */
+export const runs = pgTable(
+  'runs',
+  runColumns(),
   (table) => [
     index('runs_root_run_id_idx').on(table.rootRunId),
     // Partial: most runs are roots (every call that names no run is one), and an index entry
@@ -70,6 +79,15 @@ export const runs = pgTable(
     check('runs_id_length_check', sql`char_length(${table.id}) <= ${sql.raw(String(maxRunIdLength))}`),
   ],
 );
+
+/**
+ * Every run, to read: the `runs` table's rows and the one-call runs. A request that names no run is
+ * a run of its own that starts and ends with its call; it has no row in `runs` (one tuple fewer per
+ * call, docs/decisions/0013) and this view reads it from its `llm` span (`one_call_run`): status
+ * from the span's, totals from the span's usage, one LLM call, its tool spans counted. Created by
+ * migration 0011 (drizzle-kit does not manage it). Write to `runs`; read runs from here.
+ */
+export const runRows = pgView('run_rows', runColumns()).existing();
 
 export const runsRelations = relations(runs, ({ one, many }) => ({
   parentRun: one(runs, {

@@ -1,5 +1,5 @@
-import { relations } from 'drizzle-orm';
-import { bigint, index, integer, json, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { relations, sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, json, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { apiKeys } from './api-keys.ts';
 import { timestamptz } from './columns.ts';
 import { runs } from './runs.ts';
@@ -69,10 +69,20 @@ export const spans = pgTable(
     /** The raw provider exchange, when capture is on. */
     raw: json('raw'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * True on the `llm` span of a call that named no run: that run has no `runs` row and is read
+     * from this span (`run_rows`). Null otherwise.
+     */
+    oneCallRun: boolean('one_call_run'),
+    /** The caller's team, on a one-call run's `llm` span only (its run's `team_id`); null otherwise. */
+    teamId: text('team_id'),
   },
   (table) => [
     index('spans_run_id_started_at_idx').on(table.runId, table.startedAt),
     index('spans_started_at_idx').on(table.startedAt),
+    // The one-call runs' side of `runs_started_at_idx` and `runs_api_key_id_started_at_idx`: listing runs newest first.
+    index('spans_one_call_run_started_at_idx').on(table.startedAt).where(sql`${table.oneCallRun}`),
+    index('spans_one_call_run_api_key_id_started_at_idx').on(table.apiKeyId, table.startedAt).where(sql`${table.oneCallRun}`),
   ],
 );
 

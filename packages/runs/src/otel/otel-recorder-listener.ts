@@ -94,8 +94,8 @@ export class OtelRecorderListener implements RecorderListener {
   }
 
   recorded(call: RecordedCall): void {
-    // Only a request that named no run carries its run row: that run is this one call.
-    const implicitRunId = call.run?.id;
+    // A request that named no run is a run of its own, this one call (its llm span says so).
+    const implicitRunId = call.spans.find((span) => span.kind === 'llm' && span.oneCallRun === true)?.runId;
     const chatTraces = new Map<string, string>();
     for (const span of call.spans) {
       if (span.kind === 'llm') chatTraces.set(span.id, this.exportLlm(span, span.runId === implicitRunId));
