@@ -148,10 +148,12 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
 }
 
 /**
- * Batches run and span writes off the request path. `record()` is synchronous and cheap: it
- * truncates bodies past `maxBodyBytes` ({@link TruncatedBody}) and appends to bounded buffers (run
- * totals aggregate per run). A timer (or a full batch, by count or size) writes everything
- * buffered: runs, spans in statements of at most `maxBatchBytes`, tool-span closes, run totals.
+ * Batches span writes off the request path (a call that names no run has no run row: its run is
+ * read from its llm span). `record()` is synchronous and cheap: it truncates bodies past
+ * `maxBodyBytes` ({@link TruncatedBody}) and appends to bounded buffers (run totals aggregate per
+ * run). A timer (or a full batch, by count or size) writes everything buffered: spans in statements
+ * of at most `maxBatchBytes` (idempotent: a batch written again after a timeout is harmless),
+ * tool-span closes, run totals.
  * While the database is unreachable the buffer is kept and retried; once full (by count or size),
  * new spans are dropped and counted — memory stays bounded, requests never wait on the database.
  * A row the database refuses for its data is found by halving, set aside, counted and reported

@@ -60,10 +60,11 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     const onError = vi.fn();
     const spanRecorder = recorder(control.db, { onError });
     const rows = call(64);
-    // An integer column out of range, and a second span with an existing id (a unique violation).
+    // Two integer columns out of range: one in place of span 20, one more span at the end. (A span
+    // whose id is stored already is not refused: writing it again is a no-op, see insertSpans.)
     const outOfRange = { ...rows.spans[20]!, inputTokens: 2 ** 40 };
-    const duplicate = { ...rows.spans[40]!, name: 'again' };
-    const batch = [...rows.spans.slice(0, 20), outOfRange, ...rows.spans.slice(21), duplicate];
+    const alsoOutOfRange = { ...rows.spans[40]!, id: `${rows.spans[40]!.id}-2`, outputTokens: -(2 ** 40) };
+    const batch = [...rows.spans.slice(0, 20), outOfRange, ...rows.spans.slice(21), alsoOutOfRange];
     spanRecorder.record({ spans: batch });
     await spanRecorder.flush();
 
@@ -71,7 +72,7 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     expect(await storedSpans()).toBe(63);
     expect(spanRecorder.refusedRows().map(({ table, row }) => ({ table, row }))).toEqual([
       { table: 'spans', row: outOfRange },
-      { table: 'spans', row: duplicate },
+      { table: 'spans', row: alsoOutOfRange },
     ]);
     // About 2 × log2(65) statements per refused row, not one per row.
     const spanStatements = control.statements.filter((statement) => statement.sql.startsWith('insert into spans')).length;
@@ -96,7 +97,7 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     const spanRecorder = recorder(control.db);
     const rows = call(4);
     control.down = true;
-    spanRecorder.record({ spans: [...rows.spans, { ...rows.spans[1]! }] });
+    spanRecorder.record({ spans: [...rows.spans, { ...rows.spans[1]!, id: `${rows.spans[1]!.id}-2`, inputTokens: 2 ** 40 }] });
     await spanRecorder.flush();
     await spanRecorder.flush();
     expect(spanRecorder.getStats()).toMatchObject({ written: 0, buffered: 5, refused: 0, failedWrites: 2 });
@@ -111,10 +112,10 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     const control = flaky(database.db);
     const spanRecorder = recorder(control.db);
     const rows = call(8);
-    // Statements: the run, the whole batch (refused: a duplicate), its first half (5 spans,
-    // written), then the connection is lost on the second half (4 spans, the duplicate among them).
-    control.failExecute = 4;
-    spanRecorder.record({ spans: [...rows.spans, { ...rows.spans[7]! }] });
+    // Statements: the whole batch (refused: a count out of range), its first half (5 spans,
+    // written), then the connection is lost on the second half (4 spans, the refused one among them).
+    control.failExecute = 3;
+    spanRecorder.record({ spans: [...rows.spans, { ...rows.spans[7]!, id: `${rows.spans[7]!.id}-2`, inputTokens: 2 ** 40 }] });
     await spanRecorder.flush();
     expect(spanRecorder.getStats()).toMatchObject({ written: 5, buffered: 4, refused: 0, dropped: 0 });
 

@@ -203,9 +203,9 @@ describe.each(databaseTargets)('SpanRecorder on $kind', (target: DatabaseTarget)
   it('writes the rest of a batch the database refuses one row of, and drops only that row', async () => {
     const spanRecorder = recorder(database.db);
     const rows = call(3);
-    // Two spans with one id: a unique violation fails the multi-row insert as a whole.
-    const duplicate = { ...rows.spans[0]!, startedAt: new Date() };
-    spanRecorder.record({ spans: [...rows.spans, duplicate] });
+    // A count past the integer column fails the multi-row insert as a whole.
+    const outOfRange = { ...rows.spans[0]!, id: `${rows.spans[0]!.id}-2`, oneCallRun: null, inputTokens: 2 ** 40 };
+    spanRecorder.record({ spans: [...rows.spans, outOfRange] });
     await spanRecorder.flush();
     expect(spanRecorder.getStats()).toMatchObject({ written: 3, dropped: 1, buffered: 0 });
     expect(await stored()).toEqual({ runs: 1, spans: 3 });

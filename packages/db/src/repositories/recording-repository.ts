@@ -17,14 +17,16 @@ export async function insertRunsIgnoreExisting(db: GantryDb, rows: readonly NewR
 }
 
 /**
- * Inserts spans in one statement whatever the batch size. A span whose id exists already fails the
- * statement: span ids are UUIDv7s minted once. An llm span's only attempt, when everything about it
+ * Inserts spans in one statement whatever the batch size. A span whose id is stored already is left
+ * as it is (`on conflict do nothing`): a batch is written again when its statement timed out, and
+ * the database may have committed it after the gateway stopped waiting (a frozen connection that
+ * thaws) — writing it again must not fail. An llm span's only attempt, when everything about it
  * but its id, start and model is the llm span's, is stored inside the llm span's row (see
  * folded-attempts.ts); the readers below return it as the span it was.
  */
 export async function insertSpans(db: GantryDb, rows: readonly NewSpan[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.execute(sql`insert into spans select * from ${jsonRecordset(spans, foldSingleAttempts(rows))}`);
+  await db.execute(sql`insert into spans select * from ${jsonRecordset(spans, foldSingleAttempts(rows))} on conflict do nothing`);
 }
 
 /**
