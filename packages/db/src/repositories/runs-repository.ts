@@ -45,10 +45,14 @@ function insertUnlessTaken(db: GantryDb, row: NewRun): Promise<Run[]> {
     .returning();
 }
 
-/** `run` with a row in `runs`: a one-call run (read from its span) gets one, as it reads now. */
+/**
+ * `run` with a row in `runs`: a one-call run (read from its span) gets one, as it reads now. A
+ * one-call run is over (succeeded or failed) from its first sight, so a live run — the common case
+ * when another instance's agent run is claimed here — has its row already: no statement.
+ */
 async function withRow(db: GantryDb, run: Run): Promise<Run> {
-  const columns = runColumnList();
-  await db.insert(runs).select(sql`select ${columns} from ${runRows} where ${runRows.id} = ${run.id}`).onConflictDoNothing();
+  if (run.status !== 'succeeded' && run.status !== 'failed') return run;
+  await db.insert(runs).select(sql`select ${runColumnList()} from ${runRows} where ${runRows.id} = ${run.id}`).onConflictDoNothing();
   return run;
 }
 
