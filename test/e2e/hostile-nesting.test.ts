@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../packages/formats/src/check-json-value.ts';
+import { OFF_THREAD_BODY_BYTES } from '../../apps/gateway/src/plugins/json-body-parser.ts';
 import { adminCall } from '../support/budget-helpers.ts';
 import { openaiSchemaErrors } from '../support/openai-schemas.ts';
 import { MASTER_KEY, startStack, type Stack } from '../support/start-stack.ts';
@@ -97,5 +98,38 @@ describe('hostile input: deeply nested JSON', () => {
     const response = await post('/v1/chat/completions', `{"model":"fast","messages":${USER},"extra":${extra}}`);
     expect(response.status).toBe(200);
     expect(JSON.stringify((stack.mock.requests[0]?.body as { extra?: unknown }).extra)).toBe(extra);
+  });
+
+  describe('bodies large enough to be parsed on a worker thread', () => {
+    /** A string field that makes a body larger than the size parsed off the event loop. */
+    const PAD = 'p'.repeat(OFF_THREAD_BODY_BYTES);
+
+    it('passes a large prompt through exactly: multi-byte characters, escapes and a lone surrogate kept', async () => {
+      stack.mock.reset();
+      const content = `${'é€😀 \\ "quoted"\n'.repeat(30_000)}\ud800 end`;
+      const response = await post('/v1/chat/completions', JSON.stringify({ model: 'fast', messages: [{ role: 'user', content }], extra: { pad: PAD, n: -0.5 } }));
+      expect(response.status).toBe(200);
+      const sent = stack.mock.requests[0]?.body as { messages: { content: string }[]; extra: { pad: string; n: number } };
+      expect(sent.messages[0]?.content).toBe(content);
+      expect(sent.extra).toEqual({ pad: PAD, n: -0.5 });
+    });
+
+    it('rejects a large body nested too deep with the same 400 as a small one', async () => {
+      const response = await post('/v1/chat/completions', `{"model":"fast","messages":${USER},"pad":"${PAD}","extra":${DEEP}}`);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as OpenAIErrorBody;
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'extra[0][0][0][0][0]' });
+      expect(body.error.message).toContain(`more than ${MAX_JSON_DEPTH} levels deep at extra[0][0][0][0][0]…`);
+    });
+
+    it('rejects large malformed JSON and large prototype poisoning with 400s saying the body is not valid JSON', async () => {
+      for (const body of [`{"model":"fast","messages":${USER},"pad":"${PAD}"`, `{"model":"fast","messages":${USER},"pad":"${PAD}","__proto__":{"admin":true}}`]) {
+        const response = await post('/v1/chat/completions', body);
+        expect(response.status).toBe(400);
+        const error = ((await response.json()) as OpenAIErrorBody).error;
+        expect(error).toMatchObject({ type: 'invalid_request_error' });
+        expect(error.message).toMatch(/not valid JSON/);
+      }
+    });
   });
 });

@@ -29,7 +29,7 @@ import cacheCalibrationsRoutes from './routes/cache-calibrations-routes.ts';
 import cacheTrafficRoutes from './routes/cache-traffic-routes.ts';
 import meRoute from './routes/me-route.ts';
 import budgetsRoute from './routes/budgets-route.ts';
-import { bodyTooDeep } from './plugins/json-depth.ts';
+import { registerJsonBodyParser } from './plugins/json-body-parser.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,16 +80,8 @@ export async function buildApp(services: GatewayServices, options: BuildAppOptio
   // The API speaks JSON only: without this, fastify's built-in text/plain parser would hand routes a
   // string and a text/plain body would get a misleading 400 instead of 415 Unsupported Media Type.
   app.removeContentTypeParser('text/plain');
-  // JSON bodies are checked for nesting depth before JSON.parse sees them: V8 parses deep nesting at
-  // about 2 µs a level, so one body of brackets at the body limit would hold the event loop, and
-  // every tenant's calls, for seconds. Prototype poisoning is refused as fastify does by default.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const tooDeep = bodyTooDeep(body as string);
-    if (tooDeep === undefined) parseJson(request, body as string, done);
-    else done(tooDeep, undefined);
-  });
+  registerJsonBodyParser(app);
   const registeredRoutes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', registeredRoutes);
   app.addHook('onRoute', (route) => {
