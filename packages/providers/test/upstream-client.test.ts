@@ -35,6 +35,23 @@ describe('upstream client', () => {
     });
   });
 
+  it('sends a body of several megabytes in pieces with its exact length, a surrogate pair on a piece boundary intact', async () => {
+    const server = track(
+      await startTestServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"ok":true}');
+      }),
+    );
+    const client = track(createUpstreamClient({ name: 'up', baseUrl: server.url, headers: {} }));
+    // `{"text":"` is 9 characters: the emoji's high surrogate is the first megabyte's last code unit.
+    const text = `${'a'.repeat(1024 * 1024 - 10)}😀${'é'.repeat(2 * 1024 * 1024)}\ud800`;
+    await client.postJson('/x', { text }, undefined);
+    const sent = JSON.stringify({ text });
+    expect(server.requests[0]?.headers['content-length']).toBe(String(Buffer.byteLength(sent)));
+    expect(server.requests[0]?.headers['transfer-encoding']).toBeUndefined();
+    expect(server.requests[0]?.body).toEqual({ text });
+  });
+
   it('maps a non-2xx answer through toProviderHttpError, or through readError when given', async () => {
     const server = track(
       await startTestServer((_request, response) => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { knownJsonText } from '@gantry/spec';
 
 /*
  * Sizing what a span stores, and shortening what is too large to store whole: the recorder's
@@ -62,21 +63,53 @@ function headOf(text: string, length: number): string {
 }
 
 /**
- * Size in UTF-8 bytes and SHA-256 of `text`, without a Buffer of it: allocating and filling 10 MB
- * (30–60 ms on this machine) cost more than counting and hashing the string directly (about 8 ms).
+ * Size in UTF-8 bytes and SHA-256 of the text made of `parts`, without a Buffer of it: allocating
+ * and filling 10 MB (30–60 ms on this machine) cost more than counting and hashing the string
+ * directly (about 8 ms).
  */
-function sizeAndHash(text: string): { bytes: number; sha256: string } {
-  return { bytes: Buffer.byteLength(text, 'utf8'), sha256: createHash('sha256').update(text, 'utf8').digest('hex') };
+function sizeAndHash(parts: readonly string[]): { bytes: number; sha256: string } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const part of parts) {
+    bytes += Buffer.byteLength(part, 'utf8');
+    hash.update(part, 'utf8');
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * `JSON.stringify(value)` in parts: a value whose text was kept (the body sent to a provider,
+ * `keepJsonText`), or a plain object some of whose fields' texts were (an exchange holding that
+ * body), is not stringified again — 10 MB cost about 40 ms each time, stringifying and flattening.
+ */
+function jsonTextParts(value: unknown): string[] {
+  const whole = knownJsonText(value);
+  if (whole !== undefined) return [whole];
+  const fields = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype ? Object.entries(value) : [];
+  if (!fields.some(([, field]) => knownJsonText(field) !== undefined)) return [JSON.stringify(value) ?? 'null'];
+  const parts = ['{'];
+  for (const [key, field] of fields) {
+    const text = knownJsonText(field) ?? (JSON.stringify(field) as string | undefined);
+    if (text === undefined) continue; // undefined, functions and symbols: left out, as JSON.stringify does
+    parts.push(`${parts.length === 1 ? '' : ','}${JSON.stringify(key)}:`, text);
+  }
+  parts.push('}');
+  return parts;
 }
 
 /** The stored form of a body too large to keep whole. */
 export function truncatedBody(value: unknown): TruncatedBody {
-  const json = JSON.stringify(value) ?? 'null';
-  return { truncated: true, ...sizeAndHash(json), head: headOf(json, TRUNCATED_HEAD_CHARACTERS) };
+  const parts = jsonTextParts(value);
+  let head = '';
+  for (const part of parts) {
+    head += part.slice(0, TRUNCATED_HEAD_CHARACTERS + 1 - head.length);
+    if (head.length > TRUNCATED_HEAD_CHARACTERS) break;
+  }
+  return { truncated: true, ...sizeAndHash(parts), head: headOf(head, TRUNCATED_HEAD_CHARACTERS) };
 }
 
 /** A tool output too long to store whole: its beginning, then its size and hash. */
 export function shortenedOutput(output: string): string {
-  const { bytes, sha256 } = sizeAndHash(output);
+  const { bytes, sha256 } = sizeAndHash([output]);
   return `${headOf(output, TRUNCATED_HEAD_CHARACTERS)}… [truncated: ${bytes} bytes, sha256 ${sha256}]`;
 }

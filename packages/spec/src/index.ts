@@ -5,3 +5,4 @@ export type * from './embedding.ts';
 export type * from './call-middleware.ts';
 export * from './stored-call.ts';
 export * from './errors.ts';
+export * from './json-text.ts';
