@@ -9,9 +9,10 @@
  *
  * Where the time goes: the round trip of `select 1`, and the index statement alone under
  * `explain (analyze, buffers)` (server time, shared buffers hit and read). `--indexes` rebuilds the
- * HNSW index as each `type:m:ef_construction` in turn (`vector:16:64` is pgvector's default, the one
- * `ensureSemanticIndex` builds; `halfvec:…` holds half the bytes) and times the lookup function on
- * it; `--transaction` also times the lookup as it was before drizzle/vector/0002 (begin, set_configs,
+ * HNSW index as each `type:m:ef_construction` in turn (m 16 and ef_construction 64 are pgvector's
+ * defaults; `ensureSemanticIndex` builds `bit` on PGlite — the signs, Hamming distance — and
+ * `halfvec` on Postgres, the default here; `vector` holds the whole embedding) and times the lookup
+ * function on it; `--transaction` also times the lookup as it was before drizzle/vector/0002 (begin, set_configs,
  * statement, commit: four round trips).
  *
  * Uniformly random vectors (the default) are the worst case for HNSW: in 512 dimensions every
@@ -20,7 +21,7 @@
  * K-dimensional Gaussian mapped into `--dims` by a fixed random projection, closer to that.
  *
  *   node --import tsx test/bench/semantic-lookup.ts [--entries 100000] [--dims 512] [--ef-search 100,40] [--intrinsic-dims 0]
- *     [--indexes vector:16:64,halfvec:16:64] [--transaction]
+ *     [--indexes bit:16:64,vector:16:64,halfvec:16:64] [--transaction]
  *
  * In-memory PGlite by default; with DATABASE_URL (a role allowed to create databases) on a
  * scratch database of that server, dropped at the end. Not a test: run it on a quiet machine.
@@ -28,7 +29,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql, type SQL } from 'drizzle-orm';
-import { createDatabase, insertSemanticEntries, migrate, nearestSemanticEntry, semanticIndexName, type Database, type SemanticEntryInput } from '@gantry/db';
+import { createDatabase, indexedEmbedding, insertSemanticEntries, migrate, nearestSemanticEntry, semanticIndexName, vectorFeatures, type Database, type IndexType, type SemanticEntryInput } from '@gantry/db';
 import { loadConfig } from '@gantry/gateway';
 import { percentile } from './load.ts';
 import { mulberry32 } from '@gantry/cache/calibration';
@@ -39,7 +40,8 @@ const { values: args } = parseArgs({
     dims: { type: 'string', default: '512' },
     'ef-search': { type: 'string', default: '100,40' },
     'intrinsic-dims': { type: 'string', default: '0' },
-    indexes: { type: 'string', default: 'vector:16:64' },
+    /** Empty: the index the gateway builds on this database. */
+    indexes: { type: 'string', default: '' },
     transaction: { type: 'boolean', default: false },
   },
 });
@@ -50,15 +52,23 @@ const EF_SEARCHES = args['ef-search'].split(',').map(Number);
 const INTRINSIC_DIMS = Number(args['intrinsic-dims']);
 /** An HNSW index to build and time lookups on. */
 interface IndexVariant {
-  type: 'vector' | 'halfvec';
+  type: IndexType;
   m: number;
   efConstruction: number;
 }
-const INDEXES: IndexVariant[] = args.indexes.split(',').map((spec) => {
+const INDEXES: IndexVariant[] = args.indexes === '' ? [] : args.indexes.split(',').map((spec) => {
   const [type, m, efConstruction] = spec.split(':');
-  if (type !== 'vector' && type !== 'halfvec') throw new Error(`--indexes: type must be vector or halfvec, got ${spec}`);
+  if (type !== 'vector' && type !== 'halfvec' && type !== 'bit') throw new Error(`--indexes: type must be vector, halfvec or bit, got ${spec}`);
   return { type, m: Number(m ?? 16), efConstruction: Number(efConstruction ?? 64) };
 });
+/** Candidates re-ranked on exact distances, as nearestSemanticEntry takes them from every index type. */
+const CANDIDATES = 10;
+/** The index expression of each type, and its distance operator. */
+function orderBy(type: IndexType, probe: SQL): SQL {
+  if (type === 'bit') return sql`binary_quantize(embedding)::${sql.raw(`bit(${DIMS})`)} <~> binary_quantize(${probe})::${sql.raw(`bit(${DIMS})`)}`;
+  const cast = sql.raw(`${type}(${DIMS})`);
+  return sql`embedding::${cast} <=> (${probe})::${cast}`;
+}
 const OTHER_PARTITIONS = 9;
 const OTHER_ENTRIES = Math.round(ENTRIES / 10);
 const LOOKUPS = 400;
@@ -226,19 +236,18 @@ function functionLookup(database: Database, type: IndexVariant['type']): Lookup 
 /** `cache_semantic_nearest(…)` for a partition known to be large, as nearestSemanticEntry calls it. */
 function functionCall(type: IndexVariant['type'], vector: Float32Array, efSearch: number): SQL {
   return sql`cache_semantic_nearest(${partition.scope}, ${partition.namespace}, ${partition.partitionHash}, ${vectorBytes(vector)}::vector,
-    ${now.toISOString()}::timestamptz, null, ${type}, ${efSearch}, true, 100000, 10)`;
+    ${now.toISOString()}::timestamptz, null, ${type}, ${efSearch}, true, 100000, ${CANDIDATES})`;
 }
 
 /** The index statement, as the function runs it (dimension count and type as literals). */
 function indexStatement(type: IndexVariant['type'], vector: Float32Array): SQL {
-  const cast = sql.raw(`${type}(${DIMS})`);
   const probe = sql`${vectorBytes(vector)}::vector`;
   return sql`
     with candidates as materialized (
       select id, (embedding <=> ${probe})::float8 as distance from cache_semantic_entries
       where scope = ${partition.scope} and namespace = ${partition.namespace} and partition_hash = ${partition.partitionHash}
         and dimensions = ${sql.raw(String(DIMS))} and expires_at > ${now.toISOString()}::timestamptz
-      order by embedding::${cast} <=> (${probe})::${cast} limit 10)
+      order by ${orderBy(type, probe)} limit ${CANDIDATES})
     select id from candidates order by distance limit 1`;
 }
 
@@ -343,10 +352,10 @@ async function buildIndex(database: Database, variant: IndexVariant): Promise<vo
   const started = performance.now();
   // ensureSemanticIndex builds the same expression with pgvector's defaults (m 16, ef_construction
   // 64), once per database: written out here so that each variant is built afresh.
-  const cast = sql.raw(`${variant.type}(${DIMS})`);
+  const column = variant.type === 'bit' ? sql`binary_quantize(embedding)::${sql.raw(`bit(${DIMS})`)}` : sql`embedding::${sql.raw(`${variant.type}(${DIMS})`)}`;
   await database.db.execute(sql`
     create index ${sql.identifier(semanticIndexName(DIMS, variant.type))} on cache_semantic_entries
-    using hnsw ((embedding::${cast}) ${sql.raw(`${variant.type}_cosine_ops`)}) with (m = ${sql.raw(String(variant.m))}, ef_construction = ${sql.raw(String(variant.efConstruction))})
+    using hnsw ((${column}) ${sql.raw(variant.type === 'bit' ? 'bit_hamming_ops' : `${variant.type}_cosine_ops`)}) with (m = ${sql.raw(String(variant.m))}, ef_construction = ${sql.raw(String(variant.efConstruction))})
     where dimensions = ${sql.raw(String(DIMS))}`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const size = await database.db.execute<{ size: string }>(sql`select pg_size_pretty(pg_relation_size(${semanticIndexName(DIMS, variant.type)})) as size`);
@@ -373,12 +382,13 @@ async function main(): Promise<void> {
     });
     const queries = draw(LOOKUPS);
     const warmUp = draw(20);
-    for (const variant of INDEXES) {
+    const shipped = indexedEmbedding(DIMS, await vectorFeatures(database.db))?.type ?? 'vector';
+    for (const variant of INDEXES.length > 0 ? INDEXES : [{ type: shipped, m: 16, efConstruction: 64 }]) {
       await buildIndex(database, variant);
       for (const efSearch of EF_SEARCHES) {
-        // nearestSemanticEntry orders by the vector(D) expression: it uses any vector index, not a halfvec one.
+        // nearestSemanticEntry orders by the expression of the type this database is given, and uses only an index of that type.
         const lookups: Record<string, Lookup> =
-          variant.type === 'vector' ? { nearestSemanticEntry: shippedLookup(database) } : { cache_semantic_nearest: functionLookup(database, variant.type) };
+          variant.type === shipped ? { nearestSemanticEntry: shippedLookup(database) } : { cache_semantic_nearest: functionLookup(database, variant.type) };
         if (args.transaction) lookups['transaction of 4 round trips (before)'] = transactionLookup(database, variant.type);
         await timeLookups(lookups, queries, warmUp, efSearch);
         // After the timed lookups: explain's own would warm the cache for them.

@@ -165,6 +165,22 @@ describe.each(databaseTargets)('semantic cache repository on $kind', (target: Da
     expect(indexedRandomHits).toBeGreaterThanOrEqual(20);
   });
 
+  it('finds every paraphrase’s entry among 2,000 of 512 dimensions through the index, whichever type it holds (signs on PGlite)', async () => {
+    const dimensions = 512;
+    const partition = Array.from({ length: 2_000 }, () => entry({ partitionHash: 'wide', embedding: unitVector(dimensions) }));
+    const elsewhere = Array.from({ length: 1_000 }, () => entry({ partitionHash: 'wide-other', embedding: unitVector(dimensions) }));
+    for (let start = 0; start < 2_000; start += 500) await insertSemanticEntries(database.db, [...partition.slice(start, start + 500), ...elsewhere.slice(start / 2, start / 2 + 250)]);
+    expect(await ensureSemanticIndex(database, dimensions)).toBe(true);
+    for (let probeIndex = 0; probeIndex < 25; probeIndex++) {
+      const stored = partition[Math.floor(random() * partition.length)]!;
+      const probe = nearVector(stored.embedding);
+      const found = await nearestSemanticEntry(database.db, query(probe, { partitionHash: 'wide' }), INDEXED);
+      expect(found?.id).toBe(stored.id);
+      // Re-ranked on the full vectors: the similarity is exact, never the index's approximation.
+      expect(found?.similarity).toBeCloseTo(cosine(probe, stored.embedding), 5);
+    }
+  });
+
   it('finds a small partition through the index even when the index holds mostly other partitions', async () => {
     const dimensions = 16;
     const small = Array.from({ length: 20 }, () => entry({ partitionHash: 'needle', embedding: unitVector(dimensions) }));
@@ -203,13 +219,19 @@ describe.each(databaseTargets)('semantic cache repository on $kind', (target: Da
     if (other !== database) await migrate(other);
     const results = await Promise.all([ensureSemanticIndex(database, 24), ensureSemanticIndex(other, 24), ensureSemanticIndex(database, 24)]);
     expect(results).toEqual([true, true, true]);
-    // Half precision on Postgres (half the index pages); full precision on PGlite, whose WebAssembly build computes half precision slowly.
-    const type = target.kind === 'postgres' ? 'halfvec' : 'vector';
-    const indexes = await database.db.execute<{ indexdef: string }>(sql`select indexdef from pg_indexes where indexname = ${semanticIndexName(24, type)}`);
-    expect(indexes.rows).toHaveLength(1);
-    expect(indexes.rows[0]?.indexdef).toMatch(new RegExp(`USING hnsw \\(\\(\\(?embedding\\)?::${type}\\(24\\)\\) ${type}_cosine_ops\\) WHERE \\(dimensions = 24\\)`));
-    // Above pgvector's HNSW limits no index can hold the vectors: lookups scan instead.
-    expect(await ensureSemanticIndex(database, 4_001)).toBe(false);
+    expect(await ensureSemanticIndex(database, 512)).toBe(true);
+    // Half precision on Postgres (half the index pages). On PGlite, whose WebAssembly build computes
+    // float distances slowly, the signs from 256 dimensions up, the whole vectors below.
+    const postgres = target.kind === 'postgres';
+    for (const [dimensions, type] of [[24, postgres ? 'halfvec' : 'vector'], [512, postgres ? 'halfvec' : 'bit']] as const) {
+      const indexes = await database.db.execute<{ indexdef: string }>(sql`select indexdef from pg_indexes where indexname = ${semanticIndexName(dimensions, type)}`);
+      expect(indexes.rows).toHaveLength(1);
+      const indexed = type === 'bit' ? `\\(binary_quantize\\(embedding\\)\\)::bit\\(${dimensions}\\)\\) bit_hamming_ops` : `\\(?embedding\\)?::${type}\\(${dimensions}\\)\\) ${type}_cosine_ops`;
+      expect(indexes.rows[0]?.indexdef).toMatch(new RegExp(`USING hnsw \\(\\(${indexed}\\) WHERE \\(dimensions = ${dimensions}\\)`));
+    }
+    // Above pgvector's HNSW limits for vector and halfvec no such index can hold the vectors (lookups
+    // scan instead); their signs fit a bit index up to 64,000.
+    expect(await ensureSemanticIndex(database, 4_001)).toBe(!postgres);
   });
 
   it('keeps every one of concurrent observations, then only the most recent `max`', async () => {

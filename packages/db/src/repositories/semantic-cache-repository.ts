@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { cacheSemanticEntries, type SemanticObservation } from '../schema/vector/semantic-cache.ts';
-import { indexedEmbedding, vectorFeatures, vectorParameter } from '../schema/vector/semantic-vectors.ts';
+import { indexedEmbedding, vectorFeatures, vectorParameter, type IndexType } from '../schema/vector/semantic-vectors.ts';
 import { fromStorable, fromStorableText, toStorableJson, toStorableText } from '../storable-text.ts';
 
 /** A semantic cache entry to write. `embedding` is that of `prompt`; its length is the entry's dimension count. */
@@ -67,7 +67,12 @@ export interface SemanticLookupOptions {
  * under an HNSW lookup in a 100k partition on either (test/bench/semantic-lookup.ts).
  */
 const DEFAULT_EXACT_SCAN_LIMIT = 1_000;
-/** Candidates taken from the index and re-ranked on exact distances (relaxed order, or halfvec). */
+/**
+ * Candidates taken from the index and re-ranked on exact distances (relaxed order, halfvec, bit).
+ * Each costs a heap row read, mostly from outside the page cache: at 100k×512 on PGlite, 40 from a
+ * bit index made lookups twice as slow as 10 (p50 6.3 against 2.5 ms), for what mattered little
+ * to a cache: both found every paraphrase's entry (test/bench/semantic-lookup.ts, decision 0011).
+ */
 const INDEX_CANDIDATES = 10;
 /**
  * pgvector's own default. A lookup that misses the true nearest entry costs a cache miss, never a
@@ -128,7 +133,7 @@ function toNeighbour(row: NeighbourRow | undefined): SemanticNeighbour | undefin
 interface LookupPlan {
   /** Null to skip the count: the partition is known to be larger than the limit. */
   exactScanLimit: number | null;
-  indexType: 'vector' | 'halfvec' | null;
+  indexType: IndexType | null;
   iterativeScan: boolean;
   efSearch: number;
 }

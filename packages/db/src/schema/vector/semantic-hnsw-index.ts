@@ -2,14 +2,15 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../create-database.ts';
 import { getDatabaseInternals } from '../../database-internals.ts';
 import type { GantryDb } from '../../gantry-db.ts';
-import { assertDimensions, indexedEmbedding, MAX_HNSW_VECTOR_DIMENSIONS, vectorFeatures } from './semantic-vectors.ts';
+import { assertDimensions, indexedEmbedding, MAX_HNSW_VECTOR_DIMENSIONS, vectorFeatures, type IndexType } from './semantic-vectors.ts';
 
 /**
  * The name of the HNSW index over the entries of `dimensions` dimensions. A `halfvec` index of up to
  * 2,000 dimensions (Postgres) has a name of its own, so that a database whose `vector` index of the
  * same size predates it gets the new one built rather than kept unused.
  */
-export function semanticIndexName(dimensions: number, type: 'vector' | 'halfvec' = 'vector'): string {
+export function semanticIndexName(dimensions: number, type: IndexType = 'vector'): string {
+  if (type === 'bit') return `cache_semantic_entries_hnsw_${dimensions}_bit_idx`;
   return type === 'halfvec' && dimensions <= MAX_HNSW_VECTOR_DIMENSIONS ? `cache_semantic_entries_hnsw_${dimensions}_halfvec_idx` : `cache_semantic_entries_hnsw_${dimensions}_idx`;
 }
 
@@ -35,13 +36,16 @@ async function createSemanticIndex(db: GantryDb, dimensions: number): Promise<bo
     // Another creator that does not take the migration lock (an operator, an older Gantry) won the race.
     if (!isDuplicateRelation(error)) throw error;
   }
+  // A data folder from before bit indexes has a vector index of this size that no lookup uses any
+  // more, and that every cache write would still pay to insert into.
+  if (indexed.type === 'bit') await db.execute(sql`drop index if exists ${sql.identifier(semanticIndexName(dimensions, 'vector'))}`);
   return true;
 }
 
 /**
  * Makes sure the partial HNSW index for embeddings of `dimensions` dimensions exists
  * (`using hnsw ((embedding::vector(D)) vector_cosine_ops) where dimensions = D`; `halfvec(D)` on
- * Postgres, and from 2,001 to 4,000 dimensions everywhere: see `indexedEmbedding`). Returns false when no HNSW index can hold that many dimensions
+ * Postgres, and from 2,001 to 4,000 dimensions everywhere; the signs as `bit(D)` on PGlite: see `indexedEmbedding`). Returns false when no HNSW index can hold that many dimensions
  * (lookups then scan the partition exactly), true once the index exists.
  *
  * Call it when an embedder's dimension count becomes known (at start), before its entries pile up:
