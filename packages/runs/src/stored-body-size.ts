@@ -85,7 +85,8 @@ function sizeAndHash(parts: readonly string[]): { bytes: number; sha256: string 
 function jsonTextParts(value: unknown): string[] {
   const whole = knownJsonText(value);
   if (whole !== undefined) return [whole];
-  const fields = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype ? Object.entries(value) : [];
+  const plain = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value);
+  const fields = plain ? Object.entries(value) : [];
   if (!fields.some(([, field]) => knownJsonText(field) !== undefined)) return [JSON.stringify(value) ?? 'null'];
   const parts = ['{'];
   for (const [key, field] of fields) {
