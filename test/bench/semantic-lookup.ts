@@ -29,7 +29,20 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql, type SQL } from 'drizzle-orm';
-import { createDatabase, indexedEmbedding, insertSemanticEntries, migrate, nearestSemanticEntry, semanticIndexName, vectorFeatures, type Database, type IndexType, type SemanticEntryInput } from '@gantry/db';
+import {
+  createDatabase,
+  indexedEmbedding,
+  insertSemanticEntries,
+  migrate,
+  nearestSemanticEntry,
+  semanticIndexName,
+  vectorFeatures,
+  type Database,
+  type IndexedEmbedding,
+  type IndexType,
+  type SemanticEntryInput,
+  type VectorFeatures,
+} from '@gantry/db';
 import { loadConfig } from '@gantry/gateway';
 import { percentile } from './load.ts';
 import { mulberry32 } from '@gantry/cache/calibration';
@@ -63,11 +76,13 @@ const INDEXES: IndexVariant[] = args.indexes === '' ? [] : args.indexes.split(',
 });
 /** Candidates re-ranked on exact distances, as nearestSemanticEntry takes them from every index type. */
 const CANDIDATES = 10;
-/** The index expression of each type, and its distance operator. */
-function orderBy(type: IndexType, probe: SQL): SQL {
-  if (type === 'bit') return sql`binary_quantize(embedding)::${sql.raw(`bit(${DIMS})`)} <~> binary_quantize(${probe})::${sql.raw(`bit(${DIMS})`)}`;
-  const cast = sql.raw(`${type}(${DIMS})`);
-  return sql`embedding::${cast} <=> (${probe})::${cast}`;
+/** The installed pgvector's features (read once the database is open). */
+let features: VectorFeatures;
+/** The gateway's index of `type` for DIMS dimensions (`indexedEmbedding`, as ensureSemanticIndex builds it), whichever type this database would get. */
+function indexOf(type: IndexType): IndexedEmbedding {
+  const indexed = indexedEmbedding(DIMS, { ...features, halfvecIndex: type === 'halfvec', bitIndex: type === 'bit' });
+  if (indexed?.type !== type) throw new Error(`--indexes: no ${type} index holds ${DIMS} dimensions on this pgvector`);
+  return indexed;
 }
 const OTHER_PARTITIONS = 9;
 const OTHER_ENTRIES = Math.round(ENTRIES / 10);
@@ -220,7 +235,7 @@ function vectorBytes(vector: Float32Array): Buffer {
   return bytes;
 }
 
-/** The lookup as shipped: `nearestSemanticEntry`, which orders by the `vector(D)` index expression. */
+/** The lookup as shipped: `nearestSemanticEntry`, which orders by the expression of the index this database gets. */
 function shippedLookup(database: Database): Lookup {
   return async (vector, efSearch) => (await nearestSemanticEntry(database.db, { ...partition, embedding: Array.from(vector), now }, { efSearch }))?.id;
 }
@@ -247,7 +262,7 @@ function indexStatement(type: IndexVariant['type'], vector: Float32Array): SQL {
       select id, (embedding <=> ${probe})::float8 as distance from cache_semantic_entries
       where scope = ${partition.scope} and namespace = ${partition.namespace} and partition_hash = ${partition.partitionHash}
         and dimensions = ${sql.raw(String(DIMS))} and expires_at > ${now.toISOString()}::timestamptz
-      order by ${orderBy(type, probe)} limit ${CANDIDATES})
+      order by ${indexOf(type).column} ${indexOf(type).distance} ${indexOf(type).cast(probe)} limit ${CANDIDATES})
     select id from candidates order by distance limit 1`;
 }
 
@@ -352,10 +367,10 @@ async function buildIndex(database: Database, variant: IndexVariant): Promise<vo
   const started = performance.now();
   // ensureSemanticIndex builds the same expression with pgvector's defaults (m 16, ef_construction
   // 64), once per database: written out here so that each variant is built afresh.
-  const column = variant.type === 'bit' ? sql`binary_quantize(embedding)::${sql.raw(`bit(${DIMS})`)}` : sql`embedding::${sql.raw(`${variant.type}(${DIMS})`)}`;
+  const indexed = indexOf(variant.type);
   await database.db.execute(sql`
     create index ${sql.identifier(semanticIndexName(DIMS, variant.type))} on cache_semantic_entries
-    using hnsw ((${column}) ${sql.raw(variant.type === 'bit' ? 'bit_hamming_ops' : `${variant.type}_cosine_ops`)}) with (m = ${sql.raw(String(variant.m))}, ef_construction = ${sql.raw(String(variant.efConstruction))})
+    using hnsw ((${indexed.column}) ${indexed.operatorClass}) with (m = ${sql.raw(String(variant.m))}, ef_construction = ${sql.raw(String(variant.efConstruction))})
     where dimensions = ${sql.raw(String(DIMS))}`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const size = await database.db.execute<{ size: string }>(sql`select pg_size_pretty(pg_relation_size(${semanticIndexName(DIMS, variant.type)})) as size`);
@@ -382,7 +397,8 @@ async function main(): Promise<void> {
     });
     const queries = draw(LOOKUPS);
     const warmUp = draw(20);
-    const shipped = indexedEmbedding(DIMS, await vectorFeatures(database.db))?.type ?? 'vector';
+    features = await vectorFeatures(database.db);
+    const shipped = indexedEmbedding(DIMS, features)?.type ?? 'vector';
     for (const variant of INDEXES.length > 0 ? INDEXES : [{ type: shipped, m: 16, efConstruction: 64 }]) {
       await buildIndex(database, variant);
       for (const efSearch of EF_SEARCHES) {

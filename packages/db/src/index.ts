@@ -141,7 +141,7 @@ export {
   type SemanticObservation,
 } from './schema/vector/semantic-cache.ts';
 export { ensureSemanticIndex, semanticIndexName } from './schema/vector/semantic-hnsw-index.ts';
-export { indexedEmbedding, vectorFeatures, type IndexType, type VectorFeatures } from './schema/vector/semantic-vectors.ts';
+export { indexedEmbedding, vectorFeatures, type IndexedEmbedding, type IndexType, type VectorFeatures } from './schema/vector/semantic-vectors.ts';
 export {
   addSemanticObservation,
   deleteSemanticEntries,

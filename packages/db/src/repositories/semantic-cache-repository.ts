@@ -70,8 +70,9 @@ const DEFAULT_EXACT_SCAN_LIMIT = 1_000;
 /**
  * Candidates taken from the index and re-ranked on exact distances (relaxed order, halfvec, bit).
  * Each costs a heap row read, mostly from outside the page cache: at 100k×512 on PGlite, 40 from a
- * bit index made lookups twice as slow as 10 (p50 6.3 against 2.5 ms), for what mattered little
- * to a cache: both found every paraphrase's entry (test/bench/semantic-lookup.ts, decision 0011).
+ * bit index made lookups 2.5 times as slow as 10 (p50 6.3 against 2.5 ms). Both found every
+ * paraphrase's entry on structured vectors; 40 found more nearest entries where there was no
+ * paraphrase, and on uniformly random vectors (test/bench/semantic-lookup.ts, decision 0011).
  */
 const INDEX_CANDIDATES = 10;
 /**

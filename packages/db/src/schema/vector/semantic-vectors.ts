@@ -117,9 +117,10 @@ export type IndexType = 'vector' | 'halfvec' | 'bit';
 
 /**
  * The index expression for `dimensions`: the signs as `bit(D)` where the features say `bitIndex`
- * (from {@link MIN_BIT_INDEX_DIMENSIONS} to any size pgvector stores), else `halfvec(D)` up to 4,000 dimensions where they say `halfvecIndex`, else `vector(D)` up to 2,000 and `halfvec(D)` up to 4,000 where pgvector has
- * it (half-precision distances are approximate: lookups re-rank the candidates on the full
- * vectors); undefined above (no HNSW index can hold it). `dimensions` is checked and written
+ * (from {@link MIN_BIT_INDEX_DIMENSIONS} dimensions to any size pgvector stores); else `halfvec(D)`
+ * up to 4,000 dimensions where they say `halfvecIndex`; else `vector(D)` up to 2,000 and
+ * `halfvec(D)` up to 4,000 where pgvector has it; undefined above (no HNSW index can hold it).
+ * Signs and half precision are approximate: lookups re-rank the candidates on the full vectors. `dimensions` is checked and written
  * as a literal: a partial index `where dimensions = D` is used only when the planner sees D itself.
  */
 export function indexedEmbedding(dimensions: number, features: VectorFeatures): IndexedEmbedding | undefined {
