@@ -77,6 +77,52 @@ describe('run limits (one gateway)', () => {
     expect(((await malformed.json()) as ErrorBody).error.param).toBe('x-gantry-run-budget-usd');
   });
 
+  /** A Responses API turn; returns the response and the run it was recorded in. */
+  const responsesTurn = async (body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${stack.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model: MODEL, input: 'hi', max_output_tokens: 3, ...body }),
+    });
+    const text = await response.text();
+    // A stream's first event names the response; a refusal is JSON either way.
+    const json = response.headers.get('content-type')?.startsWith('text/event-stream') ? { id: /"response":\{"id":"([^"]+)"/.exec(text)![1] } : JSON.parse(text);
+    return { status: response.status, runId: response.headers.get('x-gantry-run-id'), body: json as { id: string } & ErrorBody };
+  };
+
+  // A conversation's first turn starts its run and is checked against the run's limits in memory
+  // (no reservation through the counter); the counter is written with the response, holding that turn.
+  it("counts a Responses conversation's first turn on its run's counter, so the run's limits hold from the next turn on", async () => {
+    for (const stream of [false, true]) {
+      const first = await responsesTurn({ stream });
+      expect(first.status).toBe(200);
+      const runId = first.runId!;
+      expect(await runStatus(runId)).toMatchObject({ limits: { max_calls: 2 }, usage: { calls: 1, spent_usd: CALL_MICROS / 1e6, reserved_usd: 0, tokens: 11 } });
+      expect((await responsesTurn({ previous_response_id: first.body.id, stream })).status).toBe(200);
+      const third = await responsesTurn({ previous_response_id: first.body.id, stream });
+      expect(third.status).toBe(402);
+      expect(third.body.error.message).toMatch(new RegExp(`budget exceeded for run ${runId}: max LLM calls reached, spent 2 of 2`));
+    }
+    // store: false keeps the run and its counter too: a call naming the run by its id is counted against it.
+    const unstored = await responsesTurn({ store: false });
+    expect(unstored.status).toBe(200);
+    expect((await runStatus(unstored.runId!)).usage).toMatchObject({ calls: 1, spent_usd: CALL_MICROS / 1e6 });
+    expect((await chatCall(stack.url, key.key, MODEL, { headers: { 'x-gantry-run-id': unstored.runId! } })).status).toBe(200);
+    expect((await chatCall(stack.url, key.key, MODEL, { headers: { 'x-gantry-run-id': unstored.runId! } })).status).toBe(402);
+  });
+
+  it('refuses the first turn of a conversation that could not stay within its run limits, saying it is the first call', async () => {
+    const strict = (await adminCall<{ key: string }>(stack.url, 'POST', '/admin/keys', { name: 'strict', limits: { run: { max_cost_usd: 1e-6 } } })).json;
+    const response = await fetch(`${stack.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${strict.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, input: 'hi', max_output_tokens: 3 }),
+    });
+    expect(response.status).toBe(402);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.message).toMatch(/^budget exceeded for run \S+ \(the first call of the run, limited by key '[^']+'\): max cost: this call may cost up to/);
+  });
+
   it('validates admin run limits and reports unknown runs', async () => {
     const bad = await adminCall<ErrorBody>(stack.url, 'POST', `/v1/runs/${RUN_CALLS}/limits`, { max_cost_usd: -1 });
     expect(bad.status).toBe(400);

@@ -1,3 +1,4 @@
+import type { StartedRunCounter } from '@gantry/db';
 import type { BudgetGuard } from '@gantry/policy';
 import type { PriceBook } from '@gantry/providers';
 import type { Router } from '@gantry/router';
@@ -42,6 +43,12 @@ export interface CallInput<R> {
   attributes?: Record<string, unknown>;
   /** Told what the call was settled at once it is recorded (replay scores cost and latency with it). */
   onRecorded?: (recorded: RecordedCall) => void;
+  /**
+   * The run the headers name was started by the caller for this call (the Responses API's first
+   * turn): its limits are checked in memory, and `RecordedCall.startedRun` is the counter the
+   * caller must write before the run can be built on.
+   */
+  startsRun?: boolean;
 }
 
 /** What a chat call was recorded and settled at. */
@@ -55,6 +62,8 @@ export interface RecordedCall {
   endedAt: number;
   firstTokenAt: number | undefined;
   error: GatewayError | undefined;
+  /** The started run's counter as this call leaves it (`CallInput.startsRun`); undefined when the call reserved through the counter. */
+  startedRun?: StartedRunCounter;
 }
 
 export type ChatCallInput = CallInput<ChatRequest>;

@@ -133,7 +133,7 @@ export async function openCall(
   const route = services.router.route(input.request.model);
   const run = await services.runs.resolve(runContext, input.caller);
   const spanId = newId();
-  const reservation = await options.reserve({ caller: input.caller, headers: input.headers, run, runName: runContext.runName, targets: route.targets, spanId });
+  const reservation = await options.reserve({ caller: input.caller, headers: input.headers, run, runName: runContext.runName, targets: route.targets, spanId, startsRun: input.startsRun === true });
   const call: CallState = {
     services,
     caller: input.caller,

@@ -47,7 +47,11 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   const charge = answered ? call.answerCharge : undefined;
   const toolCalls = toolCallsOf(result);
   const costMicros = answered ? (charge?.chargeMicros ?? 0) : callCost(services.prices, outcome.target, usage);
-  const record = callRecordOf(call, { endedAt: outcome.endedAt ?? Date.now(), error: outcome.error, request: storeChatRequest(request), costMicros, stream: request.stream });
+  const endedAt = outcome.endedAt ?? Date.now();
+  const startedRun = settleCall(call.reservation, costMicros, usage, charge);
+  // Told before the rows are built: a caller may be waiting for the settlement (a started run's counter).
+  call.onRecorded?.({ spanId: call.spanId, costMicros, usage, startedAt: call.startedAt, endedAt, firstTokenAt: outcome.firstTokenAt, error: outcome.error, ...(startedRun === undefined ? {} : { startedRun }) });
+  const record = callRecordOf(call, { endedAt, error: outcome.error, request: storeChatRequest(request), costMicros, stream: request.stream });
   record.toolCalls = toolCalls;
   if (outcome.target !== undefined) record.provider = outcome.target.provider.name;
   if (result !== undefined) {
@@ -59,10 +63,8 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   if (answered) record.answeredBy = outcome.answeredBy;
   if (outcome.firstTokenAt !== undefined) record.firstTokenAt = outcome.firstTokenAt;
   if (outcome.raw !== undefined && services.calls.storeRaw) record.raw = outcome.raw;
-  settleCall(call.reservation, costMicros, usage, charge);
   services.recorder.record(buildCallRows(record));
   if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
-  call.onRecorded?.({ spanId: call.spanId, costMicros, usage, startedAt: call.startedAt, endedAt: record.endedAt, firstTokenAt: outcome.firstTokenAt, error: outcome.error });
 }
 
 /** `recordChatCall`, off the response's path; a failure there is reported, never thrown into the event loop. */

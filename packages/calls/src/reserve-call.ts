@@ -1,6 +1,7 @@
 import { countEmbeddingTokens, countPromptTokens, readCustomerHeader, readRunLimitHeaders, type Reservation } from '@gantry/policy';
 import type { Target } from '@gantry/router';
 import type { ActiveRun, RunCaller } from '@gantry/runs';
+import type { StartedRunCounter } from '@gantry/db';
 import type { AnswerCharge, ChatRequest, EmbeddingRequest, Usage } from '@gantry/spec';
 import { worstCaseMicros } from './call-cost.ts';
 import type { CallHeaders, CallServices } from './call-services.ts';
@@ -13,6 +14,8 @@ export interface CallSubject {
   runName: string | undefined;
   targets: readonly Target[];
   spanId: string;
+  /** The caller started the run for this call (`CallInput.startsRun`). */
+  startsRun: boolean;
 }
 
 async function reserve(services: CallServices, subject: CallSubject, model: string, user: string | undefined, countInput: () => number, outputTokens: number): Promise<Reservation> {
@@ -25,7 +28,7 @@ async function reserve(services: CallServices, subject: CallSubject, model: stri
       keyId: subject.caller.apiKeyId,
       teamId: subject.caller.teamId,
       customer,
-      run: { id: subject.run.id, rootRunId: subject.run.rootRunId, depth: subject.run.depth, implicit: subject.run.implicit, name: subject.runName },
+      run: { id: subject.run.id, rootRunId: subject.run.rootRunId, depth: subject.run.depth, implicit: subject.run.implicit, starts: subject.startsRun, name: subject.runName },
       model,
       ...(lowerRun === undefined ? {} : { lowerRun }),
     },
@@ -59,8 +62,13 @@ export function reserveEmbeddingCall(services: CallServices, embedding: Embeddin
  * a cache hit) settles at its charge with no tokens — its tokens were not a provider's — and the
  * ledger entry keeps what it saved.
  */
-export function settleCall(reservation: Reservation, costMicros: number | undefined, usage: Usage | undefined, charge?: AnswerCharge): void {
-  if (charge !== undefined) reservation.settle(charge.chargeMicros, 0, charge.savedMicros);
+export function settleCall(reservation: Reservation, costMicros: number | undefined, usage: Usage | undefined, charge?: AnswerCharge): StartedRunCounter | undefined {
+  let micros = 0;
+  let tokens = 0;
+  if (charge !== undefined) reservation.settle((micros = charge.chargeMicros), 0, charge.savedMicros);
   else if (usage === undefined) reservation.release();
-  else reservation.settle(costMicros ?? 0, usage.inputTokens + usage.outputTokens);
+  else reservation.settle((micros = costMicros ?? 0), (tokens = usage.inputTokens + usage.outputTokens));
+  // A started run's counter counts the call as a reservation would have: released calls too.
+  const started = reservation.startedRun;
+  return started === undefined ? undefined : { ...started, spentMicros: micros, calls: 1, tokens };
 }

@@ -53,6 +53,7 @@ export {
   findResponseItems,
   getResponseRow,
   insertResponses,
+  insertStartedRun,
   listResponseChain,
   listResponseInputItems,
   MAX_RESPONSE_CHAIN,
@@ -82,6 +83,7 @@ export {
   type LedgerOutcome,
   type LedgerRefusal,
   type LedgerReservation,
+  type StartedRunCounter,
   type SweptReservations,
 } from './repositories/ledger-repository.ts';
 export { isDataError } from './repositories/json-rows.ts';

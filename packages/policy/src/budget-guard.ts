@@ -13,7 +13,12 @@ export interface CallIdentity {
   teamId: string | null;
   /** The customer's external id (OpenAI `user` or `x-gantry-customer-id`). */
   customer: string | undefined;
-  run: { id: string; rootRunId: string; depth: number; implicit: boolean; name: string | undefined };
+  /**
+   * `starts`: a named run this call starts (the Responses API's first turn): nothing is charged to
+   * it yet, so its run limits are checked in memory like a one-call run's, and its counter is
+   * written by the caller with what the call settled at (`Reservation.startedRun`).
+   */
+  run: { id: string; rootRunId: string; depth: number; implicit: boolean; starts?: boolean; name: string | undefined };
   /** The model the client asked for. */
   model: string;
   /** The agent's own lowering of its run's limits (headers). */
@@ -37,6 +42,12 @@ export interface Reservation {
    */
   settle(costMicros: number, tokens: number, savedMicros?: number): void;
   release(): void;
+  /**
+   * Set when the call starts its run and was checked against the run's limits in memory: the
+   * run's counter does not exist yet. The caller writes it (`@gantry/db`'s `StartedRunCounter`)
+   * with these limits and what the call settled at, before anything else can build on the run.
+   */
+  readonly startedRun?: { rootRunId: string; limits: RunLimits; startedAt: Date };
 }
 
 export interface BudgetGuardOptions {
@@ -113,7 +124,8 @@ function checkOneCallRun(identity: CallIdentity, { defaults, source }: OneCallRu
 function oneCallLimitError(identity: CallIdentity, source: OneCallRunLimits['source'], what: string): BudgetExceededError {
   const where = source === undefined ? 'its headers' : `${source.owner} '${source.id}'`;
   const raise = source === undefined ? 'send higher limits (or none)' : `raise the ${source.owner}'s run defaults with PATCH /admin/${source.owner === 'key' ? 'keys' : 'teams'}/${source.id} {"limits": {"run": {…}}}`;
-  return new BudgetExceededError(`budget exceeded for run ${identity.run.id} (a call naming no run is a run of its own, limited by ${where}): ${what} ${raise}`, { kind: 'run', id: identity.run.id });
+  const which = identity.run.implicit ? 'a call naming no run is a run of its own' : 'the first call of the run';
+  return new BudgetExceededError(`budget exceeded for run ${identity.run.id} (${which}, limited by ${where}): ${what} ${raise}`, { kind: 'run', id: identity.run.id });
 }
 
 function oneCallRaiseError(header: string, limit: string, source: OneCallRunLimits['source']): InvalidRequestError {
@@ -144,6 +156,20 @@ function entryOf(identity: CallIdentity, spanId: string, at: Date): LedgerEntry 
     settledAt: null,
     savedMicros: null,
   };
+}
+
+/**
+ * Whether a call that starts its run is checked in memory: only when it does not lower the run's
+ * limits by header — lowered limits must be stored on the counter for the run's later calls, which
+ * the call's own reservation does.
+ */
+function startsInMemory(identity: CallIdentity): boolean {
+  return identity.run.starts === true && !identity.run.implicit && identity.lowerRun === undefined;
+}
+
+/** Whether a call's run limits are checked in memory, not through its run's counter. */
+function inMemoryRun(identity: CallIdentity): boolean {
+  return identity.run.implicit || startsInMemory(identity);
 }
 
 function mergeRunLimits(team: RunLimits | undefined, key: RunLimits | undefined): RunLimits {
@@ -198,6 +224,14 @@ export class BudgetGuard {
   async reserve(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate)): Promise<Reservation> {
     const at = this.now();
     // The common case (the master key, keys without limits) decided with a few map lookups.
+    const reservation = await this.reserveChecked(identity, spanId, estimate, at);
+    if (!startsInMemory(identity)) return reservation;
+    // What gantry_reserve would have stored on the run's counter at its first reservation.
+    const limits = this.oneCallRunLimits(identity)?.defaults ?? {};
+    return { reserved: reservation.reserved, settle: reservation.settle, release: reservation.release, startedRun: { rootRunId: identity.run.rootRunId, limits, startedAt: at } };
+  }
+
+  private async reserveChecked(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate), at: Date): Promise<Reservation> {
     if (!this.anyLimitMayApply(identity)) return this.unreserved(entryOf(identity, spanId, at));
     const plan = this.planFor(identity, at);
     const { checks, owners, leased } = plan;
@@ -297,7 +331,7 @@ export class BudgetGuard {
   }
 
   private anyLimitMayApply(identity: CallIdentity): boolean {
-    if (!identity.run.implicit || identity.lowerRun !== undefined) return true;
+    if (!inMemoryRun(identity) || identity.lowerRun !== undefined) return true;
     const snapshot = this.store.current;
     if (identity.keyId !== null && (PolicyStore.hasLimits(snapshot.keys.get(identity.keyId)?.limits) || this.store.budgetsOf('key', identity.keyId).length > 0)) return true;
     if (identity.teamId !== null && (PolicyStore.hasLimits(snapshot.teams.get(identity.teamId)?.limits) || this.store.budgetsOf('team', identity.teamId).length > 0)) return true;
@@ -322,7 +356,7 @@ export class BudgetGuard {
    * window key, budget periods' included, can only change with the minute).
    */
   private planFor(identity: CallIdentity, at: Date): CallPlan {
-    if (!identity.run.implicit) return this.buildPlan(identity, at);
+    if (!inMemoryRun(identity)) return this.buildPlan(identity, at);
     const snapshot = this.store.current;
     const minute = Math.floor(at.getTime() / 60_000);
     const key = `${identity.keyId ?? ''}\n${identity.teamId ?? ''}\n${identity.customer ?? ''}`;
@@ -342,7 +376,7 @@ export class BudgetGuard {
       minute,
       checks,
       owners,
-      oneCall: identity.run.implicit ? this.oneCallRunLimits(identity) : undefined,
+      oneCall: inMemoryRun(identity) ? this.oneCallRunLimits(identity) : undefined,
       leased: checks.every((check) => check.stored !== true && !check.scope.startsWith('parallel:')),
     };
   }
@@ -384,8 +418,9 @@ export class BudgetGuard {
     const runDefaults = mergeRunLimits(team?.limits.run, key?.limits.run);
     // A named run may be given limits by an admin at any moment, on any instance: its calls always
     // go through its counter. A request that named no run is a one-call run, checked in memory
-    // against the defaults (oneCallRunLimits): no counter row per call.
-    if (!identity.run.implicit) {
+    // against the defaults (oneCallRunLimits): no counter row per call. So is the first call of a
+    // run it starts: its counter is written afterwards, with what the call settled at.
+    if (!inMemoryRun(identity)) {
       const scope = `run:${identity.run.rootRunId}`;
       owners.set(scope, { kind: 'run', runId: identity.run.id, rootRunId: identity.run.rootRunId });
       checks.push({

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { callChat, callEmbeddings, isContentEvent, traceOf, type CallHeaders, type CallTrace } from '@gantry/calls';
+import { callChat, callEmbeddings, isContentEvent, traceOf, type CallTrace, type ChatCallInput } from '@gantry/calls';
 import { encodeOpenAIEmbeddingResponse } from '@gantry/formats';
 import type { RunCaller } from '@gantry/runs';
 import { toGatewayError, type ChatRequest, type EmbeddingRequest, type StreamEvent } from '@gantry/spec';
@@ -86,8 +86,8 @@ async function writeStream(reply: FastifyReply, events: AsyncIterable<StreamEven
 
 /**
  * A chat route's whole job once the body is decoded: the call (packages/calls), then the answer
- * in the client's wire — JSON, or SSE for a stream. `headers` are the request's unless the route
- * adds to them (the Responses API names the run of a `previous_response_id` chain).
+ * in the client's wire — JSON, or SSE for a stream. `call.headers` are the request's unless the
+ * route adds to them (the Responses API names the run of a `previous_response_id` chain).
  */
 export async function sendChat(
   services: GatewayServices,
@@ -95,10 +95,10 @@ export async function sendChat(
   wire: ClientWire,
   request: FastifyRequest,
   reply: FastifyReply,
-  headers: CallHeaders = request.headers,
+  call: Partial<Pick<ChatCallInput, 'headers' | 'startsRun' | 'onRecorded'>> = {},
 ): Promise<unknown> {
   const signal = abortOnClientClose(reply).signal;
-  const outcome = await callChat(services, { request: chat, caller: callerOf(request), headers }, signal).catch((error: unknown) => {
+  const outcome = await callChat(services, { headers: request.headers, ...call, request: chat, caller: callerOf(request) }, signal).catch((error: unknown) => {
     throw withTraceHeaders(error, reply);
   });
   if (outcome.type === 'stream') return writeStream(reply, outcome.events, outcome.trace, wire, chat, signal);

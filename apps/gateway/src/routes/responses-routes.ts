@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { canReadResponse, deleteResponse, getResponseRow, insertRunsIgnoreExisting, listResponseInputItems, type NewRun } from '@gantry/db';
+import { canReadResponse, deleteResponse, getResponseRow, insertStartedRun, listResponseInputItems, type NewRun, type StartedRunCounter } from '@gantry/db';
 import {
   createResponsesStreamEncoder,
   decodeResponsesRequest,
@@ -16,7 +16,7 @@ import {
 } from '@gantry/formats';
 import { acceptsBuiltinTools } from '@gantry/providers';
 import { readRunContext } from '@gantry/runs';
-import type { CallHeaders } from '@gantry/calls';
+import { traceOf, type CallHeaders, type RecordedCall } from '@gantry/calls';
 import { InvalidRequestError, NotFoundError, UnavailableError, type GatewayError } from '@gantry/spec';
 import type { GatewayServices } from '../gateway-services.ts';
 import type { ClientWire } from '../proxy/client-wire.ts';
@@ -45,6 +45,14 @@ interface Turn {
   headers: CallHeaders;
   /** The run this turn starts (first of a chain, no run header): written with the response. */
   newRun: NewRun | undefined;
+  /**
+   * With `newRun`: the counter its first call left (BudgetGuard checked that call in memory), once
+   * the call is recorded and settled; undefined when the call reserved through the counter itself,
+   * or was refused before it began.
+   */
+  newRunCounter: Promise<StartedRunCounter | undefined> | undefined;
+  /** Told that the call was recorded, or (undefined) that it never began. */
+  recorded: ((recorded: RecordedCall | undefined) => void) | undefined;
   /** The response row (and `newRun`) was written. */
   stored: boolean;
 }
@@ -70,6 +78,8 @@ function checkBuiltinTools(services: GatewayServices, decoded: DecodedResponsesR
  */
 async function storeTurn(writer: ResponseWriter, turn: Turn, request: FastifyRequest, response: ResponsesResponse): Promise<void> {
   const caller = callerOf(request);
+  // Whatever builds on this response must find the run's counter with this turn's call on it.
+  const newRunCounter = await turn.newRunCounter;
   try {
     await writer.write({
       id: turn.id,
@@ -82,6 +92,7 @@ async function storeTurn(writer: ResponseWriter, turn: Turn, request: FastifyReq
       outputItems: response.output,
       createdAt: new Date(turn.createdAt * 1000),
       ...(turn.newRun === undefined ? {} : { newRun: turn.newRun }),
+      ...(newRunCounter === undefined ? {} : { newRunCounter }),
     });
     turn.stored = true;
   } catch (error) {
@@ -137,7 +148,18 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
     inputOffset: context.items.length,
   });
   checkBuiltinTools(services, decoded);
-  const turn: Turn = { decoded, id: mintResponsesId('resp'), createdAt: Math.floor(Date.now() / 1000), input, runId: '', headers: request.headers, newRun: undefined, stored: false };
+  const turn: Turn = {
+    decoded,
+    id: mintResponsesId('resp'),
+    createdAt: Math.floor(Date.now() / 1000),
+    input,
+    runId: '',
+    headers: request.headers,
+    newRun: undefined,
+    newRunCounter: undefined,
+    recorded: undefined,
+    stored: false,
+  };
   // A chain of previous_response_id (or of replayed and referenced items) is one run; run
   // headers, when sent, still decide.
   const sent = readRunContext(request.headers).runId;
@@ -148,6 +170,7 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
     const started = services.runs.start(caller);
     turn.runId = started.run.id;
     turn.newRun = started.row;
+    turn.newRunCounter = new Promise((resolve) => (turn.recorded = (recorded) => resolve(recorded?.startedRun)));
   }
   if (sent === undefined) turn.headers = { ...request.headers, 'x-gantry-run-id': turn.runId };
   return turn;
@@ -180,11 +203,22 @@ const responsesRoutes: FastifyPluginAsync = async (app) => {
   app.post('/v1/responses', errorWire, async (request, reply: FastifyReply) => {
     const turn = await openTurn(services, request);
     try {
-      return await sendChat(services, turn.decoded.chat, turnWire(writer, turn, request), request, reply, turn.headers);
+      return await sendChat(services, turn.decoded.chat, turnWire(writer, turn, request), request, reply, {
+        headers: turn.headers,
+        ...(turn.recorded === undefined ? {} : { startsRun: true, onRecorded: turn.recorded }),
+      });
+    } catch (error) {
+      // Refused before its call began (such errors carry no trace): nothing will be recorded. A
+      // call that began was recorded before its error was thrown (this is then a no-op).
+      if (traceOf(error) === undefined) turn.recorded?.(undefined);
+      throw error;
     } finally {
       // No response was stored (the call failed, or the client left mid-stream): the call's span
-      // still needs the run it is recorded in.
-      if (turn.newRun !== undefined && !turn.stored) await insertRunsIgnoreExisting(services.database.db, [turn.newRun]).catch(() => undefined);
+      // still needs the run it is recorded in, and the run's counter what the call spent.
+      if (turn.newRun !== undefined && !turn.stored) {
+        const run = turn.newRun;
+        await turn.newRunCounter!.then((counter) => insertStartedRun(services.database.db, run, counter)).catch(() => undefined);
+      }
     }
   });
 

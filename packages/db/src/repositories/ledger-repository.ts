@@ -1,6 +1,6 @@
 import { isDataError, isolateRefusedRows, jsonRecordset, type RefusedRow } from './json-rows.ts';
 import { toStorableJson } from '../storable-text.ts';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { budgetCounters, ledgerEntries } from '../schema/budgets.ts';
 import type { RunLimits } from '../schema/limits.ts';
@@ -185,6 +185,39 @@ export async function setRunLimits(db: GantryDb, rootRunId: string, limits: { [K
     .onConflictDoUpdate({ target: [budgetCounters.scope, budgetCounters.windowStart], set: Object.keys(values).length === 0 ? { scope: sql`excluded.scope` } : values })
     .returning();
   return row!;
+}
+
+/**
+ * A run's counter as its first call leaves it, when that call was checked against the run's limits
+ * in memory rather than through the counter (`BudgetGuard`: a call that starts its run). The
+ * counter is written with what the call settled at before anything else can build on the run (the
+ * Responses API: in the statement that stores the response).
+ */
+export interface StartedRunCounter {
+  rootRunId: string;
+  /** The limits the run starts with, as its first reservation would have stored them. */
+  limits: RunLimits;
+  startedAt: Date;
+  spentMicros: number;
+  calls: number;
+  tokens: number;
+}
+
+/**
+ * Writes started runs' counters. A counter that exists already (a call naming the run arrived while
+ * its first call was in flight, or an admin set its limits) keeps its limits and gains the first
+ * call's spend, calls and tokens; its start is the earlier of the two.
+ */
+export function upsertStartedRunCounters(counters: readonly StartedRunCounter[]): SQL {
+  const rows = counters.map(
+    ({ rootRunId, limits, startedAt, spentMicros, calls, tokens }) =>
+      sql`(${`run:${rootRunId}`}, ${EPOCH.toISOString()}::timestamptz, ${spentMicros}::bigint, ${calls}::integer, ${tokens}::bigint, ${limits.maxCostMicros ?? null}::bigint, ${limits.maxCalls ?? null}::integer,
+        ${limits.maxTokens ?? null}::bigint, ${limits.maxDepth ?? null}::integer, ${limits.maxWallMs ?? null}::bigint, ${startedAt.toISOString()}::timestamptz)`,
+  );
+  return sql`insert into budget_counters (scope, window_start, spent_micros, calls, tokens, limit_micros, limit_calls, limit_tokens, limit_depth, limit_wall_ms, created_at)
+    values ${sql.join(rows, sql`, `)}
+    on conflict (scope, window_start) do update set spent_micros = budget_counters.spent_micros + excluded.spent_micros, calls = budget_counters.calls + excluded.calls,
+      tokens = budget_counters.tokens + excluded.tokens, created_at = least(budget_counters.created_at, excluded.created_at)`;
 }
 
 /** Spent and reserved in one counter window, e.g. for showing a budget's state. */

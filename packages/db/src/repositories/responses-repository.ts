@@ -3,6 +3,7 @@ import type { GantryDb } from '../gantry-db.ts';
 import { fromStorable, toStorableJson, toStorableText } from '../storable-text.ts';
 import { responseItems, responses, type ResponseRow } from '../schema/responses.ts';
 import type { NewRun } from '../schema/runs.ts';
+import { upsertStartedRunCounters, type StartedRunCounter } from './ledger-repository.ts';
 
 /** Who may read a stored response: its team, or its key when the key has no team. Null: the master key (everything). */
 export interface ResponseOwner {
@@ -23,6 +24,8 @@ export interface StoredResponseInput {
   createdAt: Date;
   /** A run this response starts: its row is written in the same statement (ignored when it exists). */
   newRun?: NewRun;
+  /** That run's counter, when its first call was checked in memory: written in the same statement too. */
+  newRunCounter?: StartedRunCounter;
 }
 
 function itemIdOf(item: Record<string, unknown>): string {
@@ -38,9 +41,29 @@ function storableText(value: string | null | undefined): string | null {
   return value === null || value === undefined ? null : toStorableText(value);
 }
 
+/** A started run's row, as `insertRuns` takes it. */
+function runValues(run: NewRun, at: Date): SQL {
+  return sql`(${storableText(run.id)}, ${storableText(run.scope)}, ${storableText(run.clientRunId)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
+    ${(run.startedAt ?? at).toISOString()}::timestamptz, ${(run.lastActivityAt ?? at).toISOString()}::timestamptz)`;
+}
+
+/** Inserts runs that may exist already (then left as they are). */
+function insertRuns(rows: SQL[]): SQL {
+  return sql`insert into runs (id, scope, client_run_id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at) values ${sql.join(rows, sql`, `)} on conflict do nothing`;
+}
+
 /**
- * Writes responses, their items and the runs they start in one statement: one round trip, and
- * nothing half-written. A response with `stored: false` writes only its own row (id, owner, run).
+ * The run a response was to start, written without the response (its call failed, or its client
+ * left): its row, ignored when it exists, and the counter its first call left, if any.
+ */
+export async function insertStartedRun(db: GantryDb, run: NewRun, counter: StartedRunCounter | undefined): Promise<void> {
+  const insert = insertRuns([runValues(run, new Date())]);
+  await db.execute(counter === undefined ? insert : sql`with new_counters as (${upsertStartedRunCounters([counter])}) ${insert}`);
+}
+
+/**
+ * Writes responses, their items and the runs they start (rows and counters) in one statement: one
+ * round trip, and nothing half-written. A response with `stored: false` writes only its own row (id, owner, run).
  * Plain VALUES rather than the recorder's `jsonRecordset`: these rows are written on calls' own
  * path, a few at a time, and a single-row json_populate_recordset cost the embedded database 2.5×
  * the time of a parameterized insert.
@@ -48,16 +71,15 @@ function storableText(value: string | null | undefined): string | null {
 export async function insertResponses(db: GantryDb, inputs: readonly StoredResponseInput[]): Promise<void> {
   if (inputs.length === 0) return;
   const runRows: SQL[] = [];
+  const counters: StartedRunCounter[] = [];
   const itemRows: SQL[] = [];
   const responseRows: SQL[] = [];
   for (const input of inputs) {
     const owner = input.owner;
     const id = toStorableText(input.id);
+    if (input.newRunCounter !== undefined) counters.push(input.newRunCounter);
     const run = input.newRun;
-    if (run !== undefined) {
-      runRows.push(sql`(${storableText(run.id)}, ${storableText(run.scope)}, ${storableText(run.clientRunId)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
-        ${(run.startedAt ?? input.createdAt).toISOString()}::timestamptz, ${(run.lastActivityAt ?? input.createdAt).toISOString()}::timestamptz)`);
-    }
+    if (run !== undefined) runRows.push(runValues(run, input.createdAt));
     if (input.stored) {
       const items = [...input.inputItems.map((item) => ({ item, output: false })), ...input.outputItems.map((item) => ({ item, output: true }))];
       items.forEach(({ item, output }, position) => {
@@ -69,8 +91,9 @@ export async function insertResponses(db: GantryDb, inputs: readonly StoredRespo
   }
   const statements: SQL[] = [];
   if (runRows.length > 0) {
-    statements.push(sql`new_runs as (insert into runs (id, scope, client_run_id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at) values ${sql.join(runRows, sql`, `)} on conflict do nothing)`);
+    statements.push(sql`new_runs as (${insertRuns(runRows)})`);
   }
+  if (counters.length > 0) statements.push(sql`new_counters as (${upsertStartedRunCounters(counters)})`);
   if (itemRows.length > 0) {
     statements.push(sql`new_items as (insert into response_items (response_id, position, item_id, output, team_id, api_key_id, item) values ${sql.join(itemRows, sql`, `)})`);
   }
