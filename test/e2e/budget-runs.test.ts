@@ -98,6 +98,9 @@ describe('run limits (one gateway)', () => {
       expect(first.status).toBe(200);
       const runId = first.runId!;
       expect(await runStatus(runId)).toMatchObject({ limits: { max_calls: 2 }, usage: { calls: 1, spent_usd: CALL_MICROS / 1e6, reserved_usd: 0, tokens: 11 } });
+      // The run's row is written with the turn's totals, not later by the recorder.
+      const run = (await adminCall<{ own_totals: Record<string, number> }>(stack.url, 'GET', `/v1/runs/${runId}`)).json;
+      expect(run.own_totals).toMatchObject({ cost_micros: CALL_MICROS, input_tokens: 8, output_tokens: 3, llm_calls: 1, tool_calls: 0 });
       expect((await responsesTurn({ previous_response_id: first.body.id, stream })).status).toBe(200);
       const third = await responsesTurn({ previous_response_id: first.body.id, stream });
       expect(third.status).toBe(402);

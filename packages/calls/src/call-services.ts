@@ -1,4 +1,4 @@
-import type { StartedRunCounter } from '@gantry/db';
+import type { RunDelta, StartedRunCounter } from '@gantry/db';
 import type { BudgetGuard } from '@gantry/policy';
 import type { PriceBook } from '@gantry/providers';
 import type { Router } from '@gantry/router';
@@ -45,8 +45,8 @@ export interface CallInput<R> {
   onRecorded?: (recorded: RecordedCall) => void;
   /**
    * The run the headers name was started by the caller for this call (the Responses API's first
-   * turn): its limits are checked in memory, and `RecordedCall.startedRun` is the counter the
-   * caller must write before the run can be built on.
+   * turn): its limits are checked in memory, and the caller writes the run's row and counter from
+   * `RecordedCall.startedRun` before the run can be built on.
    */
   startsRun?: boolean;
 }
@@ -62,8 +62,12 @@ export interface RecordedCall {
   endedAt: number;
   firstTokenAt: number | undefined;
   error: GatewayError | undefined;
-  /** The started run's counter as this call leaves it (`CallInput.startsRun`); undefined when the call reserved through the counter. */
-  startedRun?: StartedRunCounter;
+  /**
+   * With `CallInput.startsRun`, what the caller writes with the run's row: the run's totals after
+   * this call (the recorder leaves them to it), and the run's ledger counter as this call leaves
+   * it — undefined when the call reserved through the counter itself.
+   */
+  startedRun?: { totals: RunDelta | undefined; counter: StartedRunCounter | undefined };
 }
 
 export type ChatCallInput = CallInput<ChatRequest>;

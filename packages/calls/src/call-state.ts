@@ -31,6 +31,8 @@ export interface CallState {
   /** Set by a middleware that answers the call itself, through `context.setAnswerCharge`: what the answer is charged. */
   answerCharge: AnswerCharge | undefined;
   onRecorded: CallInput<unknown>['onRecorded'];
+  /** `CallInput.startsRun`. */
+  startsRun: boolean;
 }
 
 /** The client-facing facts of a call so far. */
@@ -150,6 +152,7 @@ export async function openCall(
     responseHeaders: undefined,
     answerCharge: undefined,
     onRecorded: input.onRecorded,
+    startsRun: input.startsRun === true,
   };
   return { call, route };
 }

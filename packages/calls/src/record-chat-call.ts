@@ -1,3 +1,4 @@
+import type { RunDelta } from '@gantry/db';
 import { estimateUsage } from '@gantry/policy';
 import type { Target } from '@gantry/router';
 import { buildCallRows, type CalledTool } from '@gantry/runs';
@@ -48,23 +49,34 @@ export function recordChatCall(call: CallState, request: ChatRequest, outcome: C
   const toolCalls = toolCallsOf(result);
   const costMicros = answered ? (charge?.chargeMicros ?? 0) : callCost(services.prices, outcome.target, usage);
   const endedAt = outcome.endedAt ?? Date.now();
-  const startedRun = settleCall(call.reservation, costMicros, usage, charge);
-  // Told before the rows are built: a caller may be waiting for the settlement (a started run's counter).
-  call.onRecorded?.({ spanId: call.spanId, costMicros, usage, startedAt: call.startedAt, endedAt, firstTokenAt: outcome.firstTokenAt, error: outcome.error, ...(startedRun === undefined ? {} : { startedRun }) });
-  const record = callRecordOf(call, { endedAt, error: outcome.error, request: storeChatRequest(request), costMicros, stream: request.stream });
-  record.toolCalls = toolCalls;
-  if (outcome.target !== undefined) record.provider = outcome.target.provider.name;
-  if (result !== undefined) {
-    record.result = storeChatResult(result);
-    record.upstreamModel = result.model;
+  const counter = settleCall(call.reservation, costMicros, usage, charge);
+  let totals: RunDelta | undefined;
+  try {
+    const record = callRecordOf(call, { endedAt, error: outcome.error, request: storeChatRequest(request), costMicros, stream: request.stream });
+    record.toolCalls = toolCalls;
+    if (outcome.target !== undefined) record.provider = outcome.target.provider.name;
+    if (result !== undefined) {
+      record.result = storeChatResult(result);
+      record.upstreamModel = result.model;
+    }
+    if (usage !== undefined) record.usage = usage;
+    if (usage !== undefined && result?.usage === undefined) record.usageEstimated = true;
+    if (answered) record.answeredBy = outcome.answeredBy;
+    if (outcome.firstTokenAt !== undefined) record.firstTokenAt = outcome.firstTokenAt;
+    if (outcome.raw !== undefined && services.calls.storeRaw) record.raw = outcome.raw;
+    const rows = buildCallRows(record);
+    // A run the caller started gets this call's totals in its row, which the caller writes.
+    if (call.startsRun) {
+      totals = rows.delta;
+      delete rows.delta;
+    }
+    services.recorder.record(rows);
+    if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
+  } finally {
+    // Told even if the rows could not be built: the caller may be waiting for the settlement.
+    const startedRun = call.startsRun ? { counter, totals } : undefined;
+    call.onRecorded?.({ spanId: call.spanId, costMicros, usage, startedAt: call.startedAt, endedAt, firstTokenAt: outcome.firstTokenAt, error: outcome.error, ...(startedRun === undefined ? {} : { startedRun }) });
   }
-  if (usage !== undefined) record.usage = usage;
-  if (usage !== undefined && result?.usage === undefined) record.usageEstimated = true;
-  if (answered) record.answeredBy = outcome.answeredBy;
-  if (outcome.firstTokenAt !== undefined) record.firstTokenAt = outcome.firstTokenAt;
-  if (outcome.raw !== undefined && services.calls.storeRaw) record.raw = outcome.raw;
-  services.recorder.record(buildCallRows(record));
-  if (!call.run.implicit) services.runs.noteToolCallsOpened(call.run.id, toolCalls.map((tool) => tool.id));
 }
 
 /** `recordChatCall`, off the response's path; a failure there is reported, never thrown into the event loop. */

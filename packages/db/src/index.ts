@@ -58,6 +58,7 @@ export {
   listResponseInputItems,
   MAX_RESPONSE_CHAIN,
   type ChainLink,
+  type StartedRun,
   type FoundResponseItem,
   type ResponseOwner,
   type StoredResponseInput,

@@ -116,8 +116,9 @@ export class RunRegistry {
   /**
    * Starts a root run for a caller who named none, without a database round trip: the run is
    * known here at once, so a call made with its id (as `x-gantry-run-id`) does not look it up.
-   * The caller must write the returned row (insert-ignore) before any of its calls is recorded:
-   * the Responses API writes it with the response that starts a `previous_response_id` chain.
+   * The caller writes the returned row once the run's first call is over, with that call's totals
+   * (its call is made with `startsRun`, so the recorder leaves the run's totals to that write): the
+   * Responses API writes it with the response that starts a `previous_response_id` chain.
    */
   start(caller: RunCaller, now = new Date()): { run: ActiveRun; row: NewRun } {
     const id = newId();

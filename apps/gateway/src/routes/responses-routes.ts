@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { canReadResponse, deleteResponse, getResponseRow, insertStartedRun, listResponseInputItems, type NewRun, type StartedRunCounter } from '@gantry/db';
+import { canReadResponse, deleteResponse, getResponseRow, insertStartedRun, listResponseInputItems, type NewRun } from '@gantry/db';
 import {
   createResponsesStreamEncoder,
   decodeResponsesRequest,
@@ -46,15 +46,20 @@ interface Turn {
   /** The run this turn starts (first of a chain, no run header): written with the response. */
   newRun: NewRun | undefined;
   /**
-   * With `newRun`: the counter its first call left (BudgetGuard checked that call in memory), once
-   * the call is recorded and settled; undefined when the call reserved through the counter itself,
-   * or was refused before it began.
+   * With `newRun`: once its first call is recorded and settled, the run's totals and its ledger
+   * counter as that call leaves them (written with the run's row); undefined when the call was
+   * refused before it began.
    */
-  newRunCounter: Promise<StartedRunCounter | undefined> | undefined;
+  newRunRecorded: Promise<RecordedCall['startedRun']> | undefined;
   /** Told that the call was recorded, or (undefined) that it never began. */
   recorded: ((recorded: RecordedCall | undefined) => void) | undefined;
   /** The response row (and `newRun`) was written. */
   stored: boolean;
+}
+
+/** A started run's totals and counter as its first call left them (none when it never began). */
+function startedRunOf(recorded: RecordedCall['startedRun']) {
+  return { totals: recorded?.totals, counter: recorded?.counter };
 }
 
 /** Refuses built-in tools (web_search, file_search, …) for any target that cannot run them. */
@@ -78,8 +83,8 @@ function checkBuiltinTools(services: GatewayServices, decoded: DecodedResponsesR
  */
 async function storeTurn(writer: ResponseWriter, turn: Turn, request: FastifyRequest, response: ResponsesResponse): Promise<void> {
   const caller = callerOf(request);
-  // Whatever builds on this response must find the run's counter with this turn's call on it.
-  const newRunCounter = await turn.newRunCounter;
+  // Whatever builds on this response must find the run's totals and counter with this turn's call on them.
+  const newRun = turn.newRun === undefined ? undefined : { row: turn.newRun, ...startedRunOf(await turn.newRunRecorded) };
   try {
     await writer.write({
       id: turn.id,
@@ -91,8 +96,7 @@ async function storeTurn(writer: ResponseWriter, turn: Turn, request: FastifyReq
       inputItems: turn.input,
       outputItems: response.output,
       createdAt: new Date(turn.createdAt * 1000),
-      ...(turn.newRun === undefined ? {} : { newRun: turn.newRun }),
-      ...(newRunCounter === undefined ? {} : { newRunCounter }),
+      ...(newRun === undefined ? {} : { newRun }),
     });
     turn.stored = true;
   } catch (error) {
@@ -156,7 +160,7 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
     runId: '',
     headers: request.headers,
     newRun: undefined,
-    newRunCounter: undefined,
+    newRunRecorded: undefined,
     recorded: undefined,
     stored: false,
   };
@@ -170,7 +174,7 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
     const started = services.runs.start(caller);
     turn.runId = started.run.id;
     turn.newRun = started.row;
-    turn.newRunCounter = new Promise((resolve) => (turn.recorded = (recorded) => resolve(recorded?.startedRun)));
+    turn.newRunRecorded = new Promise((resolve) => (turn.recorded = (recorded) => resolve(recorded?.startedRun)));
   }
   if (sent === undefined) turn.headers = { ...request.headers, 'x-gantry-run-id': turn.runId };
   return turn;
@@ -216,8 +220,8 @@ const responsesRoutes: FastifyPluginAsync = async (app) => {
       // No response was stored (the call failed, or the client left mid-stream): the call's span
       // still needs the run it is recorded in, and the run's counter what the call spent.
       if (turn.newRun !== undefined && !turn.stored) {
-        const run = turn.newRun;
-        await turn.newRunCounter!.then((counter) => insertStartedRun(services.database.db, run, counter)).catch(() => undefined);
+        const row = turn.newRun;
+        await turn.newRunRecorded!.then((recorded) => insertStartedRun(services.database.db, { row, ...startedRunOf(recorded) })).catch(() => undefined);
       }
     }
   });

@@ -3,6 +3,7 @@ import type { GantryDb } from '../gantry-db.ts';
 import { fromStorable, toStorableJson, toStorableText } from '../storable-text.ts';
 import { responseItems, responses, type ResponseRow } from '../schema/responses.ts';
 import type { NewRun } from '../schema/runs.ts';
+import type { RunDelta } from './runs-repository.ts';
 import { upsertStartedRunCounters, type StartedRunCounter } from './ledger-repository.ts';
 
 /** Who may read a stored response: its team, or its key when the key has no team. Null: the master key (everything). */
@@ -22,10 +23,19 @@ export interface StoredResponseInput {
   inputItems: readonly Record<string, unknown>[];
   outputItems: readonly Record<string, unknown>[];
   createdAt: Date;
-  /** A run this response starts: its row is written in the same statement (ignored when it exists). */
-  newRun?: NewRun;
-  /** That run's counter, when its first call was checked in memory: written in the same statement too. */
-  newRunCounter?: StartedRunCounter;
+  /** A run this response starts, written in the same statement. */
+  newRun?: StartedRun;
+}
+
+/**
+ * A run started by its first call's caller (the Responses API's first turn) and written once that
+ * call is over: its row with the call's totals (the recorder leaves them to this write), and its
+ * ledger counter when the call was checked against the run's limits in memory.
+ */
+export interface StartedRun {
+  row: NewRun;
+  totals: RunDelta | undefined;
+  counter: StartedRunCounter | undefined;
 }
 
 function itemIdOf(item: Record<string, unknown>): string {
@@ -42,23 +52,33 @@ function storableText(value: string | null | undefined): string | null {
 }
 
 /** A started run's row, as `insertRuns` takes it. */
-function runValues(run: NewRun, at: Date): SQL {
-  return sql`(${storableText(run.id)}, ${storableText(run.scope)}, ${storableText(run.clientRunId)}, ${storableText(run.rootRunId)}, ${storableText(run.apiKeyId)}, ${storableText(run.teamId)}, ${storableText(run.name)}, ${run.status ?? 'running'},
-    ${(run.startedAt ?? at).toISOString()}::timestamptz, ${(run.lastActivityAt ?? at).toISOString()}::timestamptz)`;
+function runValues({ row, totals }: StartedRun, at: Date): SQL {
+  const lastActivityAt = totals?.lastActivityAt ?? row.lastActivityAt ?? at;
+  return sql`(${storableText(row.id)}, ${storableText(row.scope)}, ${storableText(row.clientRunId)}, ${storableText(row.rootRunId)}, ${storableText(row.apiKeyId)}, ${storableText(row.teamId)}, ${storableText(row.name)}, ${row.status ?? 'running'},
+    ${(row.startedAt ?? at).toISOString()}::timestamptz, ${lastActivityAt.toISOString()}::timestamptz, ${totals?.costMicros ?? 0}::bigint, ${totals?.inputTokens ?? 0}::bigint, ${totals?.outputTokens ?? 0}::bigint,
+    ${totals?.llmCalls ?? 0}::integer, ${totals?.toolCalls ?? 0}::integer)`;
 }
 
-/** Inserts runs that may exist already (then left as they are). */
+/**
+ * Inserts started runs with their first call's totals. A run that exists already (a call naming it
+ * arrived while its first call was in flight) gains them, as `applyRunDeltas` would have added them.
+ */
 function insertRuns(rows: SQL[]): SQL {
-  return sql`insert into runs (id, scope, client_run_id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at) values ${sql.join(rows, sql`, `)} on conflict do nothing`;
+  return sql`insert into runs (id, scope, client_run_id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at, cost_micros, input_tokens, output_tokens, llm_calls, tool_calls)
+    values ${sql.join(rows, sql`, `)}
+    on conflict (id) do update set cost_micros = runs.cost_micros + excluded.cost_micros, input_tokens = runs.input_tokens + excluded.input_tokens,
+      output_tokens = runs.output_tokens + excluded.output_tokens, llm_calls = runs.llm_calls + excluded.llm_calls, tool_calls = runs.tool_calls + excluded.tool_calls,
+      last_activity_at = greatest(runs.last_activity_at, excluded.last_activity_at)
+    where runs.scope = excluded.scope`;
 }
 
 /**
  * The run a response was to start, written without the response (its call failed, or its client
- * left): its row, ignored when it exists, and the counter its first call left, if any.
+ * left): its row and totals, and the counter its first call left, if any.
  */
-export async function insertStartedRun(db: GantryDb, run: NewRun, counter: StartedRunCounter | undefined): Promise<void> {
+export async function insertStartedRun(db: GantryDb, run: StartedRun): Promise<void> {
   const insert = insertRuns([runValues(run, new Date())]);
-  await db.execute(counter === undefined ? insert : sql`with new_counters as (${upsertStartedRunCounters([counter])}) ${insert}`);
+  await db.execute(run.counter === undefined ? insert : sql`with new_counters as (${upsertStartedRunCounters([run.counter])}) ${insert}`);
 }
 
 /**
@@ -77,9 +97,11 @@ export async function insertResponses(db: GantryDb, inputs: readonly StoredRespo
   for (const input of inputs) {
     const owner = input.owner;
     const id = toStorableText(input.id);
-    if (input.newRunCounter !== undefined) counters.push(input.newRunCounter);
     const run = input.newRun;
-    if (run !== undefined) runRows.push(runValues(run, input.createdAt));
+    if (run !== undefined) {
+      runRows.push(runValues(run, input.createdAt));
+      if (run.counter !== undefined) counters.push(run.counter);
+    }
     if (input.stored) {
       const items = [...input.inputItems.map((item) => ({ item, output: false })), ...input.outputItems.map((item) => ({ item, output: true }))];
       items.forEach(({ item, output }, position) => {
