@@ -1,12 +1,23 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { canReadResponse, findResponseItems, listResponseChain, type FoundResponseItem, type GantryDb, type ResponseOwner } from '@gantry/db';
 import type { ResponsesItem } from '@gantry/formats';
 import type { RunCaller } from '@gantry/runs';
 import { InvalidRequestError } from '@gantry/spec';
 
+/** Random bytes per id. */
+const ID_BYTES = 25;
+/** CSPRNG output drawn 4,000 bytes (160 ids) at a time: a turn mints several ids, and each draw of its own cost a call to OpenSSL. */
+const pool = Buffer.alloc(ID_BYTES * 160);
+let cursor = pool.length;
+
 /** A Responses API id: `<prefix>_` and 50 hex digits, as OpenAI's. */
 export function mintResponsesId(prefix: string): string {
-  return `${prefix}_${randomBytes(25).toString('hex')}`;
+  if (cursor === pool.length) {
+    randomFillSync(pool);
+    cursor = 0;
+  }
+  cursor += ID_BYTES;
+  return `${prefix}_${pool.toString('hex', cursor - ID_BYTES, cursor)}`;
 }
 
 /** The prefix OpenAI gives items of each type (`msg_`, `fc_`, …); `item` for types without one. */
