@@ -5,9 +5,55 @@ import { mkdir } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGLiteSocketHandler, PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 const { dataDir, socketPath, sharedBuffersMb } = workerData;
+
+/** Protocol 3.0, as a startup message names it (it has no type byte). */
+const STARTUP_PROTOCOL = 196608;
+/** Terminate ('X'): PGlite answers it only when it comes first in what it is given. */
+const TERMINATE = 0x58;
+
+/**
+ * pglite-socket runs each protocol message of a statement (parse, bind, describe, execute, sync)
+ * through its query queue on its own: a promise, the database's mutex and a pass into PGlite per
+ * message. PGlite's `execProtocolRaw` runs every message it is given, so the complete messages of
+ * one read go in together, one pass per statement. SSL and cancel requests, startup messages and
+ * Terminate are still handled alone, as the library handles them.
+ */
+PGLiteSocketHandler.prototype.handleData = async function handleData(data) {
+  if (!this.socket || !this.active) return 0;
+  this.messageBuffer = this.messageBuffer.length === 0 ? data : Buffer.concat([this.messageBuffer, data]);
+  let sent = 0;
+  while (this.messageBuffer.length > 0) {
+    if (this.handleSslRequest() || this.handleCancelRequest()) continue;
+    const buffer = this.messageBuffer;
+    let end = 0;
+    if (buffer.length >= 8 && buffer.readInt32BE(4) === STARTUP_PROTOCOL) {
+      if (buffer.length >= buffer.readInt32BE(0)) end = buffer.readInt32BE(0);
+    } else {
+      while (end + 5 <= buffer.length && !(end > 0 && buffer[end] === TERMINATE)) {
+        const next = end + 1 + buffer.readInt32BE(end + 1);
+        if (next > buffer.length) break;
+        end = next;
+        if (buffer[0] === TERMINATE) break;
+      }
+    }
+    if (end === 0) break;
+    const messages = new Uint8Array(buffer.subarray(0, end));
+    this.messageBuffer = buffer.subarray(end);
+    let failure;
+    await this.queryQueue.enqueue(this.id, messages, (answer) => {
+      if (answer.length === 0 || !this.socket?.writable || !this.active) return;
+      this.socket.write(Buffer.from(answer), (error) => {
+        if (error) failure = error;
+      });
+      sent += answer.length;
+    });
+    if (failure) throw failure;
+  }
+  return sent;
+};
 
 /**
  * The socket server answers each protocol message of a query (parse, bind, describe, execute,
