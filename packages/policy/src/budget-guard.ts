@@ -223,7 +223,6 @@ export class BudgetGuard {
    */
   async reserve(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate)): Promise<Reservation> {
     const at = this.now();
-    // The common case (the master key, keys without limits) decided with a few map lookups.
     const reservation = await this.reserveChecked(identity, spanId, estimate, at);
     if (!startsInMemory(identity)) return reservation;
     // What gantry_reserve would have stored on the run's counter at its first reservation.
@@ -232,6 +231,7 @@ export class BudgetGuard {
   }
 
   private async reserveChecked(identity: CallIdentity, spanId: string, estimate: CallEstimate | (() => CallEstimate), at: Date): Promise<Reservation> {
+    // The common case (the master key, keys without limits) decided with a few map lookups.
     if (!this.anyLimitMayApply(identity)) return this.unreserved(entryOf(identity, spanId, at));
     const plan = this.planFor(identity, at);
     const { checks, owners, leased } = plan;

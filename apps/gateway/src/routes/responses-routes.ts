@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { canReadResponse, deleteResponse, getResponseRow, insertStartedRun, listResponseInputItems, type NewRun } from '@gantry/db';
+import { canReadResponse, deleteResponse, getResponseRow, insertStartedRun, listResponseInputItems, type NewRun, type StartedRun } from '@gantry/db';
 import {
   createResponsesStreamEncoder,
   decodeResponsesRequest,
@@ -50,16 +50,11 @@ interface Turn {
    * counter as that call leaves them (written with the run's row); undefined when the call was
    * refused before it began.
    */
-  newRunRecorded: Promise<RecordedCall['startedRun']> | undefined;
+  newRunRecorded: Promise<Omit<StartedRun, 'row'>> | undefined;
   /** Told that the call was recorded, or (undefined) that it never began. */
   recorded: ((recorded: RecordedCall | undefined) => void) | undefined;
   /** The response row (and `newRun`) was written. */
   stored: boolean;
-}
-
-/** A started run's totals and counter as its first call left them (none when it never began). */
-function startedRunOf(recorded: RecordedCall['startedRun']) {
-  return { totals: recorded?.totals, counter: recorded?.counter };
 }
 
 /** Refuses built-in tools (web_search, file_search, …) for any target that cannot run them. */
@@ -84,7 +79,7 @@ function checkBuiltinTools(services: GatewayServices, decoded: DecodedResponsesR
 async function storeTurn(writer: ResponseWriter, turn: Turn, request: FastifyRequest, response: ResponsesResponse): Promise<void> {
   const caller = callerOf(request);
   // Whatever builds on this response must find the run's totals and counter with this turn's call on them.
-  const newRun = turn.newRun === undefined ? undefined : { row: turn.newRun, ...startedRunOf(await turn.newRunRecorded) };
+  const newRun = turn.newRun === undefined ? undefined : { row: turn.newRun, ...(await turn.newRunRecorded!) };
   try {
     await writer.write({
       id: turn.id,
@@ -174,7 +169,7 @@ async function openTurn(services: GatewayServices, request: FastifyRequest): Pro
     const started = services.runs.start(caller);
     turn.runId = started.run.id;
     turn.newRun = started.row;
-    turn.newRunRecorded = new Promise((resolve) => (turn.recorded = (recorded) => resolve(recorded?.startedRun)));
+    turn.newRunRecorded = new Promise((resolve) => (turn.recorded = (recorded) => resolve(recorded?.startedRun ?? { totals: undefined, counter: undefined })));
   }
   if (sent === undefined) turn.headers = { ...request.headers, 'x-gantry-run-id': turn.runId };
   return turn;
@@ -221,7 +216,7 @@ const responsesRoutes: FastifyPluginAsync = async (app) => {
       // still needs the run it is recorded in, and the run's counter what the call spent.
       if (turn.newRun !== undefined && !turn.stored) {
         const row = turn.newRun;
-        await turn.newRunRecorded!.then((recorded) => insertStartedRun(services.database.db, { row, ...startedRunOf(recorded) })).catch(() => undefined);
+        await turn.newRunRecorded!.then((recorded) => insertStartedRun(services.database.db, { row, ...recorded })).catch(() => undefined);
       }
     }
   });
