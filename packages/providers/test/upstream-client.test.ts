@@ -50,6 +50,11 @@ describe('upstream client', () => {
     expect(server.requests[0]?.headers['content-length']).toBe(String(Buffer.byteLength(sent)));
     expect(server.requests[0]?.headers['transfer-encoding']).toBeUndefined();
     expect(server.requests[0]?.body).toEqual({ text });
+    // Mostly escapes: a body its estimate put under a megabyte, over one once written.
+    const escaped = '\u0001'.repeat(200_000);
+    await client.postJson('/x', { escaped }, undefined);
+    expect(server.requests[1]?.headers['content-length']).toBe(String(Buffer.byteLength(JSON.stringify({ escaped }))));
+    expect(server.requests[1]?.body).toEqual({ escaped });
   });
 
   it('maps a non-2xx answer through toProviderHttpError, or through readError when given', async () => {

@@ -7,7 +7,8 @@ import {
   type RunDelta,
   type ToolSpanClose,
 } from '@gantry/db';
-import { jsonLength, shortenedOutput, truncatedBody, type TruncatedBody } from './stored-body-size.ts';
+import { jsonLength } from '@gantry/spec';
+import { shortenedOutput, truncatedBody, type TruncatedBody } from './stored-body-size.ts';
 
 export interface SpanRecorderOptions {
   /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */

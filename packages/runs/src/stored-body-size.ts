@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { knownJsonText } from '@gantry/spec';
+import { JSON_PIECE_CHARS, jsonTextPieces, knownJsonText, textSlices } from '@gantry/spec';
 
 /*
  * Sizing what a span stores, and shortening what is too large to store whole: the recorder's
@@ -23,36 +23,6 @@ export interface TruncatedBody {
 /** Characters of a truncated body's JSON text kept in its `head`. */
 export const TRUNCATED_HEAD_CHARACTERS = 16_384;
 
-/**
- * The length of `JSON.stringify(value)`, give or take: strings, keys and numbers by their length,
- * escapes not counted (so never more than six times too low). Stops counting once past `limit`.
- * Walks the value without building the text, so a typical request costs a microsecond or two.
- */
-export function jsonLength(value: unknown, limit: number): number {
-  if (typeof value === 'string') return value.length + 2;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value).length : 4;
-  // true, null (and undefined, left out of objects anyway): 4; false: 5.
-  if (typeof value !== 'object' || value === null) return value === false ? 5 : 4;
-  // An ISO time, quoted (the span's own times: not worth building the text).
-  if (value instanceof Date) return 26;
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return jsonLength((value as { toJSON(): unknown }).toJSON(), limit);
-  let total = 2;
-  if (Array.isArray(value)) {
-    for (const item of value as unknown[]) {
-      total += jsonLength(item, limit - total) + 1;
-      if (total > limit) return total;
-    }
-    return total;
-  }
-  for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-    total += key.length + 4 + jsonLength(item, limit - total);
-    if (total > limit) return total;
-  }
-  return total;
-}
-
 /** A copy of the first `length` characters of `text`, not ending in half a surrogate pair, holding no reference to `text`. */
 function headOf(text: string, length: number): string {
   let end = Math.min(text.length, length);
@@ -63,36 +33,41 @@ function headOf(text: string, length: number): string {
 }
 
 /**
- * Size in UTF-8 bytes and SHA-256 of the text made of `parts`, without a Buffer of it: allocating
- * and filling 10 MB (30–60 ms on this machine) cost more than counting and hashing the string
- * directly (about 8 ms).
+ * Size in UTF-8 bytes and SHA-256 of the text made of `parts`, a piece of at most
+ * `JSON_PIECE_CHARS` at a time: neither a Buffer of the whole text nor a flat copy of a long part
+ * is ever made (each cost 25 ms or more for 10 MB on this machine, in page faults alone).
  */
 function sizeAndHash(parts: readonly string[]): { bytes: number; sha256: string } {
   const hash = createHash('sha256');
   let bytes = 0;
   for (const part of parts) {
-    bytes += Buffer.byteLength(part, 'utf8');
-    hash.update(part, 'utf8');
+    for (const piece of part.length <= JSON_PIECE_CHARS ? [part] : textSlices(part)) {
+      bytes += Buffer.byteLength(piece, 'utf8');
+      hash.update(piece, 'utf8');
+    }
   }
   return { bytes, sha256: hash.digest('hex') };
 }
 
 /**
- * `JSON.stringify(value)` in parts: a value whose text was kept (the body sent to a provider,
- * `keepJsonText`), or a plain object some of whose fields' texts were (an exchange holding that
- * body), is not stringified again — 10 MB cost about 40 ms each time, stringifying and flattening.
+ * `JSON.stringify(value)` in parts (`jsonTextPieces`): a value whose text was kept (the body sent
+ * to a provider, `keepJsonText`), or a plain object some of whose fields' texts were (an exchange
+ * holding that body), is not stringified again — 10 MB cost about 40 ms each time.
  */
-function jsonTextParts(value: unknown): string[] {
+function jsonTextParts(value: unknown): readonly string[] {
   const whole = knownJsonText(value);
-  if (whole !== undefined) return [whole];
+  if (whole !== undefined) return whole;
   const plain = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value);
   const fields = plain ? Object.entries(value) : [];
-  if (!fields.some(([, field]) => knownJsonText(field) !== undefined)) return [JSON.stringify(value) ?? 'null'];
+  if (!fields.some(([, field]) => knownJsonText(field) !== undefined)) {
+    const pieces = jsonTextPieces(value);
+    return pieces.length === 0 ? ['null'] : pieces;
+  }
   const parts = ['{'];
   for (const [key, field] of fields) {
-    const text = knownJsonText(field) ?? (JSON.stringify(field) as string | undefined);
-    if (text === undefined) continue; // undefined, functions and symbols: left out, as JSON.stringify does
-    parts.push(`${parts.length === 1 ? '' : ','}${JSON.stringify(key)}:`, text);
+    const text = knownJsonText(field) ?? jsonTextPieces(field);
+    if (text.length === 0) continue; // undefined, functions and symbols: left out, as JSON.stringify does
+    parts.push(`${parts.length === 1 ? '' : ','}${JSON.stringify(key)}:`, ...text);
   }
   parts.push('}');
   return parts;

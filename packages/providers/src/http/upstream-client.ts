@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import { GatewayError, keepJsonText, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
+import { GatewayError, jsonLength, jsonTextPieces, keepJsonText, ProviderHttpError, ProviderUnreachableError, textSlices } from '@gantry/spec';
 import type { RawExchange } from '../provider.ts';
 import type { SseResponse } from './read-sse-stream.ts';
 import { createSecretScrubber, credentialSecrets, type SecretScrubber } from './scrub-secrets.ts';
@@ -26,22 +26,23 @@ export interface UpstreamClientOptions {
   readError?: (name: string, response: Dispatcher.ResponseData, scrub: SecretScrubber) => Promise<GatewayError>;
 }
 
-/** Bodies of at least this many characters are encoded and sent in pieces (`bodyChunks`). */
+/** Bodies of at least this many characters are built and sent in pieces (`bodyChunks`). */
 const CHUNKED_BODY_CHARS = 1024 * 1024;
 
 /**
- * A large body's bytes, a megabyte of text at a time, other work let in between: encoding 10 MB in
- * one go held the event loop, and every other tenant's calls, for 40 ms.
+ * A large body's bytes, a megabyte at a time, other work let in between: encoding 10 MB in one go
+ * held the event loop, and every other tenant's calls, for 40 ms. Each megabyte is one Buffer the
+ * pieces are written into (no string of the whole body is made).
  */
-async function* bodyChunks(text: string): AsyncGenerator<Buffer> {
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + CHUNKED_BODY_CHARS);
-    // Never half a surrogate pair at a piece's end: each piece is encoded on its own.
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    yield Buffer.from(text.slice(start, end), 'utf8');
-    start = end;
-    if (start < text.length) await new Promise((resolve) => setImmediate(resolve));
+async function* bodyChunks(pieces: readonly string[], lengths: readonly number[]): AsyncGenerator<Buffer> {
+  for (let index = 0; index < pieces.length; ) {
+    let size = 0;
+    let end = index;
+    while (end < pieces.length && (end === index || size + lengths[end]! <= CHUNKED_BODY_CHARS)) size += lengths[end++]!;
+    const chunk = Buffer.allocUnsafeSlow(size);
+    for (let offset = 0; index < end; index++) offset += chunk.write(pieces[index]!, offset, 'utf8');
+    yield chunk;
+    if (index < pieces.length) await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -71,19 +72,30 @@ function localFailure(name: string, what: string, cause: unknown): GatewayError 
 }
 
 /**
- * The JSON text of an upstream body. A body that cannot be serialized (nested past the stack,
- * a BigInt, a cycle a middleware made) throws a local failure. No exchange is attached: the span
+ * The JSON text of an upstream body: one string, or for a body of a megabyte or more, pieces of
+ * 64 Ki characters (`jsonTextPieces`; 10 MB built as one string cost 30 ms more, in page faults,
+ * the first time it was read whole). A body that cannot be serialized (nested past the stack, a
+ * BigInt, a cycle a middleware made) throws a local failure. No exchange is attached: the span
  * would try to serialize the same body again.
  */
-function serializeBody(name: string, body: unknown): string {
+function serializeBody(name: string, body: unknown): string | string[] {
   try {
-    const text = JSON.stringify(body);
+    const text = jsonLength(body, CHUNKED_BODY_CHARS) < CHUNKED_BODY_CHARS ? JSON.stringify(body) : jsonTextPieces(body);
     // The recorder sizes and hashes a large exchange's body from this text rather than building it again.
     keepJsonText(body, text);
     return text;
   } catch (error) {
     throw localFailure(name, 'could not be serialized as JSON', error);
   }
+}
+
+/** What undici is given for a body: a string as it is; pieces (or a string of a megabyte or more, past `jsonLength`'s estimate) a megabyte at a time. */
+function requestBody(payload: string | string[], headers: Record<string, string>): Pick<Dispatcher.RequestOptions<null>, 'headers' | 'body'> {
+  if (typeof payload === 'string' && payload.length < CHUNKED_BODY_CHARS) return { headers, body: payload };
+  const pieces = typeof payload === 'string' ? [...textSlices(payload)] : payload;
+  const lengths = pieces.map((piece) => Buffer.byteLength(piece, 'utf8'));
+  const bytes = lengths.reduce((sum, length) => sum + length, 0);
+  return { headers: { ...headers, 'content-length': String(bytes) }, body: Readable.from(bodyChunks(pieces, lengths), { objectMode: false }) };
 }
 
 /**
@@ -114,11 +126,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     const payload = serializeBody(name, body);
     let response;
     try {
-      const request: Dispatcher.RequestOptions<null> =
-        payload.length < CHUNKED_BODY_CHARS
-          ? { method: 'POST', path: basePath + path, headers, body: payload, signal }
-          : { method: 'POST', path: basePath + path, headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) }, body: Readable.from(bodyChunks(payload), { objectMode: false }), signal };
-      response = await pool.request(request);
+      response = await pool.request({ method: 'POST', path: basePath + path, ...requestBody(payload, headers), signal });
     } catch (error) {
       // undici refused to send the request at all (an invalid header value, say): nothing reached the provider.
       if (error instanceof undiciErrors.InvalidArgumentError && !signal?.aborted) throw localFailure(name, 'could not be sent', error);
