@@ -8,7 +8,7 @@ import {
   type ToolSpanClose,
 } from '@gantry/db';
 import { jsonLength } from '@gantry/spec';
-import { shortenedOutput, truncatedBody, type TruncatedBody } from './stored-body-size.ts';
+import { shortenedOutput, truncatedBody, truncatedBodyInSlices, type TruncatedBody } from './stored-body-size.ts';
 
 export interface SpanRecorderOptions {
   /** Spans held in memory while the database is slow or down; past this, new spans are dropped. */
@@ -78,10 +78,15 @@ export interface RecorderListener {
   runEnded?(run: { id: string; status: string; endedAt: Date }): void;
 }
 
+/** The fields of a span that may be too large to store whole. */
+type BodyKey = 'request' | 'result' | 'raw';
+
 /** A buffered span, with its estimated size (see `maxBufferedBytes`). */
 interface BufferedSpan {
   span: NewSpan;
   bytes: number;
+  /** Bodies past `maxBodyBytes` still held whole, truncated when the span is written. */
+  held?: BodyKey[];
 }
 
 interface Pending {
@@ -150,9 +155,10 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
 
 /**
  * Batches span writes off the request path (a call that names no run has no run row: its run is
- * read from its llm span). `record()` is synchronous and cheap: it truncates bodies past
- * `maxBodyBytes` ({@link TruncatedBody}) and appends to bounded buffers (run totals aggregate per
- * run). A timer (or a full batch, by count or size) writes everything buffered: spans in statements
+ * read from its llm span). `record()` is synchronous and cheap: it appends to bounded buffers (run
+ * totals aggregate per run). Bodies past `maxBodyBytes` are stored truncated ({@link TruncatedBody}):
+ * when written, a megabyte at a time, if the buffer can hold them whole until then (counted at
+ * their size), else at once. A timer (or a full batch, by count or size) writes everything buffered: spans in statements
  * of at most `maxBatchBytes` (idempotent: a batch written again after a timeout is harmless),
  * tool-span closes, run totals.
  * While the database is unreachable the buffer is kept and retried; once full (by count or size),
@@ -218,9 +224,12 @@ export class SpanRecorder {
       this.drop(call.spans.length);
       return;
     }
-    const spans = call.spans.map((span) => this.storable(span));
     let bytes = 0;
-    for (const span of spans) bytes += span.bytes;
+    const spans = call.spans.map((span) => {
+      const buffered = this.storable(span, this.maxBufferedBytes - pending.bytes - bytes);
+      bytes += buffered.bytes;
+      return buffered;
+    });
     if (pending.bytes + bytes > this.maxBufferedBytes) {
       this.drop(call.spans.length);
       return;
@@ -237,10 +246,15 @@ export class SpanRecorder {
     this.options.onError?.(new Error(`span buffer full (${spans.length} spans, about ${Math.round(bytes / MIB)} MiB): the database is slow or away`), { dropped: this.stats.dropped, buffered: spans.length });
   }
 
-  /** The span as it will be stored (bodies past `maxBodyBytes` truncated), and its estimated size. */
-  private storable(span: NewSpan): BufferedSpan {
+  /**
+   * The span as it will be buffered, and its estimated size: a body past `maxBodyBytes` is held
+   * whole to be truncated when written, while `room` (bytes of the buffer left) holds it, else
+   * truncated now.
+   */
+  private storable(span: NewSpan, room = 0): BufferedSpan {
     let stored = span;
     let bytes = ROW_OVERHEAD;
+    let held: BodyKey[] | undefined;
     for (const key of Object.keys(span) as (keyof NewSpan)[]) {
       const value = span[key];
       if (value === undefined || value === null) continue;
@@ -253,13 +267,46 @@ export class SpanRecorder {
         bytes += length;
         continue;
       }
+      const whole = jsonLength(value, room);
+      if (bytes + whole <= room) {
+        (held ??= []).push(key);
+        bytes += whole;
+        continue;
+      }
       const truncated = truncatedBody(value);
       if (stored === span) stored = { ...span };
       stored[key] = truncated;
       this.stats.truncated += 1;
       bytes += truncated.head.length + 200;
     }
-    return { span: stored, bytes };
+    return held === undefined ? { span: stored, bytes } : { span: stored, bytes, held };
+  }
+
+  /**
+   * Truncates the bodies held whole in `spans` (in place), a megabyte at a time. A span whose body
+   * cannot be serialized is taken out and refused.
+   */
+  private async truncateHeld(spans: BufferedSpan[], refuse: (span: NewSpan, error: unknown) => void): Promise<BufferedSpan[]> {
+    if (!spans.some((buffered) => buffered.held !== undefined)) return spans;
+    const kept: BufferedSpan[] = [];
+    for (const buffered of spans) {
+      if (buffered.held === undefined) {
+        kept.push(buffered);
+        continue;
+      }
+      try {
+        const stored = { ...buffered.span };
+        for (const key of buffered.held) {
+          stored[key] = await truncatedBodyInSlices(stored[key]);
+          this.stats.truncated += 1;
+        }
+        kept.push(this.storable(stored));
+      } catch (error) {
+        this.stats.dropped += 1;
+        refuse(buffered.span, error);
+      }
+    }
+    return kept;
   }
 
   /** Buffers the closing of tool spans whose results a request carried. */
@@ -343,6 +390,7 @@ export class SpanRecorder {
     const refused: RefusedRecord[] = [];
     const refuse = (table: RefusedRecord['table']) => (row: RefusedRecord['row'], error: unknown) => refused.push({ table, row, error });
     try {
+      batch.spans = await this.truncateHeld(batch.spans, refuse('spans'));
       for (let start = 0; start < batch.spans.length; ) {
         const end = batchEnd(batch.spans, start, this.maxBatchBytes);
         const spans = await writeIsolating(batch.spans.slice(start, end), (rows) => insertSpans(this.db, rows.map((row) => row.span)), (row, error) => {

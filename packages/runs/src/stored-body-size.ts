@@ -32,21 +32,39 @@ function headOf(text: string, length: number): string {
   return Buffer.from(text.slice(0, end), 'utf16le').toString('utf16le');
 }
 
+/** Characters hashed between two pauses of a truncation made in slices. */
+const SLICE_CHARS = 1024 * 1024;
+
 /**
  * Size in UTF-8 bytes and SHA-256 of the text made of `parts`, a piece of at most
  * `JSON_PIECE_CHARS` at a time: neither a Buffer of the whole text nor a flat copy of a long part
- * is ever made (each cost 25 ms or more for 10 MB on this machine, in page faults alone).
+ * is ever made (each cost 25 ms or more for 10 MB on this machine, in page faults alone). Yields
+ * after each megabyte, where a caller may let other work in (see {@link truncatedBodyInSlices}).
  */
-function sizeAndHash(parts: readonly string[]): { bytes: number; sha256: string } {
+function* sizeAndHash(parts: readonly string[]): Generator<void, { bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
+  let sinceYield = 0;
   for (const part of parts) {
     for (const piece of part.length <= JSON_PIECE_CHARS ? [part] : textSlices(part)) {
       bytes += Buffer.byteLength(piece, 'utf8');
       hash.update(piece, 'utf8');
+      sinceYield += piece.length;
+      if (sinceYield >= SLICE_CHARS) {
+        sinceYield = 0;
+        yield;
+      }
     }
   }
   return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Runs `steps` to its end at once. */
+function finish<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 /**
@@ -73,19 +91,37 @@ function jsonTextParts(value: unknown): readonly string[] {
   return parts;
 }
 
-/** The stored form of a body too large to keep whole. */
-export function truncatedBody(value: unknown): TruncatedBody {
+function* truncation(value: unknown): Generator<void, TruncatedBody> {
   const parts = jsonTextParts(value);
   let head = '';
   for (const part of parts) {
     head += part.slice(0, TRUNCATED_HEAD_CHARACTERS + 1 - head.length);
     if (head.length > TRUNCATED_HEAD_CHARACTERS) break;
   }
-  return { truncated: true, ...sizeAndHash(parts), head: headOf(head, TRUNCATED_HEAD_CHARACTERS) };
+  const { bytes, sha256 } = yield* sizeAndHash(parts);
+  return { truncated: true, bytes, sha256, head: headOf(head, TRUNCATED_HEAD_CHARACTERS) };
+}
+
+/** The stored form of a body too large to keep whole. */
+export function truncatedBody(value: unknown): TruncatedBody {
+  return finish(truncation(value));
+}
+
+/**
+ * `truncatedBody`, its hashing a megabyte at a time with other work let in between: 10 MB took
+ * about 30 ms of the event loop in one go, delaying every call in flight.
+ */
+export async function truncatedBodyInSlices(value: unknown): Promise<TruncatedBody> {
+  const steps = truncation(value);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** A tool output too long to store whole: its beginning, then its size and hash. */
 export function shortenedOutput(output: string): string {
-  const { bytes, sha256 } = sizeAndHash([output]);
+  const { bytes, sha256 } = finish(sizeAndHash([output]));
   return `${headOf(output, TRUNCATED_HEAD_CHARACTERS)}… [truncated: ${bytes} bytes, sha256 ${sha256}]`;
 }

@@ -59,6 +59,32 @@ describe.each(databaseTargets)('SpanRecorder with large bodies, on $kind', (targ
     expect(spanRecorder.getStats()).toMatchObject({ written: 1, truncated: 2 });
   });
 
+  it('holds a large body whole until it is written, and truncates it at once when the buffer cannot hold it whole', async () => {
+    const spanRecorder = recorder(database.db, { maxBodyBytes: 50_000, maxBufferedBytes: 300_000, maxBatchBytes: 1_000_000 });
+    const held = call();
+    const body = request(200_000);
+    spanRecorder.record({ spans: [{ ...held.spans[0]!, request: body }] });
+    // Off the call's path: nothing is hashed yet, and the buffer counts the body at its size.
+    expect(spanRecorder.getStats()).toMatchObject({ truncated: 0, buffered: 1 });
+    expect(spanRecorder.getStats().bufferedBytes).toBeGreaterThan(200_000);
+    // No room left to hold a second one whole: it is truncated as it is recorded.
+    const atOnce = call();
+    spanRecorder.record({ spans: [{ ...atOnce.spans[0]!, request: request(200_000, 'y') }] });
+    expect(spanRecorder.getStats()).toMatchObject({ truncated: 1, buffered: 2 });
+    expect(spanRecorder.getStats().bufferedBytes).toBeLessThan(300_000);
+
+    await spanRecorder.flush();
+    const json = JSON.stringify(body);
+    expect((await getSpan(database.db, held.spans[0]!.id))?.request).toEqual({
+      truncated: true,
+      bytes: json.length,
+      sha256: createHash('sha256').update(json).digest('hex'),
+      head: json.slice(0, TRUNCATED_HEAD_CHARACTERS),
+    });
+    expect((await getSpan(database.db, atOnce.spans[0]!.id))?.request).toMatchObject({ truncated: true, head: expect.stringMatching(/"y+$/) });
+    expect(spanRecorder.getStats()).toMatchObject({ written: 2, truncated: 2, buffered: 0, bufferedBytes: 0 });
+  });
+
   it('never ends a head in half a surrogate pair', async () => {
     const spanRecorder = recorder(database.db, { maxBodyBytes: 20_000 });
     const rows = call();

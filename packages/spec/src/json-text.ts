@@ -2,12 +2,17 @@
  * JSON texts of large values, built and kept in pieces. On this machine kind every fresh page of
  * memory costs about 10 µs to fault in, so a 10 MB string costs ~25 ms before a byte of it is
  * used, and `JSON.stringify` returns a string that V8 flattens into yet another 10 MB the first
- * time it is read whole (`Buffer.byteLength`, `hash.update`). Pieces of 64 Ki characters are
- * allocated where memory is reused, and let the work be spread over several turns of the loop.
+ * time it is read whole (`Buffer.byteLength`, `hash.update`). Built in pieces, the text is never
+ * copied whole, and the work on it can be spread over several turns of the loop.
  */
 
-/** Longest piece {@link jsonTextPieces} builds, in characters (a piece may pass it by one token). */
-export const JSON_PIECE_CHARS = 64 * 1024;
+/**
+ * Longest piece {@link jsonTextPieces} builds, in characters (a piece may pass it by one token).
+ * Past 128 KiB a string is allocated in V8's large-object space, which young-generation
+ * collections never copy: with 64 Ki pieces, a 10 MB text that lived across a few turns of the
+ * loop was copied by scavenges (in the big-body probe, 1.13 s of GC pauses against 0.63 s).
+ */
+export const JSON_PIECE_CHARS = 256 * 1024;
 
 /** Texts shorter than this are not kept: building them again costs less than keeping them. */
 export const KEPT_JSON_TEXT_CHARS = 64 * 1024;

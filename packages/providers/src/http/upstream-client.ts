@@ -73,7 +73,7 @@ function localFailure(name: string, what: string, cause: unknown): GatewayError 
 
 /**
  * The JSON text of an upstream body: one string, or for a body of a megabyte or more, pieces of
- * 64 Ki characters (`jsonTextPieces`; 10 MB built as one string cost 30 ms more, in page faults,
+ * 256 Ki characters (`jsonTextPieces`; 10 MB built as one string cost 30 ms more, in page faults,
  * the first time it was read whole). A body that cannot be serialized (nested past the stack, a
  * BigInt, a cycle a middleware made) throws a local failure. No exchange is attached: the span
  * would try to serialize the same body again.
