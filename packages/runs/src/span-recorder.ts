@@ -158,9 +158,9 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
  * read from its llm span). `record()` is synchronous and cheap: it appends to bounded buffers (run
  * totals aggregate per run). Bodies past `maxBodyBytes` are stored truncated ({@link TruncatedBody}):
  * when written, a megabyte at a time, if the buffer can hold them whole until then (counted at
- * their size), else at once. A timer (or a full batch, by count or size) writes everything buffered: spans in statements
- * of at most `maxBatchBytes` (idempotent: a batch written again after a timeout is harmless),
- * tool-span closes, run totals.
+ * their size), else at once. A timer (or a full batch, by count or size) writes everything
+ * buffered: spans in statements of at most `maxBatchBytes` (idempotent: a batch written again
+ * after a timeout is harmless), tool-span closes, run totals.
  * While the database is unreachable the buffer is kept and retried; once full (by count or size),
  * new spans are dropped and counted — memory stays bounded, requests never wait on the database.
  * A row the database refuses for its data is found by halving, set aside, counted and reported
@@ -283,8 +283,8 @@ export class SpanRecorder {
   }
 
   /**
-   * Truncates the bodies held whole in `spans` (in place), a megabyte at a time. A span whose body
-   * cannot be serialized is taken out and refused.
+   * `spans` with the bodies held whole truncated, a megabyte at a time. A span whose body cannot
+   * be serialized is left out and refused.
    */
   private async truncateHeld(spans: BufferedSpan[], refuse: (span: NewSpan, error: unknown) => void): Promise<BufferedSpan[]> {
     if (!spans.some((buffered) => buffered.held !== undefined)) return spans;

@@ -91,6 +91,7 @@ function jsonTextParts(value: unknown): readonly string[] {
   return parts;
 }
 
+/** The stored form of a body too large to keep whole, its hashing in steps (see `sizeAndHash`). */
 function* truncation(value: unknown): Generator<void, TruncatedBody> {
   const parts = jsonTextParts(value);
   let head = '';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keepJsonText, KEPT_JSON_TEXT_CHARS } from '@gantry/spec';
-import { TRUNCATED_HEAD_CHARACTERS, truncatedBody } from '../src/stored-body-size.ts';
+import { TRUNCATED_HEAD_CHARACTERS, truncatedBody, truncatedBodyInSlices } from '../src/stored-body-size.ts';
 
 /** What a truncated body must say of `value`: its JSON text's UTF-8 size, SHA-256 and head. */
 function expected(value: unknown) {
@@ -30,6 +30,11 @@ describe('truncatedBody', () => {
     const small = { content: 'short' };
     keepJsonText(small, '{"content":"not kept"}');
     expect(truncatedBody(small)).toEqual(expected(small));
+  });
+
+  it('says the same when made a megabyte at a time', async () => {
+    const body = { messages: [{ role: 'user', content: `${'é😀"\\\n'.repeat(600_000)}\ud800` }, { role: 'user', content: 'x'.repeat(3_000_000) }] };
+    expect(await truncatedBodyInSlices(body)).toEqual(expected(body));
   });
 
   it('cuts the head before half a surrogate pair that straddles the limit', () => {
