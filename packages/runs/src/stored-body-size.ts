@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { JSON_PIECE_CHARS, jsonTextPieces, knownJsonText, textSlices } from '@gantry/spec';
+import { jsonTextPieces, knownJsonText, textSlices } from '@gantry/spec';
 
 /*
  * Sizing what a span stores, and shortening what is too large to store whole: the recorder's
@@ -46,7 +46,7 @@ function* sizeAndHash(parts: readonly string[]): Generator<void, { bytes: number
   let bytes = 0;
   let sinceYield = 0;
   for (const part of parts) {
-    for (const piece of part.length <= JSON_PIECE_CHARS ? [part] : textSlices(part)) {
+    for (const piece of textSlices(part)) {
       bytes += Buffer.byteLength(piece, 'utf8');
       hash.update(piece, 'utf8');
       sinceYield += piece.length;
