@@ -8,6 +8,7 @@ import { runCacheBench } from './cache-bench.ts';
 import { runGuardrailsBench } from './guardrails-bench.ts';
 import { runReplayBench } from './replay-bench.ts';
 import { runSlowStreamsBench } from './slow-streams.ts';
+import { runSoakBench } from './soak.ts';
 import { limitedKey } from './limited-key.ts';
 import { postgresCpu } from './postgres-cpu.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
@@ -219,10 +220,12 @@ async function main(): Promise<void> {
 // `pnpm bench` runs the latency table, the cache's hit path, the guardrails' cost, the outage
 // drill, the replay bench and the thousand slow streams; `-- --latency` (the table above),
 // `-- --cache`, `-- --guardrails`, `-- --outage`, `-- --replay` and `-- --streams` run only the one.
-const only = (['latency', 'cache', 'guardrails', 'outage', 'replay', 'streams'] as const).find((name) => process.argv.includes(`--${name}`));
+// `-- --soak` (ten minutes) runs only when asked for.
+const only = (['latency', 'cache', 'guardrails', 'outage', 'replay', 'streams', 'soak'] as const).find((name) => process.argv.includes(`--${name}`));
 if (only === undefined || only === 'latency') await main();
 if (only === undefined || only === 'cache') await runCacheBench();
 if (only === undefined || only === 'guardrails') await runGuardrailsBench();
 if (only === undefined || only === 'outage') await runOutageDrill();
 if (only === undefined || only === 'replay') await runReplayBench();
 if (only === undefined || only === 'streams') await runSlowStreamsBench();
+if (only === 'soak') await runSoakBench();
