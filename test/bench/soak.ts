@@ -33,8 +33,15 @@ interface Sample {
   rssMiB: number;
 }
 
+/** RSS in MiB; NaN once the process is gone (its samples are then left out). */
 function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
@@ -75,7 +82,10 @@ export async function runSoakBench(): Promise<void> {
 
     const samples: Sample[] = [];
     const started = performance.now();
-    const sampler = setInterval(() => samples.push({ at: (performance.now() - started) / 1000, rssMiB: rssMiB(pid) }), 1000);
+    const sampler = setInterval(() => {
+      const rss = rssMiB(pid);
+      if (!Number.isNaN(rss)) samples.push({ at: (performance.now() - started) / 1000, rssMiB: rss });
+    }, 1000);
     const body = JSON.stringify({ model: 'mock/bench-model', messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 32 });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
     let calls = 0;
