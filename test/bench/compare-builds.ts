@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, runLoad } from './load.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 const here = fileURLToPath(new URL('../../', import.meta.url));
 const other = process.argv[2];
@@ -37,7 +38,7 @@ try {
     const work = mkdtempSync(join(tmpdir(), 'gantry-compare-'));
     writeFileSync(join(work, 'gantry.yaml'), `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\n`);
     const env = { GANTRY_PORT: String(build.port), GANTRY_MASTER_KEY: KEY, GANTRY_LOG_LEVEL: 'warn' };
-    const server = await spawnServer(join(build.root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${build.port}/readyz`) });
+    const server = await spawnServer(builtGateway(build.root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${build.port}/readyz`) });
     servers.push(server);
     gantries.push(server);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, runLoad } from './load.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * The guardrails' cost (issue 22): at c=1, the p50 a 4 KB prompt takes through Gantry with the
@@ -45,7 +46,7 @@ export async function runGuardrailsBench(): Promise<void> {
     );
     const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-    servers.push(await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) }));
+    servers.push(await spawnServer(builtGateway(root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) }));
 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` };
     const url = `http://127.0.0.1:${GANTRY_PORT}`;

@@ -12,6 +12,7 @@ import { runSoakBench } from './soak.ts';
 import { limitedKey } from './limited-key.ts';
 import { postgresCpu } from './postgres-cpu.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * `pnpm bench`: the same load against the mock directly, through a bare Node pass-through (the
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
       );
       const env: Record<string, string> = { GANTRY_PORT: String(port), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
       if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-      const server = await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${port}/readyz`) });
+      const server = await spawnServer(builtGateway(root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${port}/readyz`) });
       servers.push(server);
       if (process.env.DATABASE_URL === undefined) return server;
       // In Postgres mode a call's cost includes the server's: it runs on the same cores.

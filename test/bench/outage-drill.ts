@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { percentile } from './load.ts';
 import { answers, spawnServer, type Server } from './spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * The outage drill (issue 6): an alias `drill` of primary → backup on the mock; at a steady
@@ -83,7 +84,7 @@ export async function runOutageDrill(): Promise<void> {
     );
     const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-    servers.push(await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) }));
+    servers.push(await spawnServer(builtGateway(root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) }));
 
     const healthy = [{ text: 'primary says hello', latencyMs: 20 }];
     await setPrimary(healthy);

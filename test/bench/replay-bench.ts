@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answers, spawnServer, type Server } from './spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * Replay throughput (issue 19): record 1,000 calls (100 agent runs of 10 turns each, every turn
@@ -69,7 +70,7 @@ export async function runReplayBench(): Promise<void> {
     );
     const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-    const gantry = await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
+    const gantry = await spawnServer(builtGateway(root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
     servers.push(gantry);
 
     const tag = Date.now().toString(36);

@@ -7,6 +7,7 @@ import { limitedKey } from './limited-key.ts';
 import { median, percentile } from './load.ts';
 import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
 import { runStreamWave, type StreamWave } from './sse-stream-client.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * The thousand slow streams (issue 23, item 4): N concurrent streaming chat completions, each
@@ -365,7 +366,7 @@ export async function runSlowStreamsBench(): Promise<void> {
     servers.push(proxy);
     const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-    const gantryServer = await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: gantryConfig(connections), env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
+    const gantryServer = await spawnServer(builtGateway(root), { cwd: gantryConfig(connections), env, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
     servers.push(gantryServer);
     const apiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`, MASTER_KEY);
     const targets: Targets = {

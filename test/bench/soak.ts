@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { limitedKey } from './limited-key.ts';
 import { median, runLoad } from './load.ts';
 import { answers, spawnServer, type Server } from './spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * The memory soak (issue 23, item 3): Gantry under a steady closed-loop load — recording on, a key
@@ -71,7 +72,7 @@ export async function runSoakBench(): Promise<void> {
     );
     const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
     if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-    const gantry = await spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, nodeArgs: NODE_FLAGS, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
+    const gantry = await spawnServer(builtGateway(root), { cwd: work, env, nodeArgs: NODE_FLAGS, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
     servers.push(gantry);
     const apiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`, MASTER_KEY);
     const pid = gantry.child.pid!;

@@ -28,11 +28,11 @@ export async function quiet(servers: readonly Server[], maxMs = 5000): Promise<v
   }
 }
 
-/** Starts a TypeScript entry point in its own process (`nodeArgs`: flags for node and V8) and waits until `ready` answers. */
+/** Starts an entry point in its own process (TypeScript through tsx; `nodeArgs`: flags for node and V8) and waits until `ready` answers. */
 export async function spawnServer(entry: string, options: { cwd: string; env: Record<string, string>; nodeArgs?: readonly string[]; ready: () => Promise<boolean> }): Promise<Server> {
   // Something already answering would pass the readiness check for a child that failed to listen.
   if (await options.ready().catch(() => false)) throw new Error(`${entry}: its port is already in use; stop whatever listens there and run again`);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', tsxLoader, entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(entry.endsWith('.ts') ? ['--import', tsxLoader] : []), entry], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answers, spawnServer, type Server } from '../bench/spawn-server.ts';
+import { builtGateway } from '../support/built-gateway.ts';
 
 /**
  * What the phases of `pnpm drill` share: the ports, the master key, starting Gantry on the drill's
@@ -32,7 +33,7 @@ export interface Success {
 export async function startGantry(work: string, databaseUrl: string | undefined): Promise<Server> {
   const env: Record<string, string> = { GANTRY_PORT: String(GANTRY_PORT), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'error' };
   if (databaseUrl !== undefined) env.DATABASE_URL = databaseUrl;
-  return spawnServer(join(root, 'apps/gateway/src/main.ts'), { cwd: work, env, ready: () => answers(`${GANTRY_URL}/readyz`) });
+  return spawnServer(builtGateway(root), { cwd: work, env, ready: () => answers(`${GANTRY_URL}/readyz`) });
 }
 
 /** The successes whose span the runs API does not have (asked with the master key, 32 at a time). */

@@ -1,17 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createDatabase, type Database } from '@gantry/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockProvider, type MockProvider } from '../mock-provider/index.ts';
 import { adminCall, chatCall, counterTotals, messagesCall, settledLedger } from '../support/budget-helpers.ts';
+import { MAIN } from '../support/gantry-process.ts';
 import { MASTER_KEY } from '../support/start-stack.ts';
 
-const MAIN = fileURLToPath(new URL('../../apps/gateway/src/main.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const DATABASE_URL = process.env.DATABASE_URL;
 const MODEL = 'local/two-instance-model';
 /** 8 prompt tokens × $1/M + 3 output tokens × $2/M, reserved and settled per call. */
@@ -22,7 +19,7 @@ const LIMIT_MICROS = 50 * CALL_MICROS;
 async function startInstance(cwd: string, children: ChildProcess[]): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL, GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_PORT: '0', GANTRY_LOG_LEVEL: 'warn', GANTRY_CONFIG: join(cwd, 'gantry.yaml') };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockProvider, type MockProvider } from '../mock-provider/index.ts';
-import { children, listeningAddress, startGantry, TSX_LOADER, type Gantry } from '../support/gantry-process.ts';
+import { children, listeningAddress, START, startGantry, TSX_LOADER, type Gantry } from '../support/gantry-process.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,7 +24,7 @@ describe('a first start with no provider configured', () => {
   beforeAll(async () => {
     mock = await startMockProvider();
     cwd = mkdtempSync(join(tmpdir(), 'gantry-first-start-'));
-    gantry = startGantry(cwd, { MOCK_PORT: String(mock.port) });
+    gantry = startGantry(cwd, { MOCK_PORT: String(mock.port) }, START);
     address = await listeningAddress(gantry);
     // The banner is printed in one write; wait for its last line.
     for (let waited = 0; !gantry.stdout().includes('examples/gantry.yaml') && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));

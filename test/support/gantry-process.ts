@@ -2,9 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** What `pnpm start` runs, resolved from this file so that any checkout location and any cwd work. */
-export const MAIN = fileURLToPath(new URL('../../apps/gateway/src/main.ts', import.meta.url));
-// `--import tsx` resolves tsx from the cwd, a temp dir here: pass tsx's loader by absolute URL.
+/** What `pnpm start` runs (built by vitest's global setup), resolved from this file so that any checkout location and any cwd work. */
+export const MAIN = fileURLToPath(new URL('../../apps/gateway/dist/main.mjs', import.meta.url));
+/** `pnpm start` itself: builds dist/ (unchanged files are not rewritten), then runs it. */
+export const START = fileURLToPath(new URL('../../apps/gateway/scripts/start.mjs', import.meta.url));
+// The CLI runs from source: `--import tsx` resolves tsx from the cwd, a temp dir here, so pass tsx's loader by absolute URL.
 export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface Gantry {
@@ -20,8 +22,8 @@ const OUTSIDE_SETTINGS = new Set(['DATABASE_URL', 'OPENAI_API_KEY', 'ANTHROPIC_A
 /** Every process started, for `afterAll` to kill what is still running. */
 export const children: ChildProcess[] = [];
 
-/** Starts the gateway as a process in `cwd`, without GANTRY_MASTER_KEY, DATABASE_URL or a provider key (unless `extraEnv` sets them). */
-export function startGantry(cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Gantry {
+/** Starts the gateway (`entry`: MAIN or START) as a process in `cwd`, without GANTRY_MASTER_KEY, DATABASE_URL or a provider key (unless `extraEnv` sets them). */
+export function startGantry(cwd: string, extraEnv: NodeJS.ProcessEnv = {}, entry = MAIN): Gantry {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('GANTRY_') && !OUTSIDE_SETTINGS.has(name)) env[name] = value;
@@ -29,7 +31,7 @@ export function startGantry(cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Gant
   env.GANTRY_PORT = '0';
   env.GANTRY_LOG_LEVEL = 'warn';
   Object.assign(env, extraEnv);
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';
