@@ -1,7 +1,7 @@
 /**
  * Builds what `pnpm start` runs: the gateway's TypeScript (every `@gantry/*` package) bundled into
  * `apps/gateway/dist/`, so that the server needs no TypeScript loader at run time (tsx costs a
- * loader thread, a source-map cache and ~40 MiB of heap; see docs/decisions/0014). npm packages stay
+ * loader thread, a source-map cache and ~50 MiB of memory; see docs/decisions/0014). npm packages stay
  * external, each imported by its resolved file relative to dist/, so that every one is the same file
  * (and the same module instance) Node would load for the package that depends on it. A workspace
  * file's `import.meta.url` keeps pointing at that file, so the workers, migrations and console
@@ -39,12 +39,12 @@ const layout = {
       if (found.errors.length > 0) return { path: args.path, external: true };
       return { path: fromDist(found.path), external: true };
     });
-    bundle.onLoad({ filter: /\.ts$/ }, async (args) => {
+    bundle.onLoad({ filter: /\.m?[jt]s$/ }, async (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
       const source = await readFile(args.path, 'utf8');
       // Where this file sits, from wherever its bundled copy is loaded.
       const here = `new URL(${JSON.stringify(fromDist(args.path))}, import.meta.url).href`;
-      return { contents: source.replaceAll('import.meta.url', here), loader: 'ts', resolveDir: dirname(args.path) };
+      return { contents: source.replaceAll('import.meta.url', here), loader: args.path.endsWith('ts') ? 'ts' : 'js', resolveDir: dirname(args.path) };
     });
   },
 };

@@ -1,5 +1,5 @@
 /**
- * `pnpm start`: builds the gateway (scripts/build.mjs, under a second) and runs the build in this
+ * `pnpm start`: builds the gateway (scripts/build.mjs, about a second) and runs the build in this
  * process, so that signals reach the server itself and no TypeScript loader runs beside it.
  */
 import { join } from 'node:path';
