@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     });
     servers.push(proxy);
     /** One Gantry process per recording mode, each on its own config, data folder and port. */
+    const gantryEntry = builtGateway(root);
     const startGantry = async (port: number, recording: boolean) => {
       const work = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
       writeFileSync(
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       );
       const env: Record<string, string> = { GANTRY_PORT: String(port), GANTRY_MASTER_KEY: MASTER_KEY, GANTRY_LOG_LEVEL: 'warn' };
       if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
-      const server = await spawnServer(builtGateway(root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${port}/readyz`) });
+      const server = await spawnServer(gantryEntry, { cwd: work, env, ready: () => answers(`http://127.0.0.1:${port}/readyz`) });
       servers.push(server);
       if (process.env.DATABASE_URL === undefined) return server;
       // In Postgres mode a call's cost includes the server's: it runs on the same cores.

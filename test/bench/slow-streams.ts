@@ -104,12 +104,6 @@ function machineBusyMs(): number {
   return (user + nice + system + irq + softirq + steal) * 10;
 }
 
-/** Current resident set of a process, in KiB (VmRSS). */
-function rssKiB(server: Server): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : Number.NaN;
-}
-
 /** The event-loop delay figures of one /metrics scrape (prom-client resets its histogram on every scrape). */
 async function scrapeLoopDelay(port: number): Promise<{ p50: number; p99: number; max: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -140,14 +134,14 @@ async function measureWave(target: Target, label: string, upstream: Server, apiK
   const gantry = target.gantry === true ? target.server : undefined;
   const idle: number[] = [];
   for (let sample = 0; sample < 5 && gantry !== undefined; sample++) {
-    idle.push(rssKiB(gantry));
+    idle.push(gantry.rssMiB() * 1024);
     await new Promise((resolve) => setTimeout(resolve, RSS_SAMPLE_MS));
   }
   if (gantry !== undefined) await scrapeLoopDelay(target.port); // resets the histogram: the next scrape reads this wave's
   let responding = 0;
   const samples: { kiB: number; responding: number }[] = [];
   const sampler = setInterval(() => {
-    if (gantry !== undefined) samples.push({ kiB: rssKiB(gantry), responding });
+    if (gantry !== undefined) samples.push({ kiB: gantry.rssMiB() * 1024, responding });
   }, RSS_SAMPLE_MS);
   const clientDelay = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   clientDelay.enable();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,18 +34,6 @@ interface Sample {
   rssMiB: number;
 }
 
-/** RSS in MiB; NaN once the process is gone (its samples are then left out). */
-function rssMiB(pid: number): number {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return Number.NaN;
-  }
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
-
 /** Least-squares slope of RSS over time, in MiB per minute. */
 function slopePerMinute(samples: readonly Sample[]): number {
   const n = samples.length;
@@ -75,16 +63,16 @@ export async function runSoakBench(): Promise<void> {
     const gantry = await spawnServer(builtGateway(root), { cwd: work, env, nodeArgs: NODE_FLAGS, ready: () => answers(`http://127.0.0.1:${GANTRY_PORT}/readyz`) });
     servers.push(gantry);
     const apiKey = await limitedKey(`http://127.0.0.1:${GANTRY_PORT}`, MASTER_KEY);
-    const pid = gantry.child.pid!;
     const database = process.env.DATABASE_URL ? 'postgres' : 'pglite';
     console.log(
-      `\nMemory soak — Gantry on ${database === 'postgres' ? 'Postgres' : 'embedded PGlite'}, recording on, a key under budgets and rate limits, non-stream c=${CONCURRENCY}, ${Number((SOAK_MS / 60_000).toFixed(1))} min${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}; RSS idle before: ${rssMiB(pid).toFixed(0)} MiB\n`,
+      `\nMemory soak — Gantry on ${database === 'postgres' ? 'Postgres' : 'embedded PGlite'}, recording on, a key under budgets and rate limits, non-stream c=${CONCURRENCY}, ${Number((SOAK_MS / 60_000).toFixed(1))} min${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}; RSS idle before: ${gantry.rssMiB().toFixed(0)} MiB\n`,
     );
 
     const samples: Sample[] = [];
     const started = performance.now();
     const sampler = setInterval(() => {
-      const rss = rssMiB(pid);
+      const rss = gantry.rssMiB();
+      // NaN once the process is gone: those samples are left out.
       if (!Number.isNaN(rss)) samples.push({ at: (performance.now() - started) / 1000, rssMiB: rss });
     }, 1000);
     const body = JSON.stringify({ model: 'mock/bench-model', messages: [{ role: 'user', content: 'Say hello in five words.' }], max_tokens: 32 });

@@ -7,6 +7,8 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
 
 export interface Server {
   child: ChildProcess;
+  /** Resident set size now, in MiB (Linux VmRSS; NaN once the process is gone). */
+  rssMiB(): number;
   /** Peak resident set size so far, in MiB (Linux VmHWM). */
   peakRssMiB(): number;
   /** CPU time used so far, in ms (Linux /proc; NaN elsewhere). */
@@ -55,16 +57,8 @@ export async function spawnServer(entry: string, options: { cwd: string; env: Re
         return Number.NaN;
       }
     },
-    peakRssMiB() {
-      let status: string;
-      try {
-        status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      } catch {
-        return Number.NaN; // the process is gone
-      }
-      const match = /VmHWM:\s+(\d+) kB/.exec(status);
-      return match ? Number(match[1]) / 1024 : Number.NaN;
-    },
+    rssMiB: () => statusMiB(child.pid, 'VmRSS'),
+    peakRssMiB: () => statusMiB(child.pid, 'VmHWM'),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -72,6 +66,18 @@ export async function spawnServer(entry: string, options: { cwd: string; env: Re
       await exited;
     },
   };
+}
+
+/** A size field of `/proc/<pid>/status`, in MiB; NaN once the process is gone (or off Linux). */
+function statusMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 export async function answers(url: string, init?: RequestInit): Promise<boolean> {
