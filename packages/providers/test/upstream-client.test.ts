@@ -1,4 +1,4 @@
-import { InvalidRequestError, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
+import { InvalidRequestError, knownJsonText, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
 import { describe, expect, it } from 'vitest';
 import { createUpstreamClient } from '../src/http/upstream-client.ts';
 import { closeAfterEach } from './support/close-after-each.ts';
@@ -45,9 +45,12 @@ describe('upstream client', () => {
     const client = track(createUpstreamClient({ name: 'up', baseUrl: server.url, headers: {} }));
     // `{"text":"` is 9 characters: the emoji's high surrogate is the first megabyte's last code unit.
     const text = `${'a'.repeat(1024 * 1024 - 10)}😀${'é'.repeat(2 * 1024 * 1024)}\ud800`;
-    await client.postJson('/x', { text }, undefined);
+    const body = { text };
+    await client.postJson('/x', body, undefined);
     const sent = JSON.stringify({ text });
     expect(server.requests[0]?.headers['content-length']).toBe(String(Buffer.byteLength(sent)));
+    // The bytes sent are kept for the recorder, which sizes and hashes the body from them.
+    expect(Buffer.concat((knownJsonText(body) ?? []).map((part) => (typeof part === 'string' ? Buffer.from(part) : part))).toString('utf8')).toBe(sent);
     expect(server.requests[0]?.headers['transfer-encoding']).toBeUndefined();
     expect(server.requests[0]?.body).toEqual({ text });
     // Mostly escapes: a body its estimate put under a megabyte, over one once written.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { jsonTextPieces, knownJsonText, textSlices } from '@gantry/spec';
+import { jsonTextChunks, knownJsonText, textSlices } from '@gantry/spec';
 
 /*
  * Sizing what a span stores, and shortening what is too large to store whole: the recorder's
@@ -32,23 +32,32 @@ function headOf(text: string, length: number): string {
   return Buffer.from(text.slice(0, end), 'utf16le').toString('utf16le');
 }
 
-/** Characters hashed between two pauses of a truncation made in slices. */
+/** Characters (or bytes) hashed between two pauses of a truncation made in slices. */
 const SLICE_CHARS = 1024 * 1024;
 
+/** Part of a JSON text: characters, or their UTF-8 bytes (a provider body kept as it was sent). */
+type TextPart = string | Uint8Array;
+
 /**
- * Size in UTF-8 bytes and SHA-256 of the text made of `parts`, a piece of at most
- * `JSON_PIECE_CHARS` at a time: neither a Buffer of the whole text nor a flat copy of a long part
- * is ever made (each cost 25 ms or more for 10 MB on this machine, in page faults alone). Yields
- * after each megabyte, where a caller may let other work in (see {@link truncatedBodyInSlices}).
+ * Size in UTF-8 bytes and SHA-256 of the text made of `parts`, read as they are made, a slice of
+ * at most `JSON_CHUNK_CHARS` of a string at a time: neither a Buffer of the whole text nor a flat
+ * copy of a long part is ever made (each cost 25 ms or more for 10 MB on this machine, in page
+ * faults alone). Yields after each megabyte, where a caller may let other work in (see
+ * {@link truncatedBodyInSlices}); making the parts is part of that work.
  */
-function* sizeAndHash(parts: readonly string[]): Generator<void, { bytes: number; sha256: string }> {
+function* sizeAndHash(parts: Iterable<TextPart>): Generator<void, { bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
   let sinceYield = 0;
   for (const part of parts) {
-    for (const piece of textSlices(part)) {
-      bytes += Buffer.byteLength(piece, 'utf8');
-      hash.update(piece, 'utf8');
+    for (const piece of typeof part === 'string' ? textSlices(part) : [part]) {
+      if (typeof piece === 'string') {
+        bytes += Buffer.byteLength(piece, 'utf8');
+        hash.update(piece, 'utf8');
+      } else {
+        bytes += piece.length;
+        hash.update(piece);
+      }
       sinceYield += piece.length;
       if (sinceYield >= SLICE_CHARS) {
         sinceYield = 0;
@@ -68,38 +77,54 @@ function finish<T>(steps: Generator<void, T>): T {
 }
 
 /**
- * `JSON.stringify(value)` in parts (`jsonTextPieces`): a value whose text was kept (the body sent
- * to a provider, `keepJsonText`), or a plain object some of whose fields' texts were (an exchange
- * holding that body), is not stringified again — 10 MB cost about 40 ms each time.
+ * `JSON.stringify(value)` in parts, made as they are read (`jsonTextChunks`): a value whose text
+ * was kept (the body sent to a provider, `keepJsonText`), or a plain object some of whose fields'
+ * texts were (an exchange holding that body), is not stringified again.
  */
-function jsonTextParts(value: unknown): readonly string[] {
+function* jsonTextParts(value: unknown): Generator<TextPart, void, undefined> {
   const whole = knownJsonText(value);
-  if (whole !== undefined) return whole;
+  if (whole !== undefined) return yield* whole;
   const plain = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value);
   const fields = plain ? Object.entries(value) : [];
   if (!fields.some(([, field]) => knownJsonText(field) !== undefined)) {
-    const pieces = jsonTextPieces(value);
-    return pieces.length === 0 ? ['null'] : pieces;
+    let empty = true;
+    for (const chunk of jsonTextChunks(value)) {
+      empty = false;
+      yield chunk;
+    }
+    if (empty) yield 'null';
+    return;
   }
-  const parts = ['{'];
+  let first = true;
+  yield '{';
   for (const [key, field] of fields) {
-    const text = knownJsonText(field) ?? jsonTextPieces(field);
-    if (text.length === 0) continue; // undefined, functions and symbols: left out, as JSON.stringify does
-    parts.push(`${parts.length === 1 ? '' : ','}${JSON.stringify(key)}:`, ...text);
+    const parts = (knownJsonText(field) ?? jsonTextChunks(field))[Symbol.iterator]();
+    let part = parts.next();
+    if (part.done === true) continue; // undefined, functions and symbols: left out, as JSON.stringify does
+    yield `${first ? '' : ','}${JSON.stringify(key)}:`;
+    first = false;
+    for (; part.done !== true; part = parts.next()) yield part.value;
   }
-  parts.push('}');
-  return parts;
+  yield '}';
+}
+
+/** The first `count` characters of `part` (or a few more: `headOf` cuts). Bytes kept whole never end inside a character. */
+function headChars(part: TextPart, count: number): string {
+  if (typeof part === 'string') return part.slice(0, count);
+  // A UTF-16 code unit is at most three bytes of UTF-8: count + 1 of them hold `count` whole characters.
+  return Buffer.from(part.buffer, part.byteOffset, Math.min(part.length, (count + 1) * 3)).toString('utf8').slice(0, count);
 }
 
 /** The stored form of a body too large to keep whole, its hashing in steps (see `sizeAndHash`). */
 function* truncation(value: unknown): Generator<void, TruncatedBody> {
-  const parts = jsonTextParts(value);
   let head = '';
-  for (const part of parts) {
-    head += part.slice(0, TRUNCATED_HEAD_CHARACTERS + 1 - head.length);
-    if (head.length > TRUNCATED_HEAD_CHARACTERS) break;
+  function* withHead(parts: Iterable<TextPart>): Generator<TextPart> {
+    for (const part of parts) {
+      if (head.length <= TRUNCATED_HEAD_CHARACTERS) head += headChars(part, TRUNCATED_HEAD_CHARACTERS + 1 - head.length);
+      yield part;
+    }
   }
-  const { bytes, sha256 } = yield* sizeAndHash(parts);
+  const { bytes, sha256 } = yield* sizeAndHash(withHead(jsonTextParts(value)));
   return { truncated: true, bytes, sha256, head: headOf(head, TRUNCATED_HEAD_CHARACTERS) };
 }
 

@@ -18,6 +18,11 @@ describe('truncatedBody', () => {
     keepJsonText(body, JSON.stringify(body));
     expect(truncatedBody(exchange)).toEqual(built);
     expect(built).toEqual(expected(exchange));
+    // Kept as the bytes a provider was sent (buffers that end between characters), the head included.
+    const sent = Buffer.from(JSON.stringify(body));
+    const cut = sent.indexOf(Buffer.from('😀'));
+    keepJsonText(body, [sent.subarray(0, 5), sent.subarray(5, cut), sent.subarray(cut)]);
+    expect(truncatedBody(exchange)).toEqual(built);
     expect(truncatedBody(body)).toEqual(expected(body));
   });
 

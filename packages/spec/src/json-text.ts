@@ -1,18 +1,21 @@
 /*
- * JSON texts of large values, built and kept in pieces. On this machine kind every fresh page of
- * memory costs about 10 µs to fault in, so a 10 MB string costs ~25 ms before a byte of it is
- * used, and `JSON.stringify` returns a string that V8 flattens into yet another 10 MB the first
- * time it is read whole (`Buffer.byteLength`, `hash.update`). Built in pieces, the text is never
- * copied whole, and the work on it can be spread over several turns of the loop.
+ * JSON texts of large values, made a small chunk at a time and kept in parts. On this machine kind
+ * every fresh page of memory costs about 10 µs to fault in, so a 10 MB string costs ~25 ms before
+ * a byte of it is used; and V8 puts every string past 128 KiB in a large-object space of its own
+ * fresh pages. Chunks of 16 Ki characters are made in the young generation, whose pages are
+ * reused, and die there once read: 10 MB stringified that way cost 12 ms on the event loop, where
+ * pieces of 256 Ki cost 50 ms (most of it in page faults) and `JSON.stringify` of the whole 15-60
+ * ms in one go. The work can also stop between chunks, so it is spread over turns of the loop.
  */
 
 /**
- * Longest piece {@link jsonTextPieces} builds, in characters (a piece may pass it by one token).
- * Past 128 KiB a string is allocated in V8's large-object space, which young-generation
- * collections never copy: with 64 Ki pieces, a 10 MB text that lived across a few turns of the
- * loop was copied by scavenges (in the big-body probe, 1.13 s of GC pauses against 0.63 s).
+ * Longest slice of a long string {@link jsonTextChunks} escapes at once, and about the longest
+ * chunk it makes, in characters (a chunk may pass it by one escaped slice).
  */
-export const JSON_PIECE_CHARS = 256 * 1024;
+export const JSON_CHUNK_CHARS = 16 * 1024;
+
+/** A JSON text kept in parts, in order: strings, or its UTF-8 bytes (the body a provider was sent). */
+export type JsonTextParts = readonly (string | Uint8Array)[];
 
 /** Texts shorter than this are not kept: building them again costs less than keeping them. */
 export const KEPT_JSON_TEXT_CHARS = 64 * 1024;
@@ -49,10 +52,10 @@ export function jsonLength(value: unknown, limit: number): number {
   return total;
 }
 
-/** `text` in slices of at most {@link JSON_PIECE_CHARS} characters, none ending in half a surrogate pair. */
+/** `text` in slices of at most {@link JSON_CHUNK_CHARS} characters, none ending in half a surrogate pair. */
 export function* textSlices(text: string): Generator<string> {
   for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + JSON_PIECE_CHARS);
+    let end = Math.min(text.length, start + JSON_CHUNK_CHARS);
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
     yield text.slice(start, end);
@@ -80,72 +83,75 @@ function serializable(value: unknown): boolean {
 }
 
 /**
- * `JSON.stringify(value)`'s text, exactly, as pieces of about {@link JSON_PIECE_CHARS} characters
- * (long strings are split between pieces, never inside a surrogate pair or an escape), built
- * without the whole text ever being one string. Empty where `JSON.stringify` returns undefined;
- * throws where it throws (a cycle, a BigInt).
+ * `JSON.stringify(value)`'s text, exactly, in chunks of about {@link JSON_CHUNK_CHARS} characters
+ * made as they are asked for (long strings are split between chunks, never inside a surrogate pair
+ * or an escape); the whole text is never one string. Nothing where `JSON.stringify` returns
+ * undefined; throws where it throws (a cycle, a BigInt, nesting past the stack).
  */
-export function jsonTextPieces(value: unknown): string[] {
-  const pieces: string[] = [];
+export function* jsonTextChunks(value: unknown): Generator<string, void, undefined> {
+  const top = resolved(value, '');
+  if (!serializable(top)) return;
   const ancestors: object[] = [];
   let current = '';
-  const push = (text: string) => {
-    current += text;
-    if (current.length >= JSON_PIECE_CHARS) {
-      pieces.push(current);
-      current = '';
-    }
-  };
-  const string = (text: string) => {
-    if (text.length <= JSON_PIECE_CHARS) return push(JSON.stringify(text));
-    push('"');
-    // Escaped slice by slice: a pair cut in two would have been escaped as two lone surrogates.
-    for (const slice of textSlices(text)) push(JSON.stringify(slice).slice(1, -1));
-    push('"');
-  };
-  const write = (item: unknown): void => {
-    switch (typeof item) {
-      case 'string':
-        return string(item);
-      case 'number':
-        return push(Number.isFinite(item) ? String(item) : 'null');
-      case 'boolean':
-        return push(item ? 'true' : 'false');
-      case 'bigint':
-        throw new TypeError('Do not know how to serialize a BigInt');
-    }
-    if (item === null) return push('null');
-    const object = item as object;
-    if (ancestors.includes(object)) throw new TypeError('Converting circular structure to JSON');
-    ancestors.push(object);
-    if (Array.isArray(object)) {
-      push('[');
-      for (let index = 0; index < object.length; index++) {
-        if (index > 0) push(',');
-        const element = resolved(object[index], String(index));
-        if (serializable(element)) write(element);
-        else push('null');
+  /** Writes an object or a long string (each its own generator); anything else is `shortText`'s. */
+  function* write(item: object | string): Generator<string, void, undefined> {
+    if (typeof item === 'string') {
+      current += '"';
+      // Escaped slice by slice: a pair cut in two would have been escaped as two lone surrogates.
+      for (const slice of textSlices(item)) {
+        current += JSON.stringify(slice).slice(1, -1);
+        if (current.length >= JSON_CHUNK_CHARS) {
+          yield current;
+          current = '';
+        }
       }
-      push(']');
-    } else {
-      push('{');
-      let first = true;
-      for (const key of Object.keys(object)) {
-        const member = resolved((object as Record<string, unknown>)[key], key);
-        if (!serializable(member)) continue;
-        push(`${first ? '' : ','}${JSON.stringify(key)}:`);
-        first = false;
-        write(member);
-      }
-      push('}');
+      current += '"';
+      return;
     }
+    if (ancestors.includes(item)) throw new TypeError('Converting circular structure to JSON');
+    ancestors.push(item);
+    const array = Array.isArray(item);
+    current += array ? '[' : '{';
+    let first = true;
+    for (const key of array ? item.keys() : Object.keys(item)) {
+      const member = resolved((item as Record<string | number, unknown>)[key], String(key));
+      if (array) current += first ? '' : ',';
+      else if (!serializable(member)) continue;
+      else current += `${first ? '' : ','}${JSON.stringify(key)}:`;
+      first = false;
+      const text = shortText(member);
+      if (text !== undefined) current += text;
+      else yield* write(member as object | string);
+      if (current.length >= JSON_CHUNK_CHARS) {
+        yield current;
+        current = '';
+      }
+    }
+    current += array ? ']' : '}';
     ancestors.pop();
-  };
-  const top = resolved(value, '');
-  if (!serializable(top)) return pieces;
-  write(top);
-  if (current !== '') pieces.push(current);
-  return pieces;
+  }
+  const text = shortText(top);
+  if (text !== undefined) current += text;
+  else yield* write(top as object | string);
+  if (current !== '') yield current;
+}
+
+/** The JSON text of a resolved value that is neither an object nor a long string (undefined and the like in an array: `null`). */
+function shortText(item: unknown): string | undefined {
+  switch (typeof item) {
+    case 'string':
+      return item.length <= JSON_CHUNK_CHARS ? JSON.stringify(item) : undefined;
+    case 'number':
+      return Number.isFinite(item) ? String(item) : 'null';
+    case 'boolean':
+      return item ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object':
+      return item === null ? 'null' : undefined;
+    default:
+      return 'null';
+  }
 }
 
 /**
@@ -153,10 +159,10 @@ export function jsonTextPieces(value: unknown): string[] {
  * the text again (the recorder sizing and hashing a body too large to store whole) does not
  * stringify megabytes a second time. Keyed weakly: a text lives as long as its value.
  */
-const texts = new WeakMap<object, readonly string[]>();
+const texts = new WeakMap<object, JsonTextParts>();
 
-/** Keeps `text`, which must be exactly `JSON.stringify(value)` (whole, or its pieces in order), for {@link knownJsonText}. */
-export function keepJsonText(value: unknown, text: string | readonly string[]): void {
+/** Keeps `text`, which must be exactly `JSON.stringify(value)` (whole, or its parts in order), for {@link knownJsonText}. */
+export function keepJsonText(value: unknown, text: string | JsonTextParts): void {
   if (typeof value !== 'object' || value === null) return;
   const pieces = typeof text === 'string' ? [text] : text;
   let length = 0;
@@ -164,7 +170,7 @@ export function keepJsonText(value: unknown, text: string | readonly string[]): 
   if (length >= KEPT_JSON_TEXT_CHARS) texts.set(value, pieces);
 }
 
-/** `JSON.stringify(value)` as built earlier, in its pieces, if it was kept. */
-export function knownJsonText(value: unknown): readonly string[] | undefined {
+/** `JSON.stringify(value)` as built earlier, in its parts, if it was kept. */
+export function knownJsonText(value: unknown): JsonTextParts | undefined {
   return typeof value === 'object' && value !== null ? texts.get(value) : undefined;
 }

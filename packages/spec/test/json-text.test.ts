@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { JSON_PIECE_CHARS, jsonLength, jsonTextPieces, keepJsonText, KEPT_JSON_TEXT_CHARS, knownJsonText, textSlices } from '../src/json-text.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { JSON_CHUNK_CHARS, jsonLength, jsonTextChunks, keepJsonText, KEPT_JSON_TEXT_CHARS, knownJsonText, textSlices } from '../src/json-text.ts';
 
 const long = (unit: string, chars: number) => unit.repeat(Math.ceil(chars / unit.length));
 
-describe('jsonTextPieces', () => {
+describe('jsonTextChunks', () => {
   it('builds exactly the text JSON.stringify builds', () => {
     const sparse: unknown[] = [1];
     sparse[3] = 'x';
@@ -19,48 +19,57 @@ describe('jsonTextPieces', () => {
       { nested: { deeper: [{ deepest: [[[]], {}] }] }, 'quoted "key"\n': 1 },
       [{ toJSON: () => undefined }, { toJSON: () => ({ inner: 'value' }) }],
       // Long strings: escapes and two-byte characters throughout, a surrogate pair on a slice boundary, a lone surrogate at the end.
-      { text: `${'a'.repeat(JSON_PIECE_CHARS - 1)}😀${long('é"\\\n\u0002', 3 * JSON_PIECE_CHARS)}\ud800`, more: long('😀', 2 * JSON_PIECE_CHARS + 1) },
+      { text: `${'a'.repeat(JSON_CHUNK_CHARS - 1)}😀${long('é"\\\n\u0002', 3 * JSON_CHUNK_CHARS)}\ud800`, more: long('😀', 2 * JSON_CHUNK_CHARS + 1) },
       Array.from({ length: 5000 }, (_, index) => ({ index, role: 'user', content: `message ${index}` })),
     ];
     for (const value of values) {
-      const pieces = jsonTextPieces(value);
-      expect(pieces.join('')).toBe(JSON.stringify(value));
-      // A piece passes the size by at most one token (a string of up to a piece, quoted and escaped).
-      for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(JSON_PIECE_CHARS * 7 + 2);
+      const chunks = [...jsonTextChunks(value)];
+      expect(chunks.join('')).toBe(JSON.stringify(value));
+      // A chunk passes the size by at most one token (a string of up to a chunk, quoted and escaped).
+      for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(JSON_CHUNK_CHARS * 7 + 2);
     }
-    expect(jsonTextPieces({ text: 'x'.repeat(10 * JSON_PIECE_CHARS) }).length).toBeGreaterThanOrEqual(10);
+    expect([...jsonTextChunks({ text: 'x'.repeat(10 * JSON_CHUNK_CHARS) })].length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('makes each chunk only when it is asked for', () => {
+    const later = vi.fn(() => 'later');
+    const chunks = jsonTextChunks(['x'.repeat(3 * JSON_CHUNK_CHARS), { toJSON: later }]);
+    expect(chunks.next().value).toBe(`["${'x'.repeat(JSON_CHUNK_CHARS)}`);
+    expect(later).not.toHaveBeenCalled();
+    expect([...chunks].join('')).toBe(`${'x'.repeat(2 * JSON_CHUNK_CHARS)}","later"]`);
+    expect(later).toHaveBeenCalledTimes(1);
   });
 
   it('writes nothing where JSON.stringify returns undefined, and throws where it throws', () => {
-    expect(jsonTextPieces(undefined)).toEqual([]);
-    expect(jsonTextPieces(() => 1)).toEqual([]);
-    expect(jsonTextPieces({ toJSON: () => undefined })).toEqual([]);
+    expect([...jsonTextChunks(undefined)]).toEqual([]);
+    expect([...jsonTextChunks(() => 1)]).toEqual([]);
+    expect([...jsonTextChunks({ toJSON: () => undefined })]).toEqual([]);
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = { back: cycle };
-    expect(() => jsonTextPieces(cycle)).toThrow(TypeError);
-    expect(() => jsonTextPieces({ n: 1n })).toThrow(TypeError);
+    expect(() => [...jsonTextChunks(cycle)]).toThrow(TypeError);
+    expect(() => [...jsonTextChunks({ n: 1n })]).toThrow(TypeError);
     // The same object twice, not nested in itself, is no cycle.
     const shared = { x: 1 };
-    expect(jsonTextPieces([shared, shared]).join('')).toBe('[{"x":1},{"x":1}]');
+    expect([...jsonTextChunks([shared, shared])].join('')).toBe('[{"x":1},{"x":1}]');
   });
 });
 
 describe('textSlices', () => {
   it('slices a long text without cutting a surrogate pair', () => {
-    const text = `${'a'.repeat(JSON_PIECE_CHARS - 1)}😀${'b'.repeat(JSON_PIECE_CHARS)}`;
+    const text = `${'a'.repeat(JSON_CHUNK_CHARS - 1)}😀${'b'.repeat(JSON_CHUNK_CHARS)}`;
     const slices = [...textSlices(text)];
     expect(slices.join('')).toBe(text);
-    expect(slices[0]).toBe('a'.repeat(JSON_PIECE_CHARS - 1));
-    expect(slices.every((slice) => slice.length <= JSON_PIECE_CHARS)).toBe(true);
+    expect(slices[0]).toBe('a'.repeat(JSON_CHUNK_CHARS - 1));
+    expect(slices.every((slice) => slice.length <= JSON_CHUNK_CHARS)).toBe(true);
   });
 });
 
 describe('kept texts and jsonLength', () => {
   it('keeps a text whole or in pieces, only when long enough to matter', () => {
     const body = { content: 'x'.repeat(KEPT_JSON_TEXT_CHARS) };
-    const pieces = jsonTextPieces(body);
-    keepJsonText(body, pieces);
-    expect(knownJsonText(body)).toBe(pieces);
+    const bytes = [Buffer.from(JSON.stringify(body))];
+    keepJsonText(body, bytes);
+    expect(knownJsonText(body)).toBe(bytes);
     const other = { content: 'y'.repeat(KEPT_JSON_TEXT_CHARS) };
     keepJsonText(other, JSON.stringify(other));
     expect(knownJsonText(other)).toEqual([JSON.stringify(other)]);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import { GatewayError, jsonLength, jsonTextPieces, keepJsonText, ProviderHttpError, ProviderUnreachableError, textSlices } from '@gantry/spec';
+import { GatewayError, jsonLength, jsonTextChunks, keepJsonText, ProviderHttpError, ProviderUnreachableError } from '@gantry/spec';
 import type { RawExchange } from '../provider.ts';
 import type { SseResponse } from './read-sse-stream.ts';
 import { createSecretScrubber, credentialSecrets, type SecretScrubber } from './scrub-secrets.ts';
@@ -26,24 +26,32 @@ export interface UpstreamClientOptions {
   readError?: (name: string, response: Dispatcher.ResponseData, scrub: SecretScrubber) => Promise<GatewayError>;
 }
 
-/** Bodies of at least this many characters are built and sent in pieces (`bodyChunks`). */
+/** Bodies of at least this many characters (by `jsonLength`'s estimate) are built as bytes over several turns of the loop (`jsonBodyBytes`). */
 const CHUNKED_BODY_CHARS = 1024 * 1024;
+/** Size of the buffers a large body is built in. */
+const BODY_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * A large body's bytes, a megabyte at a time, other work let in between: encoding 10 MB in one go
- * held the event loop, and every other tenant's calls, for 40 ms. Each megabyte is one Buffer the
- * pieces are written into (no string of the whole body is made).
+ * A large body's JSON text as UTF-8, in buffers of about a megabyte, written a chunk at a time
+ * (`jsonTextChunks`) with other work let in after each buffer: 10 MB built in one go held the
+ * event loop, and every other tenant's calls, for 50 ms. No string of the whole body is made.
  */
-async function* bodyChunks(pieces: readonly string[], lengths: readonly number[]): AsyncGenerator<Buffer> {
-  for (let index = 0; index < pieces.length; ) {
-    let size = 0;
-    let end = index;
-    while (end < pieces.length && (end === index || size + lengths[end]! <= CHUNKED_BODY_CHARS)) size += lengths[end++]!;
-    const chunk = Buffer.allocUnsafeSlow(size);
-    for (let offset = 0; index < end; index++) offset += chunk.write(pieces[index]!, offset, 'utf8');
-    yield chunk;
-    if (index < pieces.length) await new Promise((resolve) => setImmediate(resolve));
+async function jsonBodyBytes(body: unknown): Promise<Buffer[]> {
+  const buffers: Buffer[] = [];
+  let buffer = Buffer.allocUnsafeSlow(BODY_BUFFER_BYTES);
+  let used = 0;
+  for (const chunk of jsonTextChunks(body)) {
+    const bytes = Buffer.byteLength(chunk, 'utf8');
+    if (used + bytes > buffer.length) {
+      buffers.push(buffer.subarray(0, used));
+      buffer = Buffer.allocUnsafeSlow(Math.max(BODY_BUFFER_BYTES, bytes));
+      used = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    used += buffer.write(chunk, used, 'utf8');
   }
+  buffers.push(buffer.subarray(0, used));
+  return buffers;
 }
 
 /**
@@ -72,30 +80,36 @@ function localFailure(name: string, what: string, cause: unknown): GatewayError 
 }
 
 /**
- * The JSON text of an upstream body: one string, or for a body of a megabyte or more, pieces of
- * 256 Ki characters (`jsonTextPieces`; 10 MB built as one string cost 30 ms more, in page faults,
- * the first time it was read whole). A body that cannot be serialized (nested past the stack, a
- * BigInt, a cycle a middleware made) throws a local failure. No exchange is attached: the span
- * would try to serialize the same body again.
+ * The JSON text of an upstream body: one string, or for a body of a megabyte or more its bytes,
+ * built over several turns of the loop (`jsonBodyBytes`). A body that cannot be serialized (nested
+ * past the stack, a BigInt, a cycle a middleware made) fails as a local failure. No exchange is
+ * attached: the span would try to serialize the same body again.
  */
-function serializeBody(name: string, body: unknown): string | string[] {
-  try {
-    const text = jsonLength(body, CHUNKED_BODY_CHARS) < CHUNKED_BODY_CHARS ? JSON.stringify(body) : jsonTextPieces(body);
-    // The recorder sizes and hashes a large exchange's body from this text rather than building it again.
-    keepJsonText(body, text);
-    return text;
-  } catch (error) {
+function serializeBody(name: string, body: unknown): string | Promise<Buffer[]> {
+  const fail = (error: unknown): never => {
     throw localFailure(name, 'could not be serialized as JSON', error);
+  };
+  // The recorder sizes and hashes a large exchange's body from this text rather than building it again.
+  try {
+    if (jsonLength(body, CHUNKED_BODY_CHARS) < CHUNKED_BODY_CHARS) {
+      const text = JSON.stringify(body);
+      keepJsonText(body, text);
+      return text;
+    }
+  } catch (error) {
+    return fail(error);
   }
+  return jsonBodyBytes(body).then((buffers) => {
+    keepJsonText(body, buffers);
+    return buffers;
+  }, fail);
 }
 
-/** What undici is given for a body: a string as it is; pieces (or a string of a megabyte or more, past `jsonLength`'s estimate) a megabyte at a time. */
-function requestBody(payload: string | string[], headers: Record<string, string>): Pick<Dispatcher.RequestOptions<null>, 'headers' | 'body'> {
-  if (typeof payload === 'string' && payload.length < CHUNKED_BODY_CHARS) return { headers, body: payload };
-  const pieces = typeof payload === 'string' ? [...textSlices(payload)] : payload;
-  const lengths = pieces.map((piece) => Buffer.byteLength(piece, 'utf8'));
-  const bytes = lengths.reduce((sum, length) => sum + length, 0);
-  return { headers: { ...headers, 'content-length': String(bytes) }, body: Readable.from(bodyChunks(pieces, lengths), { objectMode: false }) };
+/** What undici is given for a body: a string as it is, a large body's buffers as a stream of known length. */
+function requestBody(payload: string | Buffer[], headers: Record<string, string>): Pick<Dispatcher.RequestOptions<null>, 'headers' | 'body'> {
+  if (typeof payload === 'string') return { headers, body: payload };
+  const bytes = payload.reduce((sum, buffer) => sum + buffer.length, 0);
+  return { headers: { ...headers, 'content-length': String(bytes) }, body: Readable.from(payload, { objectMode: false }) };
 }
 
 /**
@@ -123,7 +137,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   async function post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     // Outside the try below: a body that cannot be serialized is the gateway's failure, and must not
     // count against the provider's breaker as "unreachable".
-    const payload = serializeBody(name, body);
+    const serialized = serializeBody(name, body);
+    const payload = typeof serialized === 'string' ? serialized : await serialized;
     let response;
     try {
       response = await pool.request({ method: 'POST', path: basePath + path, ...requestBody(payload, headers), signal });
