@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { limitedKey } from './limited-key.ts';
 import { median, percentile } from './load.ts';
-import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { answers, ELD_RESOLUTION_MS, machineBusyMs, quiet, scrapeLoopDelay, spawnServer, type Server } from './spawn-server.ts';
 import { runStreamWave, type StreamWave } from './sse-stream-client.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
@@ -49,8 +49,6 @@ const TARGET = { ttftMs: 5, gapMs: 2, rssKiBPerStream: 50 };
  * the floor only has to be a usable baseline on a machine others share.
  */
 const FLOOR_GAP_SLACK_MS = Math.max(5, GAP_MS / 5);
-/** prom-client's monitorEventLoopDelay resolution: every sample is this interval plus the delay. */
-const ELD_RESOLUTION_MS = 10;
 const RSS_SAMPLE_MS = 50;
 
 interface Target {
@@ -97,22 +95,6 @@ async function resetMock(): Promise<void> {
   await script(WARM_MODEL, WARM_CHUNKS);
 }
 
-/** CPU time all processes on the machine used so far, in ms (Linux /proc/stat: all but idle and iowait, in 10 ms ticks). */
-function machineBusyMs(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
-  return (user + nice + system + irq + softirq + steal) * 10;
-}
-
-/** The event-loop delay figures of one /metrics scrape (prom-client resets its histogram on every scrape). */
-async function scrapeLoopDelay(port: number): Promise<{ p50: number; p99: number; max: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const read = (name: string) => {
-    const match = new RegExp(`^nodejs_eventloop_lag_${name}_seconds ([0-9.e+-]+|NaN)$`, 'm').exec(text);
-    return match ? Number(match[1]) * 1000 - ELD_RESOLUTION_MS : Number.NaN;
-  };
-  return { p50: read('p50'), p99: read('p99'), max: read('max') };
-}
 
 function waveOptions(target: Target, apiKey: string, streams: number, warm: boolean, onRespondingChange?: (responding: number) => void) {
   const chunks = warm ? WARM_CHUNKS : CHUNKS;

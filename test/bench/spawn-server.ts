@@ -16,6 +16,26 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** CPU time all processes on the machine used so far, in ms (Linux /proc/stat: all but idle and iowait, in 10 ms ticks). */
+export function machineBusyMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
+/** prom-client's monitorEventLoopDelay resolution: every sample is this interval plus the delay. */
+export const ELD_RESOLUTION_MS = 10;
+
+/** The event-loop delay figures of one scrape of a gateway's /metrics (prom-client resets its histogram on every scrape). */
+export async function scrapeLoopDelay(port: number): Promise<{ p50: number; p99: number; max: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (name: string) => {
+    const match = new RegExp(`^nodejs_eventloop_lag_${name}_seconds ([0-9.e+-]+|NaN)$`, 'm').exec(text);
+    return match ? Number(match[1]) * 1000 - ELD_RESOLUTION_MS : Number.NaN;
+  };
+  return { p50: read('p50'), p99: read('p99'), max: read('max') };
+}
+
 /**
  * Waits until the servers are quiet (under 5% of a core for 200 ms), at most `maxMs`: a cell must
  * not pay for work a previous cell left behind (spans still being written, a GC).

@@ -4,6 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { median, percentile } from '../bench/load.ts';
+import { machineBusyMs, scrapeLoopDelay, type Server } from '../bench/spawn-server.ts';
 import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_PORT, GANTRY_URL, MASTER_KEY, missingSpans, MOCK_PORT, startGantry, sumCounts, type Success } from './drill-support.ts';
 
 /**
@@ -70,7 +71,14 @@ interface Hostile {
 interface Bystander { key: string; pool: Pool; prefix: string; next: number; successes: Success[] }
 
 /** The bystander's calls in one slice, and the p99 event-loop delay of the drill's own process through it (ms). */
-interface Slice { latencies: number[]; windows: [start: number, end: number][]; failures: Map<string, number>; loopDelayMs: number }
+interface Slice {
+  latencies: number[]; windows: [start: number, end: number][]; failures: Map<string, number>; loopDelayMs: number;
+  /** Over the bystander's slice: CPU used, in % of one core (the machine has two), and the gateway's own event-loop delay p99 (its /metrics). */
+  cpu?: { gateway: number; mock: number; drill: number; rest: number }; gatewayLoopP99Ms?: number;
+}
+
+/** The processes whose CPU a slice accounts for: the gateway and the mock provider (the drill is this process). */
+interface Processes { gateway: Server; mock: Server }
 
 /** The slow-loris sockets over all slices: how many, how many the gateway cut, and what it said on them. */
 interface SlowLorisFigures { opened: number; cut: number; answers: Map<string, number> }
@@ -259,12 +267,34 @@ async function bystanderSlice(bystander: Bystander, durationMs: number): Promise
   return slice;
 }
 
+/**
+ * `bystanderSlice`, with what each process used of the CPU over it and the gateway's event-loop
+ * delay: when the bystander is slower in hostile slices, these tell the gateway blocking its
+ * loop (its delay grows) from the machine's two cores being busy with the hostile tenant's work
+ * (the mock's and the drill's included).
+ */
+async function measuredSlice(bystander: Bystander, processes: Processes): Promise<Slice> {
+  await scrapeLoopDelay(GANTRY_PORT); // resets the histogram: the next scrape reads this slice's
+  const started = performance.now();
+  const before = { gateway: processes.gateway.cpuMs(), mock: processes.mock.cpuMs(), drill: process.cpuUsage(), machine: machineBusyMs() };
+  const slice = await bystanderSlice(bystander, SLICE_MS);
+  const wall = performance.now() - started;
+  const gateway = processes.gateway.cpuMs() - before.gateway;
+  const mock = processes.mock.cpuMs() - before.mock;
+  const drillUsage = process.cpuUsage(before.drill);
+  const drill = (drillUsage.user + drillUsage.system) / 1000;
+  const percent = (used: number) => (100 * used) / wall;
+  slice.cpu = { gateway: percent(gateway), mock: percent(mock), drill: percent(drill), rest: percent(machineBusyMs() - before.machine - gateway - mock - drill) };
+  slice.gatewayLoopP99Ms = (await scrapeLoopDelay(GANTRY_PORT)).p99;
+  return slice;
+}
+
 /** A bystander slice with the hostile tenant at work through it; returns once every hostile socket is closed. */
-async function hostileSlice(bystander: Bystander, hostile: Hostile, slowLoris: SlowLorisFigures): Promise<Slice> {
+async function hostileSlice(bystander: Bystander, hostile: Hostile, slowLoris: SlowLorisFigures, processes: Processes): Promise<Slice> {
   const closeSlowLoris = openSlowLoris(SLOW_LORIS, slowLoris);
   const streams = Array.from({ length: STALLED_STREAMS }, () => stalledStream(hostile));
   const requests = sendHostileUntil(hostile, performance.now() + SLICE_MS);
-  const slice = await bystanderSlice(bystander, SLICE_MS);
+  const slice = await measuredSlice(bystander, processes);
   await Promise.all([requests, ...streams]);
   closeSlowLoris();
   // The mock keeps every request body in its log: megabytes per hostile slice, so empty it.
@@ -342,6 +372,11 @@ function report(outcome: PhaseOutcome): string[] {
   console.log(`\nBystander p99 per slice pair, ms (quiet/hostile, in order): ${pairs.join(', ')}`);
   const loopDelay = (slices: readonly Slice[]) => ms(median(slices.map((slice) => slice.loopDelayMs)));
   console.log(`The drill's own event-loop delay p99 (median of slices; the client is not what is slow if it stays small): ${loopDelay(quiet)} / ${loopDelay(hostile)} ms`);
+  const gatewayLoop = (slices: readonly Slice[]) => ms(median(slices.map((slice) => slice.gatewayLoopP99Ms ?? Number.NaN)));
+  console.log(`The gateway's event-loop delay p99 (its /metrics, over each slice; median of slices): ${gatewayLoop(quiet)} / ${gatewayLoop(hostile)} ms`);
+  const cpu = (slices: readonly Slice[], which: 'gateway' | 'mock' | 'drill' | 'rest') => ms(median(slices.map((slice) => slice.cpu?.[which] ?? Number.NaN)));
+  const cpuOf = (which: 'gateway' | 'mock' | 'drill' | 'rest') => `${which} ${cpu(quiet, which)} / ${cpu(hostile, which)}`;
+  console.log(`CPU over the slices, % of one core of the machine's two (median of slices, quiet / hostile): ${(['gateway', 'mock', 'drill', 'rest'] as const).map(cpuOf).join(', ')}`);
   console.log(`Slow-loris: ${outcome.slowLoris.opened} sockets (${SLOW_LORIS} per hostile slice, closed by the drill at its end); cut by the gateway before that: ${outcome.slowLoris.cut} (${sortedText(outcome.slowLoris.answers)})\n`);
   const felt = feltBy(hostile.flatMap((slice) => slice.windows), outcome.log);
   console.log('| hostile input | answers | e2e tests expect | slowest answer (ms; streams: to the headers) | bystander calls overlapping it most: p50 / p99 ms (calls) |');
@@ -363,8 +398,9 @@ function report(outcome: PhaseOutcome): string[] {
 }
 
 /** Runs the phase on a gateway of its own (the drill's work directory and database); prints its tables, throws on a failure. */
-export async function hostileTenantDrill(work: string, databaseUrl: string | undefined): Promise<void> {
+export async function hostileTenantDrill(work: string, databaseUrl: string | undefined, mock: Server): Promise<void> {
   const gantry = await startGantry(work, databaseUrl);
+  const processes: Processes = { gateway: gantry, mock };
   const stamp = Date.now().toString(36);
   const bystanderPool = new Pool(GANTRY_URL, { connections: BYSTANDER_CONCURRENCY, pipelining: 1 });
   const hostilePool = new Pool(GANTRY_URL, { connections: 1, pipelining: 1 });
@@ -380,9 +416,9 @@ export async function hostileTenantDrill(work: string, databaseUrl: string | und
     const quiet: Slice[] = [];
     const hostileSlices: Slice[] = [];
     for (let pair = 0; pair < PAIRS; pair++) {
-      quiet.push(await bystanderSlice(bystander, SLICE_MS));
+      quiet.push(await measuredSlice(bystander, processes));
       await sleep(SETTLE_MS);
-      hostileSlices.push(await hostileSlice(bystander, hostile, slowLoris));
+      hostileSlices.push(await hostileSlice(bystander, hostile, slowLoris, processes));
       await sleep(SETTLE_MS);
     }
     // Spans still buffered land within a few flushes.

@@ -126,7 +126,8 @@ async function freezeDrill(work: string, databaseUrl: string): Promise<void> {
 const servers: Server[] = [];
 const work = mkdtempSync(join(tmpdir(), 'gantry-drill-'));
 try {
-  servers.push(await spawnServer(join(root, 'test/mock-provider/main.ts'), { cwd: root, env: { MOCK_PORT: String(MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`) }));
+  const mock = await spawnServer(join(root, 'test/mock-provider/main.ts'), { cwd: root, env: { MOCK_PORT: String(MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`) });
+  servers.push(mock);
   writeFileSync(
     join(work, 'gantry.yaml'),
     `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/drill-model: { input: 1, output: 2 }\nrecording: { flush_interval_ms: ${FLUSH_INTERVAL_MS} }\n`,
@@ -144,7 +145,7 @@ try {
     console.log('\n(The database-outage drill needs a Postgres: set DATABASE_URL.)');
   }
   console.log('');
-  await hostileTenantDrill(work, databaseUrl);
+  await hostileTenantDrill(work, databaseUrl, mock);
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
   rmSync(work, { recursive: true, force: true });
