@@ -57,7 +57,8 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   const migrationsMs = lap();
 
   const providers = new Map<string, Provider>(config.providers.map((provider) => [provider.name, createProvider(provider)]));
-  const recorder = new SpanRecorder(database.db, {
+  // Writes no call waits on take the background lane: on PGlite a call's own statements go first.
+  const recorder = new SpanRecorder(database.backgroundDb, {
     enabled: config.recording.enabled,
     maxBufferedSpans: config.recording.maxBufferedSpans,
     flushIntervalMs: config.recording.flushIntervalMs,
@@ -119,6 +120,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     runs: new RunRegistry(database.db, recorder),
     policy,
     budgets: new BudgetGuard(database.db, policy, {
+      backgroundDb: database.backgroundDb,
       parallelTimeoutMs: config.budgets.parallelTimeoutMs,
       leases: { aheadCalls: config.budgets.leaseAheadCalls },
       onError: (error) => reportLedgerError(error),
@@ -145,12 +147,12 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   reportReplayError = (error, replayId) => app.log.error({ err: error, replayId }, 'a replay failed');
   reportGuardrailError = (error) => app.log.warn({ err: error }, 'a pseudonym map read or write failed; the call used placeholders of its own (values were still never sent)');
   reportCacheError = (error) => app.log.warn({ err: error }, 'a cache read or write failed; the call went on as a miss, or only its caching was lost');
-  const cacheSweeper = cache === undefined ? undefined : startCacheSweeper(database.db, (error) => app.log.warn({ err: error }, 'expired cache entry sweep failed; retrying on the next tick'));
+  const cacheSweeper = cache === undefined ? undefined : startCacheSweeper(database.backgroundDb, (error) => app.log.warn({ err: error }, 'expired cache entry sweep failed; retrying on the next tick'));
   reportLedgerError = (error) => app.log.warn({ err: error }, 'budget ledger write failed; it is retried, and calls are refused (503) once leases lapse');
 
   // Every instance sweeps; the update is idempotent, so N instances behave like one.
   const sweeper = setInterval(() => {
-    timeOutIdleRuns(database.db, new Date(Date.now() - config.runIdleTimeoutMs))
+    timeOutIdleRuns(database.backgroundDb, new Date(Date.now() - config.runIdleTimeoutMs))
       .then((ended) => {
         for (const run of ended) {
           services.runs.forget(run.id);
@@ -161,7 +163,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   }, Math.min(60_000, Math.max(1_000, config.runIdleTimeoutMs / 4)));
   sweeper.unref();
   // Every instance sweeps expired reservations too; gantry_sweep closes each exactly once however many do.
-  const reservationSweeper = new ReservationSweeper(database.db, {
+  const reservationSweeper = new ReservationSweeper(database.backgroundDb, {
     expiryMs: config.budgets.reservationExpiryMs,
     onError: (error) => app.log.warn({ err: error }, 'expired reservation sweep failed; retrying on the next tick'),
     onSwept: (swept) => app.log.warn(swept, 'closed budget reservations never settled (their instance stopped, or the database was away past their expiry)'),

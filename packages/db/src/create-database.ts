@@ -11,6 +11,7 @@ import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { schema, type GantryDb } from './gantry-db.ts';
+import { ConnectionLanes, LanePool, type Lane } from './connection-lanes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
 import { createPostgresPool, DEFAULT_DATABASE_TIMEOUTS, postgresConnectionConfig, type DatabaseTimeouts } from './postgres-pool.ts';
@@ -55,6 +56,12 @@ export class DatabaseUnavailableError extends Error {
 export interface Database {
   /** The drizzle handle; the same type whichever driver is underneath. */
   readonly db: GantryDb;
+  /**
+   * The same database, for statements nobody waits on: batched writes (spans, the ledger), syncs
+   * and sweeps. On PGlite's one connection a statement of `db` goes before those of this handle
+   * queued with it (see connection-lanes.ts); on Postgres it is `db`.
+   */
+  readonly backgroundDb: GantryDb;
   readonly kind: 'pglite' | 'postgres';
   /**
    * Whether the pgvector extension is installed in this database. Known once `migrate()` has run
@@ -94,7 +101,7 @@ async function createPostgresDatabase(url: string, timeouts: DatabaseTimeouts): 
     await client.connect();
     return { client, done: () => client.end().catch(() => {}) };
   };
-  return poolDatabase(pool, 'postgres', connectForMigrations, () => pool.end());
+  return poolDatabase(pool, 'postgres', connectForMigrations, undefined, () => pool.end());
 }
 
 /**
@@ -117,13 +124,15 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     throw error;
   }
   // PGlite is one Postgres session shared by every socket connection: a single pooled connection
-  // keeps transactions and session state from interleaving.
+  // keeps transactions and session state from interleaving. Its turns go to requests first.
   const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1 });
+  const lanes = new ConnectionLanes();
+  const lanePools = { request: new LanePool(pool, lanes, 'request'), background: new LanePool(pool, lanes, 'background') };
   const connectForMigrations = async (): Promise<MigrationConnection> => {
-    const client = await pool.connect();
+    const client = await lanePools.request.connect();
     return { client, done: (failed) => client.release(failed) };
   };
-  return poolDatabase(pool, 'pglite', connectForMigrations, async () => {
+  return poolDatabase(pool, 'pglite', connectForMigrations, lanePools, async () => {
     await pool.end();
     const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
     worker.postMessage('close');
@@ -173,16 +182,21 @@ interface MigrationConnection {
   done(failed: boolean): void | Promise<void>;
 }
 
+/** `lanePools`: the pool's one connection shared by lanes (PGlite); undefined, every statement straight to the pool. */
 async function poolDatabase(
   pool: pg.Pool,
   kind: Database['kind'],
   connectForMigrations: () => Promise<MigrationConnection>,
+  lanePools: Record<Lane, LanePool> | undefined,
   close: () => Promise<void>,
 ): Promise<Database> {
   // An idle client losing its connection emits 'error' on the pool, which would otherwise crash
   // the process; the next query that needs a connection reports the failure instead.
   pool.on('error', () => {});
-  const db: GantryDb = drizzleNodePostgres({ client: pool, schema });
+  // A LanePool is used as drizzle uses a pg.Pool (query, and connect for a transaction).
+  const drizzleOn = (client: pg.Pool | LanePool): GantryDb => drizzleNodePostgres({ client: client as pg.Pool, schema });
+  const db = drizzleOn(lanePools?.request ?? pool);
+  const backgroundDb = lanePools === undefined ? db : drizzleOn(lanePools.background);
 
   // Migrations run on one dedicated connection holding a session-level advisory lock, so that
   // several gateway instances starting together against one server migrate one after another.
@@ -205,11 +219,12 @@ async function poolDatabase(
     return result;
   };
 
-  return assembleDatabase({ db, kind, runMigrations, close });
+  return assembleDatabase({ db, backgroundDb, kind, runMigrations, close });
 }
 
 function assembleDatabase(parts: {
   db: GantryDb;
+  backgroundDb: GantryDb;
   kind: Database['kind'];
   runMigrations: MigrationRunner;
   close: () => Promise<void>;
@@ -232,6 +247,7 @@ function assembleDatabase(parts: {
       }));
   const database: Database = {
     db: parts.db,
+    backgroundDb: parts.backgroundDb,
     kind: parts.kind,
     get hasVector() {
       return hasVector;

@@ -51,6 +51,11 @@ export interface Reservation {
 }
 
 export interface BudgetGuardOptions {
+  /**
+   * The database for writes no call waits on (settled entries, settlements): on PGlite a call's
+   * own statements go before them (`Database.backgroundDb`). Defaults to the guard's database.
+   */
+  backgroundDb?: GantryDb;
   /** The clock (tests inject one to cross period boundaries). */
   now?: () => Date;
   /** Reservations older than this stop counting as in flight (instances that crashed mid-call). */
@@ -198,8 +203,8 @@ export class BudgetGuard {
   ) {
     this.now = options.now ?? (() => new Date());
     this.onError = options.onError ?? (() => {});
-    this.writer = new SettledEntryWriter(db, this.onError);
-    this.settlements = new SettlementQueue(db, { ...options.settlements, onError: this.onError });
+    this.writer = new SettledEntryWriter(options.backgroundDb ?? db, this.onError);
+    this.settlements = new SettlementQueue(options.backgroundDb ?? db, { ...options.settlements, onError: this.onError });
     this.leases = options.leases === false ? undefined : new BudgetLeases(db, this.now, { onError: this.onError, ...options.leases });
   }
 

@@ -1,0 +1,92 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionLanes, REQUEST_HEAD_START_MS, type Lane } from '../src/connection-lanes.ts';
+import { createDatabase, type Database } from '../src/index.ts';
+
+describe('the embedded database’s connection lanes', () => {
+  /** Acquires in `lanes` in order at the clock's times; returns the order the turns were given in. */
+  async function turns(arrivals: readonly { name: string; lane: Lane; at: number }[]): Promise<string[]> {
+    let now = 0;
+    const lanes = new ConnectionLanes(() => now);
+    const order: string[] = [];
+    const holder = await lanes.acquire('background');
+    const waiting = arrivals.map(({ name, lane, at }) => {
+      now = at;
+      return lanes.acquire(lane).then((release) => {
+        order.push(name);
+        release();
+      });
+    });
+    holder();
+    await Promise.all(waiting);
+    return order;
+  }
+
+  it('gives a request’s statement the turn before background ones queued shortly before it, never before one queued longer ago', async () => {
+    expect(
+      await turns([
+        { name: 'spans', lane: 'background', at: 0 },
+        { name: 'ledger', lane: 'background', at: 1 },
+        { name: 'claim', lane: 'request', at: 2 },
+        { name: 'claim 2', lane: 'request', at: 3 },
+      ]),
+    ).toEqual(['claim', 'claim 2', 'spans', 'ledger']);
+    expect(
+      await turns([
+        { name: 'spans', lane: 'background', at: 0 },
+        { name: 'claim', lane: 'request', at: REQUEST_HEAD_START_MS + 1 },
+        { name: 'ledger', lane: 'background', at: REQUEST_HEAD_START_MS + 2 },
+      ]),
+    ).toEqual(['spans', 'claim', 'ledger']);
+  });
+
+  it('gives the connection to one holder at a time, and a second release changes nothing', async () => {
+    const lanes = new ConnectionLanes();
+    const first = await lanes.acquire('request');
+    let second = false;
+    const next = lanes.acquire('background').then((release) => {
+      second = true;
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(second).toBe(false);
+    first();
+    first();
+    (await next)();
+    let third = false;
+    await lanes.acquire('request').then(() => (third = true));
+    expect(third).toBe(true);
+  });
+
+  describe('on PGlite', () => {
+    let database: Database;
+    beforeAll(async () => {
+      database = await createDatabase({});
+    });
+    afterAll(async () => {
+      await database.close();
+    });
+
+    it('runs statements and transactions of both handles on the one session', async () => {
+      await database.db.execute(sql`create table lanes_probe (lane text, n int)`);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) => {
+          const db = index % 2 === 0 ? database.db : database.backgroundDb;
+          return db.transaction(async (tx) => {
+            await tx.execute(sql`insert into lanes_probe values (${index % 2 === 0 ? 'request' : 'background'}, ${index})`);
+            await tx.execute(sql`insert into lanes_probe values ('again', ${index})`);
+          });
+        }),
+      );
+      const counts = await database.backgroundDb.execute<{ lane: string; count: number }>(sql`select lane, count(*)::int as count from lanes_probe group by lane order by lane`);
+      expect(counts.rows).toEqual([
+        { lane: 'again', count: 20 },
+        { lane: 'background', count: 10 },
+        { lane: 'request', count: 10 },
+      ]);
+      // A failed statement gives the connection back: both handles go on working.
+      await expect(database.backgroundDb.execute(sql`select 1 / ${0}::int`)).rejects.toThrow();
+      expect((await database.db.execute<{ n: number }>(sql`select ${1}::int as n`)).rows).toEqual([{ n: 1 }]);
+    });
+  });
+});
