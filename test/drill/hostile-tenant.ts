@@ -11,17 +11,25 @@ import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_POR
  * Phase 3 of `pnpm drill` (issue 17, "one tenant's request must never hurt another"): a hostile
  * tenant beside a bystander on one live gateway, on PGlite or (DATABASE_URL) Postgres.
  *
- * Two keys of two teams. The bystander calls at c=4 (closed loop, each call its own run) through
- * alternating slices of SLICE_MS — quiet (the hostile key idle), hostile, quiet, … PAIRS of each —
- * because this machine's noise drifts and only slices side by side compare. In a hostile slice the
- * hostile key sends issue 17's inputs one at a time (c=1: a single hostile request must not stall
- * anyone; no flood is needed to show it does), cycling through them across slices: lone
- * surrogates, megabyte prompts the tokenizer used to choke on, 100 000 nested arrays, bodies just
- * under and over the 10 MiB limit, NUL in a header and in a path, a run limit past 32 bits, a
- * 100 KB model name and made-up ones, another team's run. Through the whole slice SLOW_LORIS
- * sockets trickle a header line a second, and STALLED_STREAMS stream clients stop reading once the
- * answer begins and leave a second later. The inputs and what the gateway answers them come from
- * test/e2e/hostile-*.test.ts, bad-input.test.ts and stream-stalled-client.test.ts.
+ * Two keys of two teams. The bystander calls at a steady BYSTANDER_RATE a second (open loop:
+ * calls start on time however long earlier ones take, each call its own run, so each waits on the
+ * database once) — a tenant well within what the gateway serves, as real tenants are: a closed
+ * loop saturates the machine, and then any work anyone adds slows it by just that share. Through
+ * alternating slices of SLICE_MS — quiet (the hostile key idle), malformed, heavy, quiet, … PAIRS
+ * of each — because this machine's noise drifts and only slices side by side compare. In a
+ * busy slice the hostile key sends valid small calls one at a time, as fast as they are answered:
+ * what the bystander feels of any tenant that busy. In a malformed slice the hostile key sends issue 17's malformed inputs one at a time (c=1: a single
+ * hostile request must not stall anyone; no flood is needed to show it does), cycling through them
+ * across slices: lone surrogates, 100 000 nested arrays, NUL in a header and in a path, a run
+ * limit past 32 bits, a 100 KB model name and made-up ones, another team's run; and SLOW_LORIS
+ * sockets trickle a header line a second. In a heavy slice it sends the large ones, as valid as
+ * they are big, the same way: megabyte prompts the tokenizer used to choke on, bodies just under
+ * and over the 10 MiB limit; and STALLED_STREAMS stream clients ask for 4 MB answers, stop reading
+ * once the answer begins and leave a second later. Malformed input must cost the bystander no more
+ * than the busy tenant's valid calls do, however it is made; large input costs what its size costs
+ * (parsing, sending, recording megabytes on the same two cores), which a key's limits bound. The
+ * inputs and what the gateway answers them come from test/e2e/hostile-*.test.ts,
+ * bad-input.test.ts and stream-stalled-client.test.ts.
  *
  * Timings are figures, printed and never asserted. The phase fails (throws) on a 5xx or a
  * connection error on any hostile request that must be answered (the server may cut slow-loris
@@ -33,7 +41,10 @@ const SLICE_MS = 1_500;
 const PAIRS = 8;
 /** Pause after each slice, outside any measurement: what a slice left (spans of big bodies) is flushed before the next. */
 const SETTLE_MS = 250;
-const BYSTANDER_CONCURRENCY = 4;
+/** Bystander calls a second; at c=4 in a closed loop this machine serves ~180 a second on PGlite. */
+const BYSTANDER_RATE = 50;
+/** Connections the bystander's calls share; more calls in flight queue in the client, and the wait counts. */
+const BYSTANDER_CONNECTIONS = 16;
 const SLOW_LORIS = 50;
 const SLOW_LORIS_EVERY_MS = 1_000;
 const STALLED_STREAMS = 4;
@@ -44,14 +55,21 @@ const MODEL = 'mock/drill-model';
 /** The mock model that streams for seconds (about 1000 frames 5 ms apart): still streaming when its client leaves. */
 const LONG_STREAM_MODEL = 'drill-long-stream';
 const STREAM_INPUT = 'stream: stops reading, leaves after ~1 s';
+const BUSY_INPUT = 'valid small call (the busy-tenant slices)';
 const OTHER_RUN_INPUT = "another team's run (GET /v1/runs/<its Gantry id>)";
 /** Made-up model names carry this, so /metrics can be searched for them. */
 const MADE_UP_MODEL = 'drill-made-up-';
 
 interface HostileRequest { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string | Buffer }
 
-/** One of issue 17's hostile inputs and the statuses its e2e test expects. */
-interface HostileInput { name: string; expected: readonly number[]; request: () => HostileRequest }
+/** One of issue 17's hostile inputs and the statuses its e2e test expects; `heavy` ones are large (megabytes), the others malformed. */
+interface HostileInput { name: string; expected: readonly number[]; heavy?: true; request: () => HostileRequest }
+
+/**
+ * What a hostile slice sends: valid small calls (a busy tenant: what malformed input is compared
+ * with), the malformed inputs (and slow-loris sockets), or the heavy ones (and stalled long streams).
+ */
+type SliceKind = 'busy' | 'malformed' | 'heavy';
 
 /** What one hostile input got: answers by status (or `error CODE`), and its slowest answer. */
 interface InputFigures { expected: readonly number[]; answers: Map<string, number>; slowestMs: number }
@@ -59,9 +77,9 @@ interface InputFigures { expected: readonly number[]; answers: Map<string, numbe
 interface Hostile {
   key: string;
   pool: Pool;
-  inputs: HostileInput[];
-  /** The next input to send: the cycle goes on across slices. */
-  next: number;
+  /** The inputs of each kind, and the next of each to send: each cycle goes on across slices. */
+  inputs: Record<SliceKind, HostileInput[]>;
+  next: Record<SliceKind, number>;
   figures: Map<string, InputFigures>;
   /** When each serial hostile request was in flight (performance.now() ms), to tell which one the bystander felt. */
   log: { name: string; start: number; end: number }[];
@@ -93,11 +111,11 @@ function chatBodyOfSize(bytes: number): Buffer {
 }
 
 /**
- * Issue 17's inputs, in the order sent; a made-up model name after every third, so there are many.
+ * Issue 17's inputs, in the order sent; among the malformed, a made-up model name after every third, so there are many.
  * Lone surrogates and NUL are JSON escapes in the text, as the tests send them. Large bodies are
  * built once, as bytes: encoding them per request would stall the drill's own event loop.
  */
-function hostileInputs(stamp: string, otherRunId: () => string): HostileInput[] {
+function hostileInputs(stamp: string, otherRunId: () => string): Record<SliceKind, HostileInput[]> {
   const chat = (body: string | Buffer, headers: Record<string, string> = {}): HostileRequest => ({ method: 'POST', path: '/v1/chat/completions', headers, body });
   const oneCharMegabyte = Buffer.from(chatBody(`"messages":[{"role":"user","content":"${'a'.repeat(1_000_000)}"}]`));
   const base64Megabyte = Buffer.from(chatBody(`"messages":[{"role":"user","content":"${randomBytes(750_000).toString('base64')}"}]`));
@@ -120,20 +138,23 @@ function hostileInputs(stamp: string, otherRunId: () => string): HostileInput[] 
     { name: 'lone surrogate in a tool call argument', expected: [200], request: () => chat(chatBody(toolCall)) },
     { name: 'lone surrogate in x-gantry-metadata', expected: [400], request: () => chat(chatBody(SAY_HI), { 'x-gantry-metadata': '{"note":"\\ud800"}' }) },
     { name: 'NUL in x-gantry-metadata', expected: [400], request: () => chat(chatBody(SAY_HI), { 'x-gantry-metadata': '{"note":"a\\u0000b"}' }) },
-    { name: '1 MB prompt of one character', expected: [200], request: () => chat(oneCharMegabyte) },
-    { name: '1 MB prompt of base64-like text', expected: [200], request: () => chat(base64Megabyte) },
+    { name: '1 MB prompt of one character', expected: [200], heavy: true, request: () => chat(oneCharMegabyte) },
+    { name: '1 MB prompt of base64-like text', expected: [200], heavy: true, request: () => chat(base64Megabyte) },
     { name: '100 000 nested arrays in an unknown field', expected: [400], request: () => chat(deep) },
-    { name: '9.9 MB body (limit 10 MiB)', expected: [200], request: () => chat(justUnderLimit) },
+    { name: '9.9 MB body (limit 10 MiB)', expected: [200], heavy: true, request: () => chat(justUnderLimit) },
     { name: 'GET /v1/runs/%00', expected: [400], request: () => ({ method: 'GET', path: '/v1/runs/%00' }) },
     { name: 'x-gantry-run-max-calls: 2147483648', expected: [400], request: () => chat(chatBody(SAY_HI), { 'x-gantry-run-id': hostileRun(), 'x-gantry-run-max-calls': '2147483648' }) },
     // Run limits are the master key's to raise: refused before the value is read.
     { name: 'POST /v1/runs/:id/limits max_calls 2^31', expected: [403], request: () => ({ method: 'POST', path: `/v1/runs/${hostileRun()}/limits`, body: '{"max_calls":2147483648}' }) },
     { name: '100 KB model name', expected: [200], request: () => chat(longModel) },
     { name: OTHER_RUN_INPUT, expected: [404], request: () => ({ method: 'GET', path: `/v1/runs/${encodeURIComponent(otherRunId())}` }) },
-    // Last, far from the 9.9 MB body in the cycle, so what the bystander felt of each can be told apart.
-    { name: '11 MiB body (over the limit)', expected: [413], request: () => chat(overLimit) },
+    { name: '11 MiB body (over the limit)', expected: [413], heavy: true, request: () => chat(overLimit) },
   ];
-  return inputs.flatMap((input, index) => (index % 3 === 2 ? [input, madeUpModel] : [input]));
+  const malformed = inputs.filter((input) => input.heavy !== true);
+  return {
+    busy: [{ name: BUSY_INPUT, expected: [200], request: () => chat(chatBody(SAY_HI)) }],
+    malformed: malformed.flatMap((input, index) => (index % 3 === 2 ? [input, madeUpModel] : [input])), heavy: inputs.filter((input) => input.heavy === true),
+  };
 }
 
 function record(hostile: Hostile, name: string, expected: readonly number[], answer: string, ms: number): void {
@@ -162,9 +183,10 @@ async function sendHostile(hostile: Hostile, input: HostileInput): Promise<void>
   hostile.log.push({ name: input.name, start: started, end });
 }
 
-/** Sends the hostile inputs one after another until `until` (the one under way is finished). */
-async function sendHostileUntil(hostile: Hostile, until: number): Promise<void> {
-  while (performance.now() < until) await sendHostile(hostile, hostile.inputs[hostile.next++ % hostile.inputs.length]!);
+/** Sends the hostile inputs of `kind` one after another until `until` (the one under way is finished). */
+async function sendHostileUntil(hostile: Hostile, kind: SliceKind, until: number): Promise<void> {
+  const inputs = hostile.inputs[kind];
+  while (performance.now() < until) await sendHostile(hostile, inputs[hostile.next[kind]++ % inputs.length]!);
 }
 
 /** Opens `count` connections that send a request line, then one more header line every second, never the end of the headers. */
@@ -236,32 +258,38 @@ function stalledStream(hostile: Hostile): Promise<void> {
   });
 }
 
-/** The bystander's closed loop at BYSTANDER_CONCURRENCY for `durationMs`; each call its own run. */
+/** The bystander's open loop at BYSTANDER_RATE for `durationMs`; each call its own run. */
 async function bystanderSlice(bystander: Bystander, durationMs: number): Promise<Slice> {
   const slice: Slice = { latencies: [], windows: [], failures: new Map(), loopDelayMs: Number.NaN };
-  const deadline = performance.now() + durationMs;
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  async function worker(): Promise<void> {
-    while (performance.now() < deadline) {
-      const started = performance.now();
-      try {
-        const headers = { authorization: `Bearer ${bystander.key}`, 'content-type': 'application/json', 'x-gantry-run-id': `${bystander.prefix}-${bystander.next++}` };
-        const response = await bystander.pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body: DRILL_CALL_BODY, headersTimeout: ANSWER_TIMEOUT_MS, bodyTimeout: ANSWER_TIMEOUT_MS });
-        await response.body.arrayBuffer();
-        const ended = performance.now();
-        slice.latencies.push(ended - started);
-        slice.windows.push([started, ended]);
-        // Gantry's run id: the master key finds another team's run by it, not by the client's id.
-        const { 'x-gantry-run-id': runId, 'x-gantry-span-id': spanId } = response.headers;
-        if (response.statusCode === 200 && typeof runId === 'string' && typeof spanId === 'string') bystander.successes.push({ runId, spanId, endedAt: Date.now() });
-        else countInto(slice.failures, String(response.statusCode));
-      } catch (error) {
-        countInto(slice.failures, errorCode(error));
-      }
+  async function call(): Promise<void> {
+    const started = performance.now();
+    try {
+      const headers = { authorization: `Bearer ${bystander.key}`, 'content-type': 'application/json', 'x-gantry-run-id': `${bystander.prefix}-${bystander.next++}` };
+      const response = await bystander.pool.request({ path: '/v1/chat/completions', method: 'POST', headers, body: DRILL_CALL_BODY, headersTimeout: ANSWER_TIMEOUT_MS, bodyTimeout: ANSWER_TIMEOUT_MS });
+      await response.body.arrayBuffer();
+      const ended = performance.now();
+      slice.latencies.push(ended - started);
+      slice.windows.push([started, ended]);
+      // Gantry's run id: the master key finds another team's run by it, not by the client's id.
+      const { 'x-gantry-run-id': runId, 'x-gantry-span-id': spanId } = response.headers;
+      if (response.statusCode === 200 && typeof runId === 'string' && typeof spanId === 'string') bystander.successes.push({ runId, spanId, endedAt: Date.now() });
+      else countInto(slice.failures, String(response.statusCode));
+    } catch (error) {
+      countInto(slice.failures, errorCode(error));
     }
   }
-  await Promise.all(Array.from({ length: BYSTANDER_CONCURRENCY }, worker));
+  const calls: Promise<void>[] = [];
+  const start = performance.now();
+  const count = Math.round((durationMs / 1000) * BYSTANDER_RATE);
+  for (let index = 0; index < count; index++) {
+    const due = start + (index * 1000) / BYSTANDER_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    calls.push(call());
+  }
+  await Promise.all(calls);
   loop.disable();
   slice.loopDelayMs = loop.percentile(99) / 1e6;
   return slice;
@@ -289,11 +317,11 @@ async function measuredSlice(bystander: Bystander, processes: Processes): Promis
   return slice;
 }
 
-/** A bystander slice with the hostile tenant at work through it; returns once every hostile socket is closed. */
-async function hostileSlice(bystander: Bystander, hostile: Hostile, slowLoris: SlowLorisFigures, processes: Processes): Promise<Slice> {
-  const closeSlowLoris = openSlowLoris(SLOW_LORIS, slowLoris);
-  const streams = Array.from({ length: STALLED_STREAMS }, () => stalledStream(hostile));
-  const requests = sendHostileUntil(hostile, performance.now() + SLICE_MS);
+/** A bystander slice with the hostile tenant at work of `kind` through it; returns once every hostile socket is closed. */
+async function hostileSlice(kind: SliceKind, bystander: Bystander, hostile: Hostile, slowLoris: SlowLorisFigures, processes: Processes): Promise<Slice> {
+  const closeSlowLoris = kind === 'malformed' ? openSlowLoris(SLOW_LORIS, slowLoris) : () => {};
+  const streams = kind === 'heavy' ? Array.from({ length: STALLED_STREAMS }, () => stalledStream(hostile)) : [];
+  const requests = sendHostileUntil(hostile, kind, performance.now() + SLICE_MS);
   const slice = await measuredSlice(bystander, processes);
   await Promise.all([requests, ...streams]);
   closeSlowLoris();
@@ -337,7 +365,7 @@ const isFailure = (answer: string) => answer.startsWith('error') || /^5\d\d$/.te
 
 /** What the phase measured; `successes` counts the bystander's, `missing` are those without their span. */
 interface PhaseOutcome {
-  quiet: Slice[]; hostile: Slice[]; figures: Map<string, InputFigures>; log: Hostile['log']; inputNames: string[];
+  quiet: Slice[]; busy: Slice[]; malformed: Slice[]; heavy: Slice[]; figures: Map<string, InputFigures>; log: Hostile['log']; inputNames: string[];
   slowLoris: SlowLorisFigures; successes: number; missing: Success[]; metrics: { before: string; after: string };
 }
 
@@ -357,27 +385,30 @@ function feltBy(windows: readonly [number, number][], log: Hostile['log']): Map<
 
 /** Prints the phase's tables; returns what went wrong (empty when the phase passed). */
 function report(outcome: PhaseOutcome): string[] {
-  const { quiet, hostile, figures } = outcome;
-  const calls = (slices: readonly Slice[]) => slices.reduce((sum, slice) => sum + slice.latencies.length, 0);
+  const { quiet, busy, malformed, heavy, figures } = outcome;
+  const kinds = [quiet, busy, malformed, heavy];
+  const hostile = [...busy, ...malformed, ...heavy];
+  /** A figure of each kind of slice, quiet / busy / malformed / heavy. */
+  const each = (figure: (slices: readonly Slice[]) => string) => kinds.map(figure).join(' / ');
+  const calls = (slices: readonly Slice[]) => String(slices.reduce((sum, slice) => sum + slice.latencies.length, 0));
   const bystanderFailures = sumCounts([...quiet, ...hostile].map((slice) => slice.failures));
-  const answers = sumCounts([...figures.values()].map((each) => each.answers));
+  const answers = sumCounts([...figures.values()].map((one) => one.answers));
   const failed = new Map([...answers].filter(([answer]) => isFailure(answer)));
   const metricsBytes = `${Buffer.byteLength(outcome.metrics.before)} / ${Buffer.byteLength(outcome.metrics.after)}`;
-  console.log('| drill | bystander calls quiet/hostile | bystander p50 quiet/hostile (median of slices) | p99 quiet/hostile (median of slices) | bystander non-200 | hostile answers by status | 5xx or connection errors | spans lost | /metrics bytes before/after |');
+  console.log('| drill | bystander calls quiet / busy / malformed / heavy | bystander p50 (median of slices) | p99 (median of slices) | bystander non-200 | hostile answers by status | 5xx or connection errors | spans lost | /metrics bytes before/after |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   console.log(
-    `| hostile tenant beside a c=4 bystander, ${PAIRS}+${PAIRS} slices of ${SLICE_MS / 1000} s | ${calls(quiet)} / ${calls(hostile)} | ${ms(mediansOf(quiet, 50))} / ${ms(mediansOf(hostile, 50))} ms | ${ms(mediansOf(quiet, 99))} / ${ms(mediansOf(hostile, 99))} ms | ${failuresText(bystanderFailures)} | ${sortedText(answers)} | ${failuresText(failed)} | ${outcome.missing.length} of ${outcome.successes} | ${metricsBytes} |`,
+    `| hostile tenant beside a bystander at ${BYSTANDER_RATE} calls/s, ${PAIRS} slices of each kind, ${SLICE_MS / 1000} s each | ${each(calls)} | ${each((slices) => ms(mediansOf(slices, 50)))} ms | ${each((slices) => ms(mediansOf(slices, 99)))} ms | ${failuresText(bystanderFailures)} | ${sortedText(answers)} | ${failuresText(failed)} | ${outcome.missing.length} of ${outcome.successes} | ${metricsBytes} |`,
   );
-  const pairs = quiet.map((slice, index) => `${ms(percentile(slice.latencies, 99))}/${ms(percentile(hostile[index]?.latencies ?? [], 99))}`);
-  console.log(`\nBystander p99 per slice pair, ms (quiet/hostile, in order): ${pairs.join(', ')}`);
+  const rounds = quiet.map((slice, index) => [slice, busy[index], malformed[index], heavy[index]].map((one) => ms(percentile(one?.latencies ?? [], 99))).join('/'));
+  console.log(`\nBystander p99 per round of slices, ms (quiet/busy/malformed/heavy, in order): ${rounds.join(', ')}`);
   const loopDelay = (slices: readonly Slice[]) => ms(median(slices.map((slice) => slice.loopDelayMs)));
-  console.log(`The drill's own event-loop delay p99 (median of slices; the client is not what is slow if it stays small): ${loopDelay(quiet)} / ${loopDelay(hostile)} ms`);
+  console.log(`The drill's own event-loop delay p99 (median of slices; the client is not what is slow if it stays small): ${each(loopDelay)} ms`);
   const gatewayLoop = (slices: readonly Slice[]) => ms(median(slices.map((slice) => slice.gatewayLoopP99Ms ?? Number.NaN)));
-  console.log(`The gateway's event-loop delay p99 (its /metrics, over each slice; median of slices): ${gatewayLoop(quiet)} / ${gatewayLoop(hostile)} ms`);
-  const cpu = (slices: readonly Slice[], which: 'gateway' | 'mock' | 'drill' | 'rest') => ms(median(slices.map((slice) => slice.cpu?.[which] ?? Number.NaN)));
-  const cpuOf = (which: 'gateway' | 'mock' | 'drill' | 'rest') => `${which} ${cpu(quiet, which)} / ${cpu(hostile, which)}`;
-  console.log(`CPU over the slices, % of one core of the machine's two (median of slices, quiet / hostile): ${(['gateway', 'mock', 'drill', 'rest'] as const).map(cpuOf).join(', ')}`);
-  console.log(`Slow-loris: ${outcome.slowLoris.opened} sockets (${SLOW_LORIS} per hostile slice, closed by the drill at its end); cut by the gateway before that: ${outcome.slowLoris.cut} (${sortedText(outcome.slowLoris.answers)})\n`);
+  console.log(`The gateway's event-loop delay p99 (its /metrics, over each slice; median of slices): ${each(gatewayLoop)} ms`);
+  const cpuOf = (which: 'gateway' | 'mock' | 'drill' | 'rest') => `${which} ${each((slices) => ms(median(slices.map((slice) => slice.cpu?.[which] ?? Number.NaN))))}`;
+  console.log(`CPU over the slices, % of one core of the machine's two (median of slices, quiet / busy / malformed / heavy): ${(['gateway', 'mock', 'drill', 'rest'] as const).map(cpuOf).join(', ')}`);
+  console.log(`Slow-loris: ${outcome.slowLoris.opened} sockets (${SLOW_LORIS} per malformed slice, closed by the drill at its end); cut by the gateway before that: ${outcome.slowLoris.cut} (${sortedText(outcome.slowLoris.answers)})\n`);
   const felt = feltBy(hostile.flatMap((slice) => slice.windows), outcome.log);
   console.log('| hostile input | answers | e2e tests expect | slowest answer (ms; streams: to the headers) | bystander calls overlapping it most: p50 / p99 ms (calls) |');
   console.log('|---|---|---|---|---|');
@@ -402,31 +433,37 @@ export async function hostileTenantDrill(work: string, databaseUrl: string | und
   const gantry = await startGantry(work, databaseUrl);
   const processes: Processes = { gateway: gantry, mock };
   const stamp = Date.now().toString(36);
-  const bystanderPool = new Pool(GANTRY_URL, { connections: BYSTANDER_CONCURRENCY, pipelining: 1 });
+  const bystanderPool = new Pool(GANTRY_URL, { connections: BYSTANDER_CONNECTIONS, pipelining: 1 });
   const hostilePool = new Pool(GANTRY_URL, { connections: 1, pipelining: 1 });
   try {
     const bystander: Bystander = { key: await createTenant('bystander', stamp), pool: bystanderPool, prefix: `drill-bystander-${stamp}`, next: 0, successes: [] };
     // A rate limit makes the gateway count the hostile key's prompts: the tokenizer is among what is tried.
     const hostileKey = await createTenant('hostile', stamp, { tpm: 1e12 });
     const inputs = hostileInputs(stamp, () => bystander.successes[0]?.runId ?? 'no-bystander-call-yet');
-    const hostile: Hostile = { key: hostileKey, pool: hostilePool, inputs, next: 0, figures: new Map(), log: [] };
+    const hostile: Hostile = { key: hostileKey, pool: hostilePool, inputs, next: { busy: 0, malformed: 0, heavy: 0 }, figures: new Map(), log: [] };
     await scriptLongStream();
     const metricsBefore = await metricsText();
     const slowLoris: SlowLorisFigures = { opened: 0, cut: 0, answers: new Map() };
     const quiet: Slice[] = [];
-    const hostileSlices: Slice[] = [];
+    const busy: Slice[] = [];
+    const malformed: Slice[] = [];
+    const heavy: Slice[] = [];
     for (let pair = 0; pair < PAIRS; pair++) {
       quiet.push(await measuredSlice(bystander, processes));
       await sleep(SETTLE_MS);
-      hostileSlices.push(await hostileSlice(bystander, hostile, slowLoris, processes));
+      busy.push(await hostileSlice('busy', bystander, hostile, slowLoris, processes));
+      await sleep(SETTLE_MS);
+      malformed.push(await hostileSlice('malformed', bystander, hostile, slowLoris, processes));
+      await sleep(SETTLE_MS);
+      heavy.push(await hostileSlice('heavy', bystander, hostile, slowLoris, processes));
       await sleep(SETTLE_MS);
     }
     // Spans still buffered land within a few flushes.
     await sleep(5 * FLUSH_INTERVAL_MS);
     const missing = await missingSpans(bystander.successes);
     const metricsAfter = await metricsText();
-    const inputNames = [...new Set([...inputs.map((input) => input.name), STREAM_INPUT])];
-    const problems = report({ quiet, hostile: hostileSlices, figures: hostile.figures, log: hostile.log, inputNames, slowLoris, successes: bystander.successes.length, missing, metrics: { before: metricsBefore, after: metricsAfter } });
+    const inputNames = [...new Set([...inputs.busy, ...inputs.malformed, ...inputs.heavy].map((input) => input.name)), STREAM_INPUT];
+    const problems = report({ quiet, busy, malformed, heavy, figures: hostile.figures, log: hostile.log, inputNames, slowLoris, successes: bystander.successes.length, missing, metrics: { before: metricsBefore, after: metricsAfter } });
     if (problems.length > 0) throw new Error(`hostile-tenant drill failed:\n- ${problems.join('\n- ')}`);
   } finally {
     await Promise.all([bystanderPool.close(), hostilePool.close()]);

@@ -21,7 +21,7 @@ import { hostileTenantDrill } from './hostile-tenant.ts';
  *    that every call that succeeded has its span once the database is back.
  * 3. A hostile tenant beside a bystander: issue 17's hostile inputs, one at a time from one key,
  *    with slow-loris sockets and stalled stream clients held open, in slices interleaved with
- *    quiet ones while another team's key calls at c=4 (see hostile-tenant.ts).
+ *    quiet ones while another team's key calls at a steady rate (see hostile-tenant.ts).
  * Loopback only; every load is bounded in time.
  */
 
