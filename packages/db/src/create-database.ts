@@ -59,7 +59,7 @@ export interface Database {
   /**
    * The same database, for statements nobody waits on: batched writes (spans, the ledger), syncs
    * and sweeps. On PGlite's one connection a statement of `db` goes before those of this handle
-   * queued with it (see connection-lanes.ts); on Postgres it is `db`.
+   * queued shortly before it (see connection-lanes.ts); on Postgres it is `db`.
    */
   readonly backgroundDb: GantryDb;
   readonly kind: 'pglite' | 'postgres';
@@ -124,7 +124,8 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     throw error;
   }
   // PGlite is one Postgres session shared by every socket connection: a single pooled connection
-  // keeps transactions and session state from interleaving. Its turns go to requests first.
+  // keeps transactions and session state from interleaving. A request's statements get a head
+  // start over background ones at it (connection-lanes.ts).
   const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1 });
   const lanes = new ConnectionLanes();
   const lanePools = { request: new LanePool(pool, lanes, 'request'), background: new LanePool(pool, lanes, 'background') };
