@@ -15,17 +15,18 @@ import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_POR
  * calls start on time however long earlier ones take, each call its own run, so each waits on the
  * database once) — a tenant well within what the gateway serves, as real tenants are: a closed
  * loop saturates the machine, and then any work anyone adds slows it by just that share. Through
- * alternating slices of SLICE_MS — quiet (the hostile key idle), malformed, heavy, quiet, … PAIRS
- * of each — because this machine's noise drifts and only slices side by side compare. In a
+ * alternating slices of SLICE_MS — quiet (the hostile key idle), busy, malformed, heavy, quiet, …
+ * PAIRS of each — because this machine's noise drifts and only slices side by side compare. In a
  * busy slice the hostile key sends valid small calls one at a time, as fast as they are answered:
- * what the bystander feels of any tenant that busy. In a malformed slice the hostile key sends issue 17's malformed inputs one at a time (c=1: a single
- * hostile request must not stall anyone; no flood is needed to show it does), cycling through them
- * across slices: lone surrogates, 100 000 nested arrays, NUL in a header and in a path, a run
- * limit past 32 bits, a 100 KB model name and made-up ones, another team's run; and SLOW_LORIS
- * sockets trickle a header line a second. In a heavy slice it sends the large ones, as valid as
- * they are big, the same way: megabyte prompts the tokenizer used to choke on, bodies just under
- * and over the 10 MiB limit; and STALLED_STREAMS stream clients ask for 4 MB answers, stop reading
- * once the answer begins and leave a second later. Malformed input must cost the bystander no more
+ * what the bystander feels of any tenant that busy. In a malformed slice it sends issue 17's
+ * malformed inputs one at a time (c=1: a single hostile request must not stall anyone; no flood is
+ * needed to show it does), cycling through them across slices: lone surrogates, 100 000 nested
+ * arrays, NUL in a header and in a path, a run limit past 32 bits, a 100 KB model name and made-up
+ * ones, another team's run; and SLOW_LORIS sockets trickle a header line a second. In a heavy
+ * slice it sends the large ones, as valid as they are big, the same way: megabyte prompts the
+ * tokenizer used to choke on, bodies just under and over the 10 MiB limit; and STALLED_STREAMS
+ * stream clients ask for 4 MB answers, stop reading once the answer begins and leave a second
+ * later. Malformed input must cost the bystander no more
  * than the busy tenant's valid calls do, however it is made; large input costs what its size costs
  * (parsing, sending, recording megabytes on the same two cores), which a key's limits bound. The
  * inputs and what the gateway answers them come from test/e2e/hostile-*.test.ts,
@@ -153,7 +154,8 @@ function hostileInputs(stamp: string, otherRunId: () => string): Record<SliceKin
   const malformed = inputs.filter((input) => input.heavy !== true);
   return {
     busy: [{ name: BUSY_INPUT, expected: [200], request: () => chat(chatBody(SAY_HI)) }],
-    malformed: malformed.flatMap((input, index) => (index % 3 === 2 ? [input, madeUpModel] : [input])), heavy: inputs.filter((input) => input.heavy === true),
+    malformed: malformed.flatMap((input, index) => (index % 3 === 2 ? [input, madeUpModel] : [input])),
+    heavy: inputs.filter((input) => input.heavy === true),
   };
 }
 

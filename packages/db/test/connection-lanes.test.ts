@@ -42,20 +42,29 @@ describe('the embedded database’s connection lanes', () => {
 
   it('gives the connection to one holder at a time, and a second release changes nothing', async () => {
     const lanes = new ConnectionLanes();
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
     const first = await lanes.acquire('request');
-    let second = false;
-    const next = lanes.acquire('background').then((release) => {
-      second = true;
+    let secondHolds = false;
+    const second = lanes.acquire('background').then((release) => {
+      secondHolds = true;
       return release;
     });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(second).toBe(false);
+    await settled();
+    expect(secondHolds).toBe(false);
     first();
+    // Released twice: the second must not free the connection the next holder now has.
     first();
-    (await next)();
-    let third = false;
-    await lanes.acquire('request').then(() => (third = true));
-    expect(third).toBe(true);
+    const releaseSecond = await second;
+    let thirdHolds = false;
+    const third = lanes.acquire('request').then((release) => {
+      thirdHolds = true;
+      return release;
+    });
+    await settled();
+    expect(thirdHolds).toBe(false);
+    releaseSecond();
+    (await third)();
+    expect(thirdHolds).toBe(true);
   });
 
   describe('on PGlite', () => {
