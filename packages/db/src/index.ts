@@ -23,7 +23,9 @@ export {
   getSpan,
   insertRunsIgnoreExisting,
   insertSpans,
+  insertSpanTexts,
   listSpansByRun,
+  spanRowTexts,
 } from './repositories/recording-repository.ts';
 export {
   agentSpanId,

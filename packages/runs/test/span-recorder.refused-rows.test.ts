@@ -70,9 +70,10 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
 
     expect(spanRecorder.getStats()).toMatchObject({ written: 63, dropped: 2, refused: 2, buffered: 0, failedWrites: 1 });
     expect(await storedSpans()).toBe(63);
+    // Each as the row it was written as (column names), its refused value in it.
     expect(spanRecorder.refusedRows().map(({ table, row }) => ({ table, row }))).toEqual([
-      { table: 'spans', row: outOfRange },
-      { table: 'spans', row: alsoOutOfRange },
+      { table: 'spans', row: expect.objectContaining({ id: outOfRange.id, run_id: outOfRange.runId, input_tokens: 2 ** 40 }) },
+      { table: 'spans', row: expect.objectContaining({ id: alsoOutOfRange.id, output_tokens: -(2 ** 40) }) },
     ]);
     // About 2 × log2(65) statements per refused row, not one per row.
     const spanStatements = control.statements.filter((statement) => statement.sql.startsWith('insert into spans')).length;
@@ -90,6 +91,24 @@ describe.each(databaseTargets)('SpanRecorder with rows the database refuses, on 
     await spanRecorder.flush();
     expect(await storedSpans()).toBe(64);
     expect(control.writes).toBe(writes + 1);
+  });
+
+  it('sets aside a span JSON cannot hold when it is recorded (its row is made then), and writes the rest of the call', async () => {
+    const control = flaky(database.db);
+    const onError = vi.fn();
+    const spanRecorder = recorder(control.db, { onError });
+    const rows = call(3);
+    // A BigInt: JSON.stringify throws a TypeError, as it throws a RangeError for a string past V8's largest.
+    const unwritable = { ...rows.spans[1]!, attributes: { tokens: 10n } };
+    expect(() => spanRecorder.record({ spans: [rows.spans[0]!, unwritable, rows.spans[2]!] })).not.toThrow();
+    expect(spanRecorder.getStats()).toMatchObject({ buffered: 2, refused: 1, dropped: 1 });
+    expect(spanRecorder.refusedRows()).toEqual([{ table: 'spans', row: unwritable, error: expect.any(TypeError) }]);
+    expect(onError).toHaveBeenCalledTimes(1);
+
+    await spanRecorder.flush();
+    expect(spanRecorder.getStats()).toMatchObject({ written: 2, buffered: 0 });
+    expect(await storedSpans()).toBe(2);
+    expect(control.writes).toBe(1);
   });
 
   it('keeps a batch while the database is away, and isolates its refused row once it is back', async () => {

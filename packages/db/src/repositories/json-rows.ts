@@ -89,26 +89,43 @@ function isConstant(value: unknown, constant: unknown): boolean {
  * surrogates) is escaped reversibly (storable-text.ts), so no client's text can fail a batch.
  */
 export function jsonRecordset(table: PgTable, rows: readonly Record<string, unknown>[]): SQL {
-  const { columns, defaults } = describe(table);
-  const json = JSON.stringify(
-    rows.map((row) => {
-      const out: Record<string, unknown> = {};
-      for (const column of columns) {
-        const value = row[column.property];
-        if (value === undefined || value === null) {
-          if (column.constant === undefined) {
-            const fallback = column.fallback();
-            if (fallback !== null) out[column.name] = fallback;
-          }
-        } else if (!isConstant(value, column.constant)) {
-          out[column.name] = value instanceof Date ? isoTime(value) : value;
-        }
+  const { columns } = describe(table);
+  return recordsetOf(table, JSON.stringify(rows.map((row) => rowObject(columns, row))));
+}
+
+/**
+ * One row's JSON as {@link jsonRecordset} writes it, for {@link jsonRecordsetOfTexts}: a writer that
+ * buffers rows can make each row's text when it is buffered, so that writing a batch only joins them.
+ */
+export function jsonRowText(table: PgTable, row: Record<string, unknown>): string {
+  return JSON.stringify(rowObject(describe(table).columns, row));
+}
+
+/** {@link jsonRecordset} of rows already made into text by {@link jsonRowText}. */
+export function jsonRecordsetOfTexts(table: PgTable, texts: readonly string[]): SQL {
+  return recordsetOf(table, `[${texts.join(',')}]`);
+}
+
+/** The object of a row's columns that differ from the table's constant defaults, keyed by column name. */
+function rowObject(columns: readonly JsonColumn[], row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const column of columns) {
+    const value = row[column.property];
+    if (value === undefined || value === null) {
+      if (column.constant === undefined) {
+        const fallback = column.fallback();
+        if (fallback !== null) out[column.name] = fallback;
       }
-      return out;
-    }),
-  );
+    } else if (!isConstant(value, column.constant)) {
+      out[column.name] = value instanceof Date ? isoTime(value) : value;
+    }
+  }
+  return out;
+}
+
+function recordsetOf(table: PgTable, json: string): SQL {
   const type = sql.identifier(getTableName(table));
-  return sql`json_populate_recordset(json_populate_record(null::${type}, ${defaults}::json), ${toStorableJson(json)}::json)`;
+  return sql`json_populate_recordset(json_populate_record(null::${type}, ${describe(table).defaults}::json), ${toStorableJson(json)}::json)`;
 }
 
 /** A row the database refused, and its error for that row alone. */

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { foldSingleAttempts, FOLDED_ATTEMPT_KEY, unfoldAttempts, unfoldSpan } from './folded-attempts.ts';
-import { jsonRecordset } from './json-rows.ts';
+import { jsonRecordset, jsonRecordsetOfTexts, jsonRowText } from './json-rows.ts';
 import type { GantryDb } from '../gantry-db.ts';
 import { fromStorable, toStorableText } from '../storable-text.ts';
 import { runs, type NewRun } from '../schema/runs.ts';
@@ -25,8 +25,26 @@ export async function insertRunsIgnoreExisting(db: GantryDb, rows: readonly NewR
  * folded-attempts.ts); the readers below return it as the span it was.
  */
 export async function insertSpans(db: GantryDb, rows: readonly NewSpan[]): Promise<void> {
+  await insertSpanTexts(db, spanRowTexts(rows));
+}
+
+/**
+ * The text `insertSpans` writes for each of `rows`, in their order: the row's JSON, or `''` for an
+ * attempt stored inside its llm span's row (folded: both must be in `rows`). The span recorder makes
+ * these when a call is recorded, so a batch's write joins them instead of serializing hundreds of
+ * rows in one go on the event loop.
+ */
+export function spanRowTexts(rows: readonly NewSpan[]): string[] {
+  const stored = foldSingleAttempts(rows);
+  let next = 0;
+  return rows.map((row) => (stored[next]?.id === row.id ? jsonRowText(spans, stored[next++]!) : ''));
+}
+
+/** `insertSpans` of rows made into text by {@link spanRowTexts} (its `''`s are skipped). */
+export async function insertSpanTexts(db: GantryDb, texts: readonly string[]): Promise<void> {
+  const rows = texts.filter((text) => text !== '');
   if (rows.length === 0) return;
-  await db.execute(sql`insert into spans select * from ${jsonRecordset(spans, foldSingleAttempts(rows))} on conflict do nothing`);
+  await db.execute(sql`insert into spans select * from ${jsonRecordsetOfTexts(spans, rows)} on conflict do nothing`);
 }
 
 /**
