@@ -9,9 +9,9 @@ import { MAX_BODY_DEPTH, tooDeepPath } from './json-depth-scan.mjs';
  */
 const options = { protoAction: 'error', constructorAction: 'error' };
 
-/** @param {Uint8Array} bytes */
-export default function parseJsonBody(bytes) {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+/** @param {Uint8Array[]} chunks the body as it was read, joined here rather than on the event loop */
+export default function parseJsonBody(chunks) {
+  const text = Buffer.concat(chunks).toString('utf8');
   const tooDeep = tooDeepPath(text, MAX_BODY_DEPTH);
   if (tooDeep !== undefined) return { tooDeep };
   try {
