@@ -26,9 +26,9 @@ import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_POR
  * slice it sends the large ones, as valid as they are big, the same way: megabyte prompts the
  * tokenizer used to choke on, bodies just under and over the 10 MiB limit; and STALLED_STREAMS
  * stream clients ask for 4 MB answers, stop reading once the answer begins and leave a second
- * later. Malformed input must cost the bystander no more
- * than the busy tenant's valid calls do, however it is made; large input costs what its size costs
- * (parsing, sending, recording megabytes on the same two cores), which a key's limits bound. The
+ * later. Malformed input must cost the bystander no more than the busy tenant's valid calls do,
+ * however it is made; large input costs what its size costs (parsing, sending, recording
+ * megabytes on the same two cores), which a key's limits bound. The
  * inputs and what the gateway answers them come from test/e2e/hostile-*.test.ts,
  * bad-input.test.ts and stream-stalled-client.test.ts.
  *

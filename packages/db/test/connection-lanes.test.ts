@@ -43,28 +43,29 @@ describe('the embedded database’s connection lanes', () => {
   it('gives the connection to one holder at a time, and a second release changes nothing', async () => {
     const lanes = new ConnectionLanes();
     const settled = () => new Promise((resolve) => setImmediate(resolve));
+    /** Asks for the connection; `holds` says whether it has been given yet. */
+    const waiting = (lane: 'request' | 'background') => {
+      const state = { holds: false, release: undefined as unknown as Promise<() => void> };
+      state.release = lanes.acquire(lane).then((release) => {
+        state.holds = true;
+        return release;
+      });
+      return state;
+    };
     const first = await lanes.acquire('request');
-    let secondHolds = false;
-    const second = lanes.acquire('background').then((release) => {
-      secondHolds = true;
-      return release;
-    });
+    const second = waiting('background');
     await settled();
-    expect(secondHolds).toBe(false);
+    expect(second.holds).toBe(false);
     first();
     // Released twice: the second must not free the connection the next holder now has.
     first();
-    const releaseSecond = await second;
-    let thirdHolds = false;
-    const third = lanes.acquire('request').then((release) => {
-      thirdHolds = true;
-      return release;
-    });
+    const releaseSecond = await second.release;
+    const third = waiting('request');
     await settled();
-    expect(thirdHolds).toBe(false);
+    expect(third.holds).toBe(false);
     releaseSecond();
-    (await third)();
-    expect(thirdHolds).toBe(true);
+    (await third.release)();
+    expect(third.holds).toBe(true);
   });
 
   describe('on PGlite', () => {

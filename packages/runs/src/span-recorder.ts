@@ -2,13 +2,13 @@ import {
   applyRunDeltas,
   closeToolSpans,
   insertSpanTexts,
-  spanRowTexts,
   type GantryDb,
   type NewSpan,
   type RunDelta,
   type ToolSpanClose,
 } from '@gantry/db';
 import { jsonLength } from '@gantry/spec';
+import { batchEnd, BODY_KEYS, withTexts, writeIsolating, type BodyKey, type BufferedSpan } from './span-batches.ts';
 import { shortenedOutput, truncatedBody, truncatedBodyInSlices, type TruncatedBody } from './stored-body-size.ts';
 
 export interface SpanRecorderOptions {
@@ -81,28 +81,6 @@ export interface RecorderListener {
   runEnded?(run: { id: string; status: string; endedAt: Date }): void;
 }
 
-/** The fields of a span that may be too large to store whole. */
-type BodyKey = 'request' | 'result' | 'raw';
-
-/**
- * A buffered span: its row's JSON as it will be written, made when the call is recorded, or the
- * span itself while a body is held whole. A call's objects are let go once its rows are text:
- * kept until the write, they survived two scavenges and cost ~9% more CPU per call.
- */
-interface BufferedSpan {
-  runId: string;
-  /** The length of `text`; estimated while bodies are held. */
-  bytes: number;
-  /** The row's JSON (see `spanRowTexts`: `''` when it is stored inside its llm span's row). */
-  text?: string;
-  /** The span, until its text is made. */
-  span?: NewSpan;
-  /** Bodies past `maxBodyBytes` still held whole, truncated when the span is written. */
-  held?: BodyKey[];
-}
-
-const BODY_KEYS: readonly BodyKey[] = ['request', 'result', 'raw'];
-
 interface Pending {
   spans: BufferedSpan[];
   deltas: Map<string, RunDelta>;
@@ -118,71 +96,6 @@ const MIB = 1024 * 1024;
 const ROW_OVERHEAD = 400;
 /** Refused rows kept for inspection: at most this many, and at most `maxBatchBytes` of them. */
 const KEPT_REFUSED = 100;
-
-/** Where a batch of spans ends: as many as fit in `maxBytes` from `start`, at least one. */
-function batchEnd(spans: readonly BufferedSpan[], start: number, maxBytes: number): number {
-  let end = start;
-  for (let bytes = 0; end < spans.length && (end === start || bytes + spans[end]!.bytes <= maxBytes); end++) bytes += spans[end]!.bytes;
-  return end;
-}
-
-/**
- * Writes `rows` in one statement; when the database refuses its data, halves it until each refused
- * row is found (passed to `refuse`), writing the rest: O(refused × log rows) statements, and the
- * same failing batch is never written again. Stops at the first other error (the database went
- * away), returning what is not written yet, in order.
- */
-async function writeIsolating<Row>(rows: readonly Row[], write: (rows: readonly Row[]) => Promise<unknown>, refuse: (row: Row, error: unknown) => void): Promise<{ written: number; unwritten: Row[]; error?: unknown }> {
-  let written = 0;
-  // Halves still to write, the first on top.
-  const stack: (readonly Row[])[] = rows.length === 0 ? [] : [rows];
-  for (let chunk = stack.pop(); chunk !== undefined; chunk = stack.pop()) {
-    try {
-      await write(chunk);
-      written += chunk.length;
-    } catch (error) {
-      if (!isDataError(error)) return { written, unwritten: [chunk, ...stack.reverse()].flat(), error };
-      if (chunk.length === 1) {
-        refuse(chunk[0]!, error);
-        continue;
-      }
-      const middle = Math.ceil(chunk.length / 2);
-      stack.push(chunk.slice(middle), chunk.slice(0, middle));
-    }
-  }
-  return { written, unwritten: [] };
-}
-
-/**
- * Makes the row text of each span with no body held (folding an llm span's only attempt into its
- * row when both are here), sets its size to the text's and lets the span go. A span JSON cannot
- * hold (a string past V8's largest, a BigInt) is passed to `refuse` and left out; returns the others.
- */
-function withTexts(spans: readonly BufferedSpan[], refuse: (span: NewSpan, error: unknown) => void): BufferedSpan[] {
-  const ready = spans.filter((buffered) => buffered.held === undefined);
-  const unwritable = new Set<BufferedSpan>();
-  let texts: string[];
-  try {
-    texts = spanRowTexts(ready.map((buffered) => buffered.span!));
-  } catch {
-    // Span by span, unfolded: a span that cannot be written is rare.
-    texts = ready.map((buffered) => {
-      try {
-        return spanRowTexts([buffered.span!])[0]!;
-      } catch (error) {
-        unwritable.add(buffered);
-        refuse(buffered.span!, error);
-        return '';
-      }
-    });
-  }
-  ready.forEach((buffered, index) => {
-    buffered.text = texts[index]!;
-    buffered.bytes = buffered.text.length + 1;
-    buffered.span = undefined;
-  });
-  return spans.filter((buffered) => !unwritable.has(buffered));
-}
 
 function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
   const current = deltas.get(delta.id);
@@ -202,9 +115,9 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
  * Batches span writes off the request path (a call that names no run has no run row: its run is
  * read from its llm span). `record()` is synchronous and cheap: it makes the call's rows into
  * their JSON text and appends them to bounded buffers (run totals aggregate per run), so a write
- * joins texts rather than serializing hundreds of rows in one turn of the event loop. Bodies past `maxBodyBytes` are stored truncated ({@link TruncatedBody}):
- * when written, a megabyte at a time, if the buffer can hold them whole until then (counted at
- * their size), else at once. A timer (or a full batch, by count or size) writes everything
+ * joins texts rather than serializing hundreds of rows in one turn of the event loop. Bodies past
+ * `maxBodyBytes` are stored truncated ({@link TruncatedBody}): when written, a megabyte at a time,
+ * if the buffer can hold them whole until then (counted at their size), else at once. A timer (or a full batch, by count or size) writes everything
  * buffered: spans in statements of at most `maxBatchBytes` (idempotent: a batch written again
  * after a timeout is harmless), tool-span closes, run totals.
  * While the database is unreachable the buffer is kept and retried; once full (by count or size),
@@ -510,12 +423,4 @@ export class SpanRecorder {
     pending.bytes += keptBytes;
     this.options.onError?.(error, { dropped: this.stats.dropped, buffered: pending.spans.length });
   }
-}
-
-/** As `isDataError` in @gantry/db: refused for its data (SQLSTATE 22, 23, 54) or unbuildable (RangeError), so a retry fails too. */
-function isDataError(error: unknown): boolean {
-  if (error instanceof RangeError || (error as { cause?: unknown } | null)?.cause instanceof RangeError) return true;
-  const candidate = error as { code?: unknown; cause?: { code?: unknown } } | null;
-  const code = candidate?.code ?? candidate?.cause?.code;
-  return typeof code === 'string' && ['22', '23', '54'].includes(code.slice(0, 2));
 }

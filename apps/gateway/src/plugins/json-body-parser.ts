@@ -44,7 +44,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
   };
 
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? Number.POSITIVE_INFINITY;
+    const limit = request.routeOptions.bodyLimit;
     const declared = Number(request.headers['content-length']);
     if (declared > limit) {
       done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
