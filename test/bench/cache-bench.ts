@@ -1,9 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, runLoad } from './load.ts';
-import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { answers, quiet, spawnServer, workDir, type Server } from './spawn-server.ts';
 
 /**
  * The exact cache's hit path (issue 21): at c=1, the latency a hit adds over calling the mock
@@ -32,7 +31,7 @@ export async function runCacheBench(): Promise<void> {
         ready: () => answers(`http://127.0.0.1:${PROXY_PORT}/v1/models`, { method: 'POST', body: '{}' }),
       }),
     );
-    const work = mkdtempSync(join(tmpdir(), 'gantry-cache-bench-'));
+    const work = workDir('gantry-cache-bench-');
     writeFileSync(
       join(work, 'gantry.yaml'),
       `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\ncache:\n  mode: off\n  models:\n    mock/cached-model: { mode: exact }\n`,

@@ -5,12 +5,11 @@
  * Separate `pnpm bench` runs of one build vary by more than most changes cost; this does not.
  * Prints CPU per call (from /proc) and p50 per cell. SLICES (default 6), SLICE_MS (default 1500).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, runLoad } from './load.ts';
-import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { answers, quiet, spawnServer, workDir, type Server } from './spawn-server.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
 const here = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,7 +34,7 @@ try {
   servers.push(await spawnServer(join(here, 'test/mock-provider/main.ts'), { cwd: here, env: { MOCK_PORT: String(MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`) }));
   const gantries: Server[] = [];
   for (const build of builds) {
-    const work = mkdtempSync(join(tmpdir(), 'gantry-compare-'));
+    const work = workDir('gantry-compare-');
     writeFileSync(join(work, 'gantry.yaml'), `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\n`);
     const env = { GANTRY_PORT: String(build.port), GANTRY_MASTER_KEY: KEY, GANTRY_LOG_LEVEL: 'warn' };
     const server = await spawnServer(builtGateway(build.root), { cwd: work, env, ready: () => answers(`http://127.0.0.1:${build.port}/readyz`) });

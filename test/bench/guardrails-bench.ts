@@ -1,9 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, runLoad } from './load.ts';
-import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { answers, quiet, spawnServer, workDir, type Server } from './spawn-server.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
 /**
@@ -39,7 +38,7 @@ export async function runGuardrailsBench(): Promise<void> {
   const servers: Server[] = [];
   try {
     servers.push(await spawnServer(join(root, 'test/mock-provider/main.ts'), { cwd: root, env: { MOCK_PORT: String(MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`) }));
-    const work = mkdtempSync(join(tmpdir(), 'gantry-guardrails-bench-'));
+    const work = workDir('gantry-guardrails-bench-');
     writeFileSync(
       join(work, 'gantry.yaml'),
       `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\nguardrails:\n  models:\n    mock/guarded-model: { pii: {}, injection: {} }\n`,

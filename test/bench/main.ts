@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, mergeLoads, percentile, runLoad, type LoadResult } from './load.ts';
@@ -11,7 +10,7 @@ import { runSlowStreamsBench } from './slow-streams.ts';
 import { runSoakBench } from './soak.ts';
 import { limitedKey } from './limited-key.ts';
 import { postgresCpu } from './postgres-cpu.ts';
-import { answers, quiet, spawnServer, type Server } from './spawn-server.ts';
+import { answers, quiet, spawnServer, workDir, type Server } from './spawn-server.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
 /**
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
     /** One Gantry process per recording mode, each on its own config, data folder and port. */
     const gantryEntry = builtGateway(root);
     const startGantry = async (port: number, recording: boolean) => {
-      const work = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+      const work = workDir('gantry-bench-');
       writeFileSync(
         join(work, 'gantry.yaml'),
         `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\nrecording: { enabled: ${recording} }\n`,

@@ -1,10 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { percentile } from './load.ts';
-import { answers, spawnServer, type Server } from './spawn-server.ts';
+import { answers, spawnServer, workDir, type Server } from './spawn-server.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
 /**
@@ -71,7 +70,7 @@ export async function runOutageDrill(): Promise<void> {
     servers.push(
       await spawnServer(join(root, 'test/mock-provider/main.ts'), { cwd: root, env: { MOCK_PORT: String(MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`) }),
     );
-    const work = mkdtempSync(join(tmpdir(), 'gantry-drill-'));
+    const work = workDir('gantry-drill-');
     writeFileSync(
       join(work, 'gantry.yaml'),
       [

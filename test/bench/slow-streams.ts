@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { limitedKey } from './limited-key.ts';
 import { median, percentile } from './load.ts';
-import { answers, ELD_RESOLUTION_MS, machineBusyMs, quiet, scrapeLoopDelay, spawnServer, type Server } from './spawn-server.ts';
+import { answers, ELD_RESOLUTION_MS, machineBusyMs, quiet, scrapeLoopDelay, spawnServer, workDir, type Server } from './spawn-server.ts';
 import { runStreamWave, type StreamWave } from './sse-stream-client.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
@@ -304,7 +303,7 @@ async function largestHeld(floor: Target, upstream: Server, servers: readonly Se
 
 /** Writes Gantry's config: the mock as its one provider, recording on. */
 function gantryConfig(connections: number): string {
-  const work = mkdtempSync(join(tmpdir(), 'gantry-slow-streams-'));
+  const work = workDir('gantry-slow-streams-');
   // One client address holds every stream: the per-address cap (256 by default) is lifted, and the
   // provider pool (256 connections by default) gets one upstream connection per open stream.
   writeFileSync(

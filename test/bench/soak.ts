@@ -1,10 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { limitedKey } from './limited-key.ts';
 import { median, runLoad } from './load.ts';
-import { answers, spawnServer, type Server } from './spawn-server.ts';
+import { answers, spawnServer, workDir, type Server } from './spawn-server.ts';
 import { builtGateway } from '../support/built-gateway.ts';
 
 /**
@@ -53,7 +52,7 @@ export async function runSoakBench(): Promise<void> {
   try {
     const mock = await spawnServer(join(root, 'test/mock-provider/main.ts'), { cwd: root, env: { MOCK_PORT: String(MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${MOCK_PORT}/v1/models`) });
     servers.push(mock);
-    const work = mkdtempSync(join(tmpdir(), 'gantry-soak-'));
+    const work = workDir('gantry-soak-');
     writeFileSync(
       join(work, 'gantry.yaml'),
       `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/bench-model: { input: 0.15, output: 0.6 }\nrecording: { enabled: true }\n`,

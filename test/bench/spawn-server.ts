@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -48,6 +50,16 @@ export async function quiet(servers: readonly Server[], maxMs = 5000): Promise<v
     const used = servers.reduce((sum, server) => sum + server.cpuMs(), 0) - before;
     if (!(used >= 10)) return; // NaN (no /proc) counts as quiet
   }
+}
+
+/**
+ * A new folder under the system's temp folder for a server's config and data, removed when this
+ * process exits: a bench's embedded database grows to gigabytes, and runs left them behind.
+ */
+export function workDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Starts an entry point in its own process (TypeScript through tsx; `nodeArgs`: flags for node and V8) and waits until `ready` answers. */
