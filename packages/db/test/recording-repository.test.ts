@@ -111,7 +111,7 @@ describe.each(databaseTargets)('recording repository on $kind', (target: Databas
       costMicros: 4321,
       httpStatus: 429,
       error: { code: 'rate_limited', message: 'slow down', status: 429 },
-      request: { messages: [{ role: 'user', content: 'héllo "world" \n\u2603' }], temperature: 0.5 },
+      request: { messages: [{ role: 'user', content: 'héllo "world" \n\u2603 😀' }], temperature: 0.5 },
       result: { finishReason: 'stop', content: [], nested: { deep: [1, 2.5, null, true] } },
       raw: { status: 429, headers: { 'retry-after': '2' }, body: '{"error":{}}' },
       attributes: { retry: 1, 'gen_ai.system': 'openai' },

@@ -89,22 +89,40 @@ function isConstant(value: unknown, constant: unknown): boolean {
  * surrogates) is escaped reversibly (storable-text.ts), so no client's text can fail a batch.
  */
 export function jsonRecordset(table: PgTable, rows: readonly Record<string, unknown>[]): SQL {
-  const { columns } = describe(table);
-  return recordsetOf(table, JSON.stringify(rows.map((row) => rowObject(columns, row))));
+  return jsonRecordsetOfTexts(table, rows.map((row) => jsonRowText(table, row)));
 }
 
 /**
- * One row's JSON as {@link jsonRecordset} writes it, for {@link jsonRecordsetOfTexts}: a writer that
- * buffers rows can make each row's text when it is buffered, so that writing a batch only joins them.
+ * One row's JSON as {@link jsonRecordset} writes it (made storable), for {@link jsonRecordsetOfTexts}:
+ * a writer that buffers rows can make each row's text when it is buffered, so that writing a batch
+ * only joins them.
  */
 export function jsonRowText(table: PgTable, row: Record<string, unknown>): string {
-  return JSON.stringify(rowObject(describe(table).columns, row));
+  return toStorableJson(JSON.stringify(rowObject(describe(table).columns, row)));
 }
 
-/** {@link jsonRecordset} of rows already made into text by {@link jsonRowText}. */
+/**
+ * {@link jsonRecordset} of rows already made into text by {@link jsonRowText}. The array is built as
+ * UTF-8 bytes and bound as such (a Buffer goes to the server in binary format, which for json is its
+ * text), never as one string: V8 puts a string over 128 KiB in large-object space, on fresh pages
+ * each time, and joining a 240 KiB batch as a string cost 1.9 ms where writing its bytes costs 0.1–0.2 ms.
+ */
 export function jsonRecordsetOfTexts(table: PgTable, texts: readonly string[]): SQL {
-  return recordsetOf(table, `[${texts.join(',')}]`);
+  let length = 2 + Math.max(texts.length - 1, 0);
+  for (const text of texts) length += Buffer.byteLength(text);
+  const bytes = Buffer.allocUnsafe(length);
+  let at = 0;
+  bytes[at++] = OPEN_BRACKET;
+  texts.forEach((text, index) => {
+    if (index > 0) bytes[at++] = COMMA;
+    at += bytes.write(text, at);
+  });
+  bytes[at] = CLOSE_BRACKET;
+  const type = sql.identifier(getTableName(table));
+  return sql`json_populate_recordset(json_populate_record(null::${type}, ${describe(table).defaults}::json), ${bytes}::json)`;
 }
+
+const [OPEN_BRACKET, COMMA, CLOSE_BRACKET] = [0x5b, 0x2c, 0x5d];
 
 /** The object of a row's columns that differ from the table's constant defaults, keyed by column name. */
 function rowObject(columns: readonly JsonColumn[], row: Record<string, unknown>): Record<string, unknown> {
@@ -121,11 +139,6 @@ function rowObject(columns: readonly JsonColumn[], row: Record<string, unknown>)
     }
   }
   return out;
-}
-
-function recordsetOf(table: PgTable, json: string): SQL {
-  const type = sql.identifier(getTableName(table));
-  return sql`json_populate_recordset(json_populate_record(null::${type}, ${describe(table).defaults}::json), ${toStorableJson(json)}::json)`;
 }
 
 /** A row the database refused, and its error for that row alone. */
