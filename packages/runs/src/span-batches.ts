@@ -18,8 +18,12 @@ export interface BufferedSpan {
   runId: string;
   /** The length of `text`; estimated while bodies are held. */
   bytes: number;
-  /** The row's JSON (see `spanRowTexts`: `''` when it is stored inside its llm span's row). */
-  text?: string;
+  /**
+   * The row's JSON in UTF-8 (see `spanRowTexts`; empty when it is stored inside its llm span's
+   * row). Bytes rather than a string: a buffered row outlives a scavenge or two, and each copied
+   * a string in the young generation, where a Buffer's bytes stay put.
+   */
+  text?: Buffer;
   /** The span, until its text is made. */
   span?: NewSpan;
   /** Bodies past `maxBodyBytes` still held whole, truncated when the span is written. */
@@ -86,7 +90,7 @@ export function withTexts(spans: readonly BufferedSpan[], refuse: (span: NewSpan
     });
   }
   ready.forEach((buffered, index) => {
-    buffered.text = texts[index]!;
+    buffered.text = Buffer.from(texts[index]!);
     buffered.bytes = buffered.text.length + 1;
     buffered.span = undefined;
   });

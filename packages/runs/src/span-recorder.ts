@@ -359,7 +359,7 @@ export class SpanRecorder {
         const spans = await writeIsolating(batch.spans.slice(start, end), (rows) => insertSpanTexts(this.db, rows.map((row) => row.text!)), (row, error) => {
           this.stats.dropped += 1;
           // Text JSON.stringify made parses back (a span it could not make never got this far).
-          refused.push({ table: 'spans', row: row.text ? (JSON.parse(row.text) as Record<string, unknown>) : row.span!, error });
+          refused.push({ table: 'spans', row: row.text ? (JSON.parse(row.text.toString()) as Record<string, unknown>) : row.span!, error });
         });
         this.stats.written += spans.written;
         if (spans.error !== undefined) return this.requeue({ ...batch, spans: [...spans.unwritten, ...batch.spans.slice(end)] }, spans.error);

@@ -40,9 +40,9 @@ export function spanRowTexts(rows: readonly NewSpan[]): string[] {
   return rows.map((row) => (stored[next]?.id === row.id ? jsonRowText(spans, stored[next++]!) : ''));
 }
 
-/** `insertSpans` of rows made into text by {@link spanRowTexts} (its `''`s are skipped). */
-export async function insertSpanTexts(db: GantryDb, texts: readonly string[]): Promise<void> {
-  const rows = texts.filter((text) => text !== '');
+/** `insertSpans` of rows made into text by {@link spanRowTexts}, as strings or UTF-8 (empty ones are skipped). */
+export async function insertSpanTexts(db: GantryDb, texts: readonly (string | Uint8Array)[]): Promise<void> {
+  const rows = texts.filter((text) => text.length > 0);
   if (rows.length === 0) return;
   await db.execute(sql`insert into spans select * from ${jsonRecordsetOfTexts(spans, rows)} on conflict do nothing`);
 }
