@@ -134,7 +134,16 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     return { client, done: (failed) => client.release(failed) };
   };
   return poolDatabase(pool, 'pglite', connectForMigrations, lanePools, async () => {
-    await pool.end();
+    // pg-pool hands its idle client to a connect() on the next tick; an end() before that tick
+    // leaves the connect() waiting forever (an ending pool serves no queue), and with it the
+    // connection's turn and every statement after it. Ended in a turn of its own, no statement is
+    // between the two; the ones waiting then fail at once.
+    const release = await lanes.acquire('request');
+    try {
+      await pool.end();
+    } finally {
+      release();
+    }
     const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
     worker.postMessage('close');
     await closed;

@@ -99,4 +99,24 @@ describe('the embedded database’s connection lanes', () => {
       expect((await database.db.execute<{ n: number }>(sql`select ${1}::int as n`)).rows).toEqual([{ n: 1 }]);
     });
   });
+
+  it('fails a statement that was taking the connection when the database closed, rather than leaving it and all after it waiting forever', async () => {
+    const database = await createDatabase({});
+    await database.db.execute(sql`select 1`);
+    const statement = database.backgroundDb.execute(sql`select 1`).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    // Promise turns only, so pg-pool's next tick (when it hands over its idle client) has not come yet.
+    for (let turn = 0; turn < 50; turn++) await Promise.resolve();
+    const closed = database.close();
+    const after = database.db.execute(sql`select 1`).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    const settled = (work: Promise<unknown>) => Promise.race([work, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000))]);
+    expect(await settled(statement)).not.toBe('still waiting');
+    expect(await settled(after)).toBe('failed');
+    expect(await settled(closed.then(() => 'closed'))).toBe('closed');
+  });
 });
