@@ -16,7 +16,7 @@ export type BodyKey = 'request' | 'result' | 'raw';
  */
 export interface BufferedSpan {
   runId: string;
-  /** The length of `text`; estimated while bodies are held. */
+  /** The size of `text` in bytes, plus one for its comma; estimated while bodies are held. */
   bytes: number;
   /**
    * The row's JSON in UTF-8 (see `spanRowTexts`; empty when it is stored inside its llm span's

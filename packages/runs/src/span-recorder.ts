@@ -22,8 +22,8 @@ export interface SpanRecorderOptions {
   maxBufferedBytes?: number;
   /**
    * Size of one insert statement's spans, counted as `maxBufferedBytes`; this much buffered is
-   * written at once. Default 256 KiB: a statement's text is made in one go on the event loop, and
-   * a large one held every open stream's next chunk (8 MiB statements took up to 39 ms).
+   * written at once. Default 256 KiB: a statement's rows are joined in one go on the event loop,
+   * and a large one held every open stream's next chunk (8 MiB statements took up to 39 ms).
    */
   maxBatchBytes?: number;
   /**
@@ -117,9 +117,10 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
  * their JSON text and appends them to bounded buffers (run totals aggregate per run), so a write
  * joins texts rather than serializing hundreds of rows in one turn of the event loop. Bodies past
  * `maxBodyBytes` are stored truncated ({@link TruncatedBody}): when written, a megabyte at a time,
- * if the buffer can hold them whole until then (counted at their size), else at once. A timer (or a full batch, by count or size) writes everything
- * buffered: spans in statements of at most `maxBatchBytes` (idempotent: a batch written again
- * after a timeout is harmless), tool-span closes, run totals.
+ * if the buffer can hold them whole until then (counted at their size), else at once. A timer (or
+ * a full batch, by count or size) writes everything buffered: spans in statements of at most
+ * `maxBatchBytes` (idempotent: a batch written again after a timeout is harmless), tool-span
+ * closes, run totals.
  * While the database is unreachable the buffer is kept and retried; once full (by count or size),
  * new spans are dropped and counted — memory stays bounded, requests never wait on the database.
  * A row the database refuses for its data is found by halving, set aside, counted and reported
@@ -359,7 +360,7 @@ export class SpanRecorder {
         const spans = await writeIsolating(batch.spans.slice(start, end), (rows) => insertSpanTexts(this.db, rows.map((row) => row.text!)), (row, error) => {
           this.stats.dropped += 1;
           // Text JSON.stringify made parses back (a span it could not make never got this far).
-          refused.push({ table: 'spans', row: row.text ? (JSON.parse(row.text.toString()) as Record<string, unknown>) : row.span!, error });
+          refused.push({ table: 'spans', row: row.text?.length ? (JSON.parse(row.text.toString()) as Record<string, unknown>) : row.span!, error });
         });
         this.stats.written += spans.written;
         if (spans.error !== undefined) return this.requeue({ ...batch, spans: [...spans.unwritten, ...batch.spans.slice(end)] }, spans.error);
