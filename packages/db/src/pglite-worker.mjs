@@ -19,11 +19,22 @@ const TERMINATE = 0x58;
  * through its query queue on its own: a promise, the database's mutex and a pass into PGlite per
  * message. PGlite's `execProtocolRaw` runs every message it is given, so the complete messages of
  * one read go in together, one pass per statement. SSL and cancel requests, startup messages and
- * Terminate are still handled alone, as the library handles them.
+ * Terminate are still handled alone, as the library handles them. A message longer than a read
+ * (a batch of span rows is up to 256 KiB, a read 64 KiB) is joined once, when its last read
+ * arrives: the library joined every read to all before it, copying a 256 KiB statement about
+ * three times over, into fresh memory each time.
  */
 PGLiteSocketHandler.prototype.handleData = async function handleData(data) {
   if (!this.socket || !this.active) return 0;
-  this.messageBuffer = this.messageBuffer.length === 0 ? data : Buffer.concat([this.messageBuffer, data]);
+  // A long message arrives in many reads: keep them apart until it is whole, then join them once.
+  const parts = (this.parts ??= []);
+  parts.push(data);
+  this.partBytes = (this.partBytes ?? 0) + data.length;
+  if (this.partBytes < (this.wanted ?? 0)) return 0;
+  this.messageBuffer = parts.length === 1 && this.messageBuffer.length === 0 ? data : Buffer.concat(this.messageBuffer.length === 0 ? parts : [this.messageBuffer, ...parts]);
+  this.parts = [];
+  this.partBytes = 0;
+  this.wanted = 0;
   let sent = 0;
   while (this.messageBuffer.length > 0) {
     if (this.handleSslRequest() || this.handleCancelRequest()) continue;
@@ -39,8 +50,12 @@ PGLiteSocketHandler.prototype.handleData = async function handleData(data) {
         if (buffer[0] === TERMINATE) break;
       }
     }
-    if (end === 0) break;
-    const messages = new Uint8Array(buffer.subarray(0, end));
+    if (end === 0) {
+      // Wait for the rest of the first incomplete message before joining reads again.
+      if (buffer.length >= 8 && buffer.readInt32BE(4) !== STARTUP_PROTOCOL) this.wanted = 1 + buffer.readInt32BE(1) - buffer.length;
+      break;
+    }
+    const messages = buffer.subarray(0, end);
     this.messageBuffer = buffer.subarray(end);
     let failure;
     await this.queryQueue.enqueue(this.id, messages, (answer) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/index.ts';
@@ -17,6 +18,18 @@ describe('the embedded database’s protocol batches', () => {
   it('answers concurrent parameterized statements each with its own result', async () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, index) => database.db.execute<{ n: number; t: string }>(sql`select ${index}::int as n, repeat('x', ${index * 100}) as t`)));
     results.forEach((result, index) => expect(result.rows[0]).toEqual({ n: index, t: 'x'.repeat(index * 100) }));
+  });
+
+  it('joins statements longer than a read exactly, while short ones from other connections come between', async () => {
+    // Megabytes of multi-byte text, different per statement: each arrives in many reads of the socket.
+    const texts = Array.from({ length: 3 }, (_, index) => `${index}é€😀`.repeat(150_000 + index * 7_001));
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const [long, short] = await Promise.all([
+      Promise.all(texts.map((text) => database.db.execute<{ length: number; md5: string }>(sql`select length(${text}::text)::int as length, md5(${text}::text) as md5`))),
+      Promise.all(Array.from({ length: 30 }, (_, index) => database.db.execute<{ n: number }>(sql`select ${index}::int as n`))),
+    ]);
+    long.forEach((result, index) => expect(result.rows[0]).toEqual({ length: [...texts[index]!].length, md5: md5(texts[index]!) }));
+    short.forEach((result, index) => expect(result.rows[0]).toEqual({ n: index }));
   });
 
   it('fails a statement that errors between its messages, and keeps the connections usable', async () => {
