@@ -51,8 +51,10 @@ PGLiteSocketHandler.prototype.handleData = async function handleData(data) {
       }
     }
     if (end === 0) {
-      // Wait for the rest of the first incomplete message before joining reads again.
-      if (buffer.length >= 8 && buffer.readInt32BE(4) !== STARTUP_PROTOCOL) this.wanted = 1 + buffer.readInt32BE(1) - buffer.length;
+      // Wait for the rest of the first incomplete message before joining reads again. Only a
+      // typed message (its first byte a letter) says its length there; startup, SSL and cancel
+      // requests begin with their own short length, whose first byte is 0, and are joined as before.
+      if (buffer.length >= 5 && buffer[0] !== 0) this.wanted = 1 + buffer.readInt32BE(1) - buffer.length;
       break;
     }
     const messages = buffer.subarray(0, end);
