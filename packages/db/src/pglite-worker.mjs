@@ -21,12 +21,11 @@ const TERMINATE = 0x58;
  * one read go in together, one pass per statement. SSL and cancel requests, startup messages and
  * Terminate are still handled alone, as the library handles them. A message longer than a read
  * (a batch of span rows is up to 256 KiB, a read 64 KiB) is joined once, when its last read
- * arrives: the library joined every read to all before it, copying a 256 KiB statement about
- * three times over, into fresh memory each time.
+ * arrives. The library joined every read to all the bytes before it, so a statement of n reads
+ * was copied about n²/2 reads' worth, into fresh memory each time (66-75 ms of CPU for 4 MiB).
  */
 PGLiteSocketHandler.prototype.handleData = async function handleData(data) {
   if (!this.socket || !this.active) return 0;
-  // A long message arrives in many reads: keep them apart until it is whole, then join them once.
   const parts = (this.parts ??= []);
   parts.push(data);
   this.partBytes = (this.partBytes ?? 0) + data.length;
