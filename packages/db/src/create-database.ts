@@ -13,6 +13,7 @@ import pg from 'pg';
 import { schema, type GantryDb } from './gantry-db.ts';
 import { ConnectionLanes, LanePool, type Lane } from './connection-lanes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { startPgliteCheckpoints, type PgliteCheckpointOptions } from './pglite-checkpoints.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
 import { createPostgresPool, DEFAULT_DATABASE_TIMEOUTS, postgresConnectionConfig, type DatabaseTimeouts } from './postgres-pool.ts';
 
@@ -34,6 +35,11 @@ export interface CreateDatabaseOptions {
    * page cache. Raise it for a large semantic cache, whose index lookups read many pages.
    */
   pgliteSharedBuffersMb?: number;
+  /**
+   * PGlite only: when the gateway checkpoints the embedded database, which never does on its own
+   * (pglite-checkpoints.ts). The defaults bound its WAL to about 64 MiB past the last checkpoint.
+   */
+  pgliteCheckpoints?: PgliteCheckpointOptions;
   /**
    * Postgres only (PGlite runs in-process and cannot hang this way): how long to wait for a
    * connection and for each statement's answer. Missing fields take {@link DEFAULT_DATABASE_TIMEOUTS}.
@@ -81,7 +87,7 @@ export interface Database {
 /** Opens Postgres (with `url`) or PGlite (otherwise). Does not migrate: call `migrate()`. */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Database> {
   return options.url === undefined
-    ? createPgliteDatabase(options.dataDir, options.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB)
+    ? createPgliteDatabase(options.dataDir, options.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB, options.pgliteCheckpoints)
     : createPostgresDatabase(options.url, {
         connectMs: options.timeouts?.connectMs ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
         queryMs: options.timeouts?.queryMs ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
@@ -109,7 +115,7 @@ async function createPostgresDatabase(url: string, timeouts: DatabaseTimeouts): 
  * socket. The gateway talks to it through the same `pg` pool as to a real server: one driver,
  * one code path, and PGlite's WASM work never blocks the thread that serves requests.
  */
-async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb: number): Promise<Database> {
+async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb: number, checkpoints: PgliteCheckpointOptions | undefined): Promise<Database> {
   // PGlite does not lock its folder: a second process on it would start and silently lose writes.
   const unlock = dataDir === undefined ? () => {} : await lockDataDir(dataDir);
   const socketDir = await mkdtemp(join(tmpdir(), 'gantry-pglite-'));
@@ -133,7 +139,12 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     const client = await lanePools.request.connect();
     return { client, done: (failed) => client.release(failed) };
   };
+  // Single-user Postgres never checkpoints on its own (pglite-checkpoints.ts).
+  const background = lanePools.background as unknown as { query(text: string): Promise<{ rows: Record<string, unknown>[] }> };
+  const stopCheckpoints = startPgliteCheckpoints((text) => background.query(text), checkpoints);
   return poolDatabase(pool, 'pglite', connectForMigrations, lanePools, async () => {
+    // No check starts from here; one under way fails once the pool has ended, or finishes first.
+    const checkpointsStopped = stopCheckpoints();
     // pg-pool hands its idle client to a connect() on the next tick; an end() before that tick
     // leaves the connect() waiting forever (an ending pool serves no queue), and with it the
     // connection's turn and every statement after it. Ended in a turn of its own, no statement is
@@ -148,6 +159,7 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     worker.postMessage('close');
     await closed;
     await worker.terminate();
+    await checkpointsStopped;
     await rm(socketDir, { recursive: true, force: true });
     unlock();
   });

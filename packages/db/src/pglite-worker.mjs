@@ -98,7 +98,9 @@ try {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   // A data dir that ever used vector must always be opened with the extension: always load it.
   // shared_buffers: PGlite's default (128 MB) is most of its memory; see create-database.ts.
-  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`];
+  // max_wal_size: how much WAL a checkpoint keeps as recycled segments (the default, 1 GB, kept a
+  // gigabyte of files); the gateway checkpoints every 64 MiB of WAL (pglite-checkpoints.ts).
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`, '-c', 'max_wal_size=128MB'];
   const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { vector }, startParams });
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 4 });
   await server.start();
