@@ -31,7 +31,7 @@ PGLiteSocketHandler.prototype.handleData = async function handleData(data) {
   this.partBytes = (this.partBytes ?? 0) + data.length;
   if (this.partBytes < (this.wanted ?? 0)) return 0;
   this.messageBuffer = parts.length === 1 && this.messageBuffer.length === 0 ? data : Buffer.concat(this.messageBuffer.length === 0 ? parts : [this.messageBuffer, ...parts]);
-  this.parts = [];
+  parts.length = 0;
   this.partBytes = 0;
   this.wanted = 0;
   let sent = 0;
@@ -98,8 +98,9 @@ try {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   // A data dir that ever used vector must always be opened with the extension: always load it.
   // shared_buffers: PGlite's default (128 MB) is most of its memory; see create-database.ts.
-  // max_wal_size: how much WAL a checkpoint keeps as recycled segments (the default, 1 GB, kept a
-  // gigabyte of files); the gateway checkpoints every 64 MiB of WAL (pglite-checkpoints.ts).
+  // max_wal_size: the most WAL a checkpoint keeps as recycled segments (with the default, 1 GB, a
+  // checkpoint after a long stretch kept all 22 segments); the gateway checkpoints every 64 MiB of
+  // WAL (pglite-checkpoints.ts).
   const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`, '-c', 'max_wal_size=128MB'];
   const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { vector }, startParams });
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 4 });
