@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { schema, type GantryDb } from './gantry-db.ts';
 import { ConnectionLanes, LanePool, type Lane } from './connection-lanes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { startPgliteCheckpoints, type PgliteCheckpointOptions } from './pglite-checkpoints.ts';
+import { FREEZE_TEMPLATES_MARK, startPgliteVacuum, type PgliteVacuumOptions } from './pglite-vacuum.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
 import { createPostgresPool, DEFAULT_DATABASE_TIMEOUTS, postgresConnectionConfig, type DatabaseTimeouts } from './postgres-pool.ts';
 
@@ -40,6 +41,12 @@ export interface CreateDatabaseOptions {
    * (pglite-checkpoints.ts). The defaults bound its WAL to about 64 MiB past the last checkpoint.
    */
   pgliteCheckpoints?: PgliteCheckpointOptions;
+  /**
+   * PGlite only: when the gateway vacuums the embedded database, which has no autovacuum
+   * (pglite-vacuum.ts). The defaults vacuum a table every 8 MiB it grows and every 250,000
+   * transactions, so no row comes near the transaction-ID horizon.
+   */
+  pgliteVacuum?: PgliteVacuumOptions;
   /**
    * Postgres only (PGlite runs in-process and cannot hang this way): how long to wait for a
    * connection and for each statement's answer. Missing fields take {@link DEFAULT_DATABASE_TIMEOUTS}.
@@ -87,7 +94,7 @@ export interface Database {
 /** Opens Postgres (with `url`) or PGlite (otherwise). Does not migrate: call `migrate()`. */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<Database> {
   return options.url === undefined
-    ? createPgliteDatabase(options.dataDir, options.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB, options.pgliteCheckpoints)
+    ? createPgliteDatabase(options.dataDir, options.pgliteSharedBuffersMb ?? DEFAULT_PGLITE_SHARED_BUFFERS_MB, options)
     : createPostgresDatabase(options.url, {
         connectMs: options.timeouts?.connectMs ?? DEFAULT_DATABASE_TIMEOUTS.connectMs,
         queryMs: options.timeouts?.queryMs ?? DEFAULT_DATABASE_TIMEOUTS.queryMs,
@@ -115,14 +122,22 @@ async function createPostgresDatabase(url: string, timeouts: DatabaseTimeouts): 
  * socket. The gateway talks to it through the same `pg` pool as to a real server: one driver,
  * one code path, and PGlite's WASM work never blocks the thread that serves requests.
  */
-async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb: number, checkpoints: PgliteCheckpointOptions | undefined): Promise<Database> {
+async function createPgliteDatabase(
+  dataDir: string | undefined,
+  sharedBuffersMb: number,
+  maintenance: Pick<CreateDatabaseOptions, 'pgliteCheckpoints' | 'pgliteVacuum'>,
+): Promise<Database> {
   // PGlite does not lock its folder: a second process on it would start and silently lose writes.
   const unlock = dataDir === undefined ? () => {} : await lockDataDir(dataDir);
   const socketDir = await mkdtemp(join(tmpdir(), 'gantry-pglite-'));
   const port = 5432;
   let worker: Worker;
   try {
-    if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await initializePgliteFolder(dataDir);
+    if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await runInitProcess(dataDir, 'initialize');
+    else if (dataDir !== undefined && existsSync(join(dataDir, FREEZE_TEMPLATES_MARK))) {
+      await runInitProcess(dataDir, 'freeze its template databases');
+      await rm(join(dataDir, FREEZE_TEMPLATES_MARK), { force: true });
+    }
     worker = await startPgliteWorker({ dataDir, socketPath: join(socketDir, `.s.PGSQL.${port}`), sharedBuffersMb });
   } catch (error) {
     await rm(socketDir, { recursive: true, force: true });
@@ -139,12 +154,21 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     const client = await lanePools.request.connect();
     return { client, done: (failed) => client.release(failed) };
   };
-  // Single-user Postgres never checkpoints on its own (pglite-checkpoints.ts).
+  // Single-user Postgres never checkpoints nor vacuums on its own (pglite-checkpoints.ts, pglite-vacuum.ts).
   const background = lanePools.background as unknown as { query(text: string): Promise<{ rows: Record<string, unknown>[] }> };
-  const stopCheckpoints = startPgliteCheckpoints((text) => background.query(text), checkpoints);
+  const runInBackground = (text: string) => background.query(text);
+  const stopCheckpoints = startPgliteCheckpoints(runInBackground, maintenance.pgliteCheckpoints);
+  const vacuum = startPgliteVacuum(runInBackground, {
+    ...maintenance.pgliteVacuum,
+    ...(dataDir === undefined ? {} : { markTemplates: () => writeFile(join(dataDir, FREEZE_TEMPLATES_MARK), '') }),
+  });
+  // Before the gateway serves: a folder from before these vacuums (or long stopped) gets its
+  // first, long one here rather than in the middle of its traffic. A new folder has nothing due.
+  await vacuum.pass().catch((error: unknown) => console.error('gantry: vacuuming the embedded database failed', error));
   return poolDatabase(pool, 'pglite', connectForMigrations, lanePools, async () => {
     // No check starts from here; one under way fails once the pool has ended, or finishes first.
     const checkpointsStopped = stopCheckpoints();
+    const vacuumStopped = vacuum.stop();
     // pg-pool hands its idle client to a connect() on the next tick; an end() before that tick
     // leaves the connect() waiting forever (an ending pool serves no queue), and with it the
     // connection's turn and every statement after it. Ended in a turn of its own, no statement is
@@ -160,23 +184,25 @@ async function createPgliteDatabase(dataDir: string | undefined, sharedBuffersMb
     await closed;
     await worker.terminate();
     await checkpointsStopped;
+    await vacuumStopped;
     await rm(socketDir, { recursive: true, force: true });
     unlock();
   });
 }
 
 /**
- * Runs initdb for a new folder in a child process (pglite-init.mjs): initdb's WASM memory, about
- * 500 MB, is given back to the system only when its process ends — in the gateway's own worker,
- * most of it stayed resident for the gateway's life.
+ * Initializes a new folder (initdb), or freezes its template databases, in a child process
+ * (pglite-init.mjs): PGlite's WASM memory, about 500 MB for initdb, is given back to the system
+ * only when its process ends — in the gateway's own worker, most of it stayed resident for the
+ * gateway's life.
  */
-async function initializePgliteFolder(dataDir: string): Promise<void> {
+async function runInitProcess(dataDir: string, what: 'initialize' | 'freeze its template databases'): Promise<void> {
   const script = fileURLToPath(new URL('./pglite-init.mjs', import.meta.url));
   try {
-    await execFileAsync(process.execPath, [script, dataDir], { timeout: 120_000 });
+    await execFileAsync(process.execPath, [script, dataDir, ...(what === 'initialize' ? [] : ['--freeze-templates'])], { timeout: 120_000 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`embedded database failed to initialize ${dataDir}: ${stderr || (error instanceof Error ? error.message : String(error))}`, { cause: error });
+    throw new Error(`embedded database failed to ${what} in ${dataDir}: ${stderr || (error instanceof Error ? error.message : String(error))}`, { cause: error });
   }
 }
 

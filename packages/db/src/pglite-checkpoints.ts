@@ -7,6 +7,8 @@
  * checkpointer would: after so much WAL, or after so long.
  */
 
+import { startTicks } from './background-ticks.ts';
+
 /** When to checkpoint the embedded database (see {@link startPgliteCheckpoints}). */
 export interface PgliteCheckpointOptions {
   /** Checkpoint once this much WAL was written since the last checkpoint. Default 64 MiB. */
@@ -22,7 +24,7 @@ const MIB = 1024 * 1024;
 const IDLE_WAL_BYTES = 64 * 1024;
 
 /** Runs one statement; the embedded database's background lane (a request's statement goes first). */
-type RunStatement = (text: string) => Promise<{ rows: Record<string, unknown>[] }>;
+export type RunStatement = (text: string) => Promise<{ rows: Record<string, unknown>[] }>;
 
 /**
  * Checks, every `checkMs`, how much WAL was written since the last checkpoint (`pg_control_checkpoint()`,
@@ -33,7 +35,6 @@ type RunStatement = (text: string) => Promise<{ rows: Record<string, unknown>[] 
 export function startPgliteCheckpoints(run: RunStatement, options: PgliteCheckpointOptions = {}): () => Promise<void> {
   const walBytes = options.walBytes ?? 64 * MIB;
   const maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
-  let running: Promise<void> | undefined;
   const check = async (): Promise<void> => {
     const { rows } = await run(
       `select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), redo_lsn)::float8 as since, extract(epoch from now() - checkpoint_time)::float8 * 1000 as age_ms from pg_control_checkpoint()`,
@@ -41,14 +42,5 @@ export function startPgliteCheckpoints(run: RunStatement, options: PgliteCheckpo
     const { since, age_ms: ageMs } = rows[0] as { since: number; age_ms: number };
     if (since >= walBytes || (ageMs >= maxAgeMs && since >= IDLE_WAL_BYTES)) await run('checkpoint');
   };
-  const timer = setInterval(() => {
-    running ??= check()
-      .catch(() => {})
-      .finally(() => (running = undefined));
-  }, options.checkMs ?? 5_000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startTicks(check, options.checkMs ?? 5_000);
 }
