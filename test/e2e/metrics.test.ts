@@ -110,11 +110,16 @@ describe('GET /metrics', () => {
 
   it('reports open runs from the database and runs ended by this instance', async () => {
     const runId = `metrics-${randomUUID()}`;
+    const xidAge = (await scrape()).get(key('gantry_database_xid_age'));
     await stack.openai().chat.completions.create({ model: 'local/metric-model', messages: [{ role: 'user', content: 'run' }] }, { headers: { 'x-gantry-run-id': runId } });
     const open = (await scrape()).get(key('gantry_open_runs'));
     expect(Number.isInteger(open)).toBe(true);
     // The database may be shared with other test files: at least this run is open.
     expect(open).toBeGreaterThanOrEqual(1);
+    // A call into a named run takes transaction IDs (its reservation and settlement): the oldest
+    // unfrozen row is now further behind.
+    expect(Number.isInteger(xidAge)).toBe(true);
+    expect((await scrape()).get(key('gantry_database_xid_age'))).toBeGreaterThan(xidAge!);
 
     const before = (await scrape()).get(key('gantry_runs_ended_total', { status: 'failed' })) ?? 0;
     const ended = await fetch(`${stack.url}/v1/runs/${runId}/end`, {

@@ -7,7 +7,12 @@ export interface GatewayMetricsSources {
   recorderStats: () => SpanRecorderStats;
   /** Runs with status `running`, across all instances (one indexed count at scrape time). */
   countOpenRuns: () => Promise<number>;
-  /** Longest a scrape waits for the open-run count before reporting it unknown (NaN). */
+  /**
+   * Transactions since the oldest row not yet frozen, in any database of the server
+   * (`max(age(datfrozenxid))`); Postgres must freeze rows before this reaches 2³¹.
+   */
+  transactionIdAge: () => Promise<number>;
+  /** Longest a scrape waits for a database read (open runs, transaction-ID age) before reporting it unknown (NaN). */
   openRunsTimeoutMs?: number;
 }
 
@@ -125,19 +130,30 @@ export class GatewayMetrics {
       },
     });
     const timeoutMs = sources.openRunsTimeoutMs ?? 2_000;
-    new Gauge({
-      name: 'gantry_open_runs',
-      help: "Runs with status 'running' in the database, shared by all instances (aggregate with max, not sum); NaN when the database did not answer.",
-      registers: [registry],
-      async collect() {
-        try {
-          this.set(await withTimeout(sources.countOpenRuns(), timeoutMs));
-        } catch {
-          // NaN, not 0 and not a stale count: "unknown" is the truth when the database is away.
-          this.set(Number.NaN);
-        }
-      },
-    });
+    const databaseGauge = (name: string, help: string, read: () => Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          try {
+            this.set(await withTimeout(read(), timeoutMs));
+          } catch {
+            // NaN, not 0 and not a stale value: "unknown" is the truth when the database is away.
+            this.set(Number.NaN);
+          }
+        },
+      });
+    databaseGauge(
+      'gantry_open_runs',
+      "Runs with status 'running' in the database, shared by all instances (aggregate with max, not sum); NaN when the database did not answer.",
+      sources.countOpenRuns,
+    );
+    databaseGauge(
+      'gantry_database_xid_age',
+      'Transactions since the oldest unfrozen row in any database of the server (max of age(datfrozenxid)). Postgres must freeze rows before 2^31: alert well before 1.5e9. NaN when the database did not answer.',
+      sources.transactionIdAge,
+    );
     collectDefaultMetrics({ register: registry });
   }
 }

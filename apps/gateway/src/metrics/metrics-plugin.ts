@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import fastifyPlugin from 'fastify-plugin';
 import type { FastifyPluginAsync } from 'fastify';
 import { runs } from '@gantry/db';
@@ -23,6 +23,10 @@ const metricsPlugin: FastifyPluginAsync = async (app) => {
     recorderStats: () => recorder.getStats(),
     // Served by runs_status_last_activity_at_idx.
     countOpenRuns: () => database.db.$count(runs, eq(runs.status, 'running')),
+    transactionIdAge: async () => {
+      const { rows } = await database.backgroundDb.execute<{ age: number }>(sql`select max(age(datfrozenxid))::float8 as age from pg_database`);
+      return rows[0]!.age;
+    },
   });
   const labels = new MetricLabels({ providers: providers.values(), aliases: config.aliases, pricedModels: Object.keys(config.pricing) });
   recorder.addListener(metricsListener(metrics, labels));
