@@ -13,6 +13,7 @@ import pg from 'pg';
 import { schema, type GantryDb } from './gantry-db.ts';
 import { ConnectionLanes, LanePool, type Lane } from './connection-lanes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { preparingClientFor } from './pglite-prepared-statements.ts';
 import { startPgliteCheckpoints, type PgliteCheckpointOptions } from './pglite-checkpoints.ts';
 import { FREEZE_TEMPLATES_MARK, startPgliteVacuum, type PgliteVacuumOptions } from './pglite-vacuum.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
@@ -147,7 +148,8 @@ async function createPgliteDatabase(
   // PGlite is one Postgres session shared by every socket connection: a single pooled connection
   // keeps transactions and session state from interleaving. A request's statements get a head
   // start over background ones at it (connection-lanes.ts).
-  const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1 });
+  // Its statements are prepared from their second sight (pglite-prepared-statements.ts).
+  const pool = new pg.Pool({ host: socketDir, port, user: 'postgres', database: 'postgres', max: 1, Client: preparingClientFor() });
   const lanes = new ConnectionLanes();
   const lanePools = { request: new LanePool(pool, lanes, 'request'), background: new LanePool(pool, lanes, 'background') };
   const connectForMigrations = async (): Promise<MigrationConnection> => {
