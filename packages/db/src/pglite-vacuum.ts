@@ -44,6 +44,9 @@ export interface PgliteVacuumOptions {
 /** The file whose presence in a data folder asks the next start to freeze the template databases. */
 export const FREEZE_TEMPLATES_MARK = 'gantry-freeze-templates';
 
+/** SQLSTATE undefined_table. */
+const UNDEFINED_TABLE = '42P01';
+
 interface TableState {
   name: string;
   age: number;
@@ -93,7 +96,10 @@ export function startPgliteVacuum(
     for (const table of due) {
       if (stopped) return;
       // Each table's vacuum would rescan pg_class to advance the database's horizon: once, after them all.
-      await run(`vacuum (freeze, skip_database_stats) ${table.name}`);
+      await run(`vacuum (freeze, skip_database_stats) ${table.name}`).catch((error: unknown) => {
+        // Dropped since it was listed: nothing to vacuum.
+        if ((error as { code?: unknown }).code !== UNDEFINED_TABLE) throw error;
+      });
     }
     if (due.length > 0) await run('vacuum (only_database_stats)');
     if (templatesMarked || options.markTemplates === undefined) return;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../src/index.ts';
-import { FREEZE_TEMPLATES_MARK } from '../src/pglite-vacuum.ts';
+import { FREEZE_TEMPLATES_MARK, startPgliteVacuum } from '../src/pglite-vacuum.ts';
 
 type TableState = {
   pages: number;
@@ -87,6 +87,24 @@ describe('the embedded database’s vacuums', () => {
     const ages = await waitFor(read, (state) => state.database < xidAge * 1.5);
     expect(ages.catalog).toBeLessThan(xidAge * 1.5);
     expect(ages.database).toBeLessThan(xidAge * 1.5);
+  });
+});
+
+describe('a vacuum pass', () => {
+  it('skips a table dropped since it was listed, and fails on any other error', async () => {
+    const statements: string[] = [];
+    const failWith = (code: string) => async (text: string) => {
+      statements.push(text);
+      if (text.startsWith('vacuum (freeze')) throw Object.assign(new Error('refused'), { code });
+      return { rows: text.includes('pg_class') ? [{ name: 'gone', age: 1e9, unvacuumed: 0 }, { name: 'kept', age: 1e9, unvacuumed: 0 }] : [] };
+    };
+    const dropped = startPgliteVacuum(failWith('42P01'), { checkMs: 60_000 });
+    await dropped.pass();
+    await dropped.stop();
+    expect(statements.filter((text) => text.startsWith('vacuum'))).toEqual(['vacuum (freeze, skip_database_stats) gone', 'vacuum (freeze, skip_database_stats) kept', 'vacuum (only_database_stats)']);
+    const full = startPgliteVacuum(failWith('53100'), { checkMs: 60_000 });
+    await expect(full.pass()).rejects.toThrow('refused');
+    await full.stop();
   });
 });
 
