@@ -1,3 +1,6 @@
+/** Runs one statement; on the embedded database, its background lane (a request's statement goes first). */
+export type RunStatement = (text: string) => Promise<{ rows: Record<string, unknown>[] }>;
+
 /**
  * Runs `check` every `everyMs`, one at a time: a tick that comes while the last check is still
  * under way is skipped. A check that fails is tried again at the next tick (`onError` hears of it).

@@ -15,7 +15,7 @@ import { ConnectionLanes, LanePool, type Lane } from './connection-lanes.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { preparingClientFor } from './pglite-prepared-statements.ts';
 import { startPgliteCheckpoints, type PgliteCheckpointOptions } from './pglite-checkpoints.ts';
-import { FREEZE_TEMPLATES_MARK, startPgliteVacuum, type PgliteVacuumOptions } from './pglite-vacuum.ts';
+import { FREEZE_TEMPLATES_MARK, reportVacuumFailure, startPgliteVacuum, type PgliteVacuumOptions } from './pglite-vacuum.ts';
 import { registerDatabaseInternals, type MigrationRunner } from './database-internals.ts';
 import { createPostgresPool, DEFAULT_DATABASE_TIMEOUTS, postgresConnectionConfig, type DatabaseTimeouts } from './postgres-pool.ts';
 
@@ -166,7 +166,7 @@ async function createPgliteDatabase(
   });
   // Before the gateway serves: a folder from before these vacuums (or long stopped) gets its
   // first, long one here rather than in the middle of its traffic. A new folder has nothing due.
-  await vacuum.pass().catch((error: unknown) => console.error('gantry: vacuuming the embedded database failed', error));
+  await vacuum.pass().catch(reportVacuumFailure);
   return poolDatabase(pool, 'pglite', connectForMigrations, lanePools, async () => {
     // No check starts from here; one under way fails once the pool has ended, or finishes first.
     const checkpointsStopped = stopCheckpoints();

@@ -7,7 +7,7 @@
  * checkpointer would: after so much WAL, or after so long.
  */
 
-import { startTicks } from './background-ticks.ts';
+import { startTicks, type RunStatement } from './background-ticks.ts';
 
 /** When to checkpoint the embedded database (see {@link startPgliteCheckpoints}). */
 export interface PgliteCheckpointOptions {
@@ -22,9 +22,6 @@ export interface PgliteCheckpointOptions {
 const MIB = 1024 * 1024;
 /** Below this much WAL since the last checkpoint, age alone does not call for one: the checkpoint's own record is WAL too. */
 const IDLE_WAL_BYTES = 64 * 1024;
-
-/** Runs one statement; the embedded database's background lane (a request's statement goes first). */
-export type RunStatement = (text: string) => Promise<{ rows: Record<string, unknown>[] }>;
 
 /**
  * Checks, every `checkMs`, how much WAL was written since the last checkpoint (`pg_control_checkpoint()`,

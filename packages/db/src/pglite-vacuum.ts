@@ -26,8 +26,7 @@
  * and freezes them at its next start, before its database opens (create-database.ts).
  */
 
-import { startTicks } from './background-ticks.ts';
-import type { RunStatement } from './pglite-checkpoints.ts';
+import { startTicks, type RunStatement } from './background-ticks.ts';
 
 /** When the gateway vacuums the embedded database (see {@link startPgliteVacuum}). */
 export interface PgliteVacuumOptions {
@@ -43,6 +42,9 @@ export interface PgliteVacuumOptions {
 
 /** The file whose presence in a data folder asks the next start to freeze the template databases. */
 export const FREEZE_TEMPLATES_MARK = 'gantry-freeze-templates';
+
+/** How a failed vacuum is reported unless the caller says otherwise. */
+export const reportVacuumFailure = (error: unknown): void => console.error('gantry: vacuuming the embedded database failed', error);
 
 /** SQLSTATE undefined_table. */
 const UNDEFINED_TABLE = '42P01';
@@ -108,7 +110,7 @@ export function startPgliteVacuum(
     await options.markTemplates();
     templatesMarked = true;
   };
-  const onError = options.onError ?? ((error: unknown) => console.error('gantry: vacuuming the embedded database failed', error));
+  const onError = options.onError ?? reportVacuumFailure;
   const stopTicks = startTicks(pass, options.checkMs ?? 10_000, (error) => {
     // A pass under way when the database closes fails with it: that is no news.
     if (!stopped) onError(error);

@@ -13,7 +13,7 @@ export interface GatewayMetricsSources {
    */
   transactionIdAge: () => Promise<number>;
   /** Longest a scrape waits for a database read (open runs, transaction-ID age) before reporting it unknown (NaN). */
-  openRunsTimeoutMs?: number;
+  databaseReadTimeoutMs?: number;
 }
 
 const LATENCY_MS_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
@@ -129,7 +129,7 @@ export class GatewayMetrics {
         this.set(sources.recorderStats().buffered);
       },
     });
-    const timeoutMs = sources.openRunsTimeoutMs ?? 2_000;
+    const timeoutMs = sources.databaseReadTimeoutMs ?? 2_000;
     const databaseGauge = (name: string, help: string, read: () => Promise<number>) =>
       new Gauge({
         name,
