@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import { o200k as encoding } from './o200k-encoding.ts';
 
 /*
  * Why this exists. gpt-tokenizer splits a text with the o200k pre-tokenizer regex, then runs the
@@ -79,7 +79,7 @@ export interface TextTokenCounterOptions {
 
 // A provider treats `<|endoftext|>` in a message as text; gpt-tokenizer throws on it by default.
 const asText = { disallowedSpecial: new Set<string>() };
-const o200k = (text: string): number => countTokens(text, asText);
+const o200k = (text: string): number => encoding.countTokens(text, asText);
 const START: CountProgress = { end: 0, tokens: 0 };
 // Gantry's own instance: gpt-tokenizer's must keep lastIndex 0 (matchAll starts where it was).
 // Used synchronously from lastIndex 0, so one instance serves every counter.
