@@ -28,11 +28,11 @@ export interface UpstreamClientOptions {
 
 /** Bodies of at least this many characters (by `jsonLength`'s estimate) are built as bytes over several turns of the loop (`jsonBodyBytes`). */
 const CHUNKED_BODY_CHARS = 1024 * 1024;
-/** Size of the buffers a large body is built in. */
-const BODY_BUFFER_BYTES = 1024 * 1024;
+/** Size of the buffers a large body is built in, a pause after each (as stored-body-size.ts's slices, and for the same reason). */
+const BODY_BUFFER_BYTES = 256 * 1024;
 
 /**
- * A large body's JSON text as UTF-8, in buffers of about a megabyte, written a chunk at a time
+ * A large body's JSON text as UTF-8, in buffers of {@link BODY_BUFFER_BYTES}, written a chunk at a time
  * (`jsonTextChunks`) with other work let in after each buffer: 10 MB built in one go held the
  * event loop, and every other tenant's calls, for 50 ms. No string of the whole body is made.
  */
