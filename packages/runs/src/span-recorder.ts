@@ -116,7 +116,7 @@ function addDelta(deltas: Map<string, RunDelta>, delta: RunDelta): void {
  * read from its llm span). `record()` is synchronous and cheap: it makes the call's rows into
  * their JSON text and appends them to bounded buffers (run totals aggregate per run), so a write
  * joins texts rather than serializing hundreds of rows in one turn of the event loop. Bodies past
- * `maxBodyBytes` are stored truncated ({@link TruncatedBody}): when written, a megabyte at a time,
+ * `maxBodyBytes` are stored truncated ({@link TruncatedBody}): when written, 256 KiB at a time,
  * if the buffer can hold them whole until then (counted at their size), else at once. A timer (or
  * a full batch, by count or size) writes everything buffered: spans in statements of at most
  * `maxBatchBytes` (idempotent: a batch written again after a timeout is harmless), tool-span
@@ -242,7 +242,7 @@ export class SpanRecorder {
   }
 
   /**
-   * `spans` with the bodies held whole truncated, a megabyte at a time. A span whose body cannot
+   * `spans` with the bodies held whole truncated, 256 KiB at a time. A span whose body cannot
    * be serialized is left out and refused.
    */
   private async truncateHeld(spans: BufferedSpan[], refuse: (span: NewSpan, error: unknown) => void): Promise<BufferedSpan[]> {

@@ -37,7 +37,7 @@ describe('truncatedBody', () => {
     expect(truncatedBody(small)).toEqual(expected(small));
   });
 
-  it('says the same when made a megabyte at a time', async () => {
+  it('says the same when made a slice at a time', async () => {
     const body = { messages: [{ role: 'user', content: `${'é😀"\\\n'.repeat(600_000)}\ud800` }, { role: 'user', content: 'x'.repeat(3_000_000) }] };
     expect(await truncatedBodyInSlices(body)).toEqual(expected(body));
   });
