@@ -44,7 +44,7 @@ function tokenValue(bytes: Buffer, strict: TextDecoder): string | number[] {
 export function parseTiktokenRanks(file: Buffer): (string | number[])[] {
   const strict = new TextDecoder('utf-8', { fatal: true });
   const ranks: (string | number[])[] = [];
-  // The longest o200k token is 128 bytes; no base64 token of a line can be longer than its line.
+  // The longest o200k token is 128 bytes.
   const token = Buffer.allocUnsafe(1024);
   let at = 0;
   while (at < file.length) {
@@ -58,6 +58,7 @@ export function parseTiktokenRanks(file: Buffer): (string | number[])[] {
       pending = ((pending << 6) | BASE64_VALUES[letter]!) & 0xffff;
       bits += 6;
       if (bits >= 8) {
+        if (length === token.length) throw new Error(`o200k token list: a token of more than ${token.length} bytes (line at byte ${at})`);
         bits -= 8;
         token[length++] = (pending >> bits) & 0xff;
       }

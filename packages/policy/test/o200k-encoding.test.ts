@@ -22,8 +22,9 @@ describe('the o200k encoding read from gpt-tokenizer’s data', () => {
     expect(parseTiktokenRanks(file)).toEqual(['ab', [0xff], [0xef, 0xbb, 0xbf, 0x61], '\ufffd', [0xed, 0xa0, 0x80], 'a\ufeff']);
   });
 
-  it('refuses a list whose ranks are out of order', () => {
+  it('refuses a list whose ranks are out of order, or a token longer than it reads', () => {
     expect(() => parseTiktokenRanks(Buffer.from(line([0x61], 0) + line([0x62], 2)))).toThrow(/rank 2 where 1 was expected/);
+    expect(() => parseTiktokenRanks(Buffer.from(line(Array.from({ length: 1025 }, () => 0x61), 0)))).toThrow(/more than 1024 bytes/);
   });
 
   it('counts as gpt-tokenizer’s module does', () => {
