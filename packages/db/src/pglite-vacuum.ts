@@ -71,7 +71,7 @@ const TABLES = `
 
 /** The embedded database's vacuums: {@link PgliteVacuum.pass} once at start, then on a timer. */
 export interface PgliteVacuum {
-  /** Looks at every table and vacuums those due, one statement each. Rejects if a statement fails. */
+  /** Looks at every table and vacuums those due, one statement each (the pass under way, if one is). Rejects if a statement fails. */
   pass(): Promise<void>;
   /** No pass starts once called; resolves once none is under way. */
   stop(): Promise<void>;
@@ -92,7 +92,7 @@ export function startPgliteVacuum(
   const templateFreezeAge = options.templateFreezeAge ?? 1_000_000_000;
   let templatesMarked = false;
   let stopped = false;
-  const pass = async (): Promise<void> => {
+  const vacuumDue = async (): Promise<void> => {
     const { rows } = await run(TABLES);
     const due = (rows as unknown as TableState[]).filter((table) => table.unvacuumed >= growBytes || table.age >= xidAge);
     for (const table of due) {
@@ -110,6 +110,9 @@ export function startPgliteVacuum(
     await options.markTemplates();
     templatesMarked = true;
   };
+  // One pass at a time, whoever asks: the first, awaited at start, can outlast a tick on an old folder.
+  let running: Promise<void> | undefined;
+  const pass = (): Promise<void> => (running ??= vacuumDue().finally(() => (running = undefined)));
   const onError = options.onError ?? reportVacuumFailure;
   const stopTicks = startTicks(pass, options.checkMs ?? 10_000, (error) => {
     // A pass under way when the database closes fails with it: that is no news.

@@ -91,6 +91,22 @@ describe('the embedded database’s vacuums', () => {
 });
 
 describe('a vacuum pass', () => {
+  it('is never under way twice: the one asked for at start and the timer’s share it', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slowList = async (text: string) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, text.includes('pg_class') ? 100 : 1));
+      inFlight--;
+      return { rows: text.includes('pg_class') ? [{ name: 'due', age: 1e9, unvacuumed: 0 }] : [] };
+    };
+    const vacuum = startPgliteVacuum(slowList, { checkMs: 10 });
+    await vacuum.pass();
+    await vacuum.stop();
+    expect(mostInFlight).toBe(1);
+  });
+
   it('skips a table dropped since it was listed, and fails on any other error', async () => {
     const statements: string[] = [];
     const failWith = (code: string) => async (text: string) => {
