@@ -86,7 +86,6 @@ export async function runSoakBench(): Promise<void> {
         calls += load.latencies.length;
         errors += load.errors;
         p99s.push(load.latencies.sort((a, b) => a - b)[Math.floor(0.99 * (load.latencies.length - 1))] ?? Number.NaN);
-        await fetch(`http://127.0.0.1:${MOCK_PORT}/_mock/scripts`, { method: 'DELETE' }).then((response) => response.arrayBuffer());
       }
     } finally {
       clearInterval(sampler);

@@ -11,6 +11,12 @@ export interface MockProviderOptions {
   port?: number;
   /** Address to bind; 127.0.0.1 by default. */
   host?: string;
+  /**
+   * Most requests `requests` keeps: past it the oldest half is dropped. Unbounded by default (a
+   * test reads its whole log); the standalone mock sets it, since benches and drills send it
+   * millions of calls, and 10 MB bodies, that nothing reads back.
+   */
+  maxRequests?: number;
 }
 
 /** A running mock provider. */
@@ -32,7 +38,7 @@ export interface MockProvider {
 
 /** Starts a mock provider speaking the OpenAI, Anthropic, Gemini and Azure OpenAI wires. */
 export async function startMockProvider(options: MockProviderOptions = {}): Promise<MockProvider> {
-  const state: MockServerState = { registry: new ScriptRegistry(), requests: [] };
+  const state: MockServerState = { registry: new ScriptRegistry(), requests: [], ...(options.maxRequests === undefined ? {} : { maxRequests: options.maxRequests }) };
   const server = createMockServer(state);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

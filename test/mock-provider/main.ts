@@ -10,7 +10,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(1);
 }
 
-const provider = await startMockProvider({ port });
+// The request log (GET /_mock/requests) keeps the latest MOCK_MAX_REQUESTS (default 1000): a mock
+// left running under a bench or a demo must not hold every request it was ever sent.
+const maxRequests = Number(process.env.MOCK_MAX_REQUESTS ?? 1000);
+if (!Number.isInteger(maxRequests) || maxRequests < 1) {
+  console.error(`MOCK_MAX_REQUESTS must be a positive whole number, got "${process.env.MOCK_MAX_REQUESTS}"`);
+  process.exit(1);
+}
+
+const provider = await startMockProvider({ port, maxRequests });
 console.log(`mock provider listening on ${provider.url}`);
 
 let stopping = false;

@@ -9,6 +9,8 @@ import type { ScriptRegistry } from './script-registry.ts';
 export interface MockServerState {
   registry: ScriptRegistry;
   requests: RecordedRequest[];
+  /** Most requests the log keeps (the oldest go first); undefined keeps every one. */
+  maxRequests?: number;
 }
 
 const NO_STEP: MockStep = Object.freeze({});
@@ -105,6 +107,8 @@ async function handleProvider(state: MockServerState, route: ProviderRoute, requ
     completed: false,
   };
   state.requests.push(record);
+  // Dropped in halves, in place: one splice per maxRequests/2 requests, not one per request.
+  if (state.maxRequests !== undefined && state.requests.length > state.maxRequests) state.requests.splice(0, state.requests.length - Math.floor(state.maxRequests / 2));
 
   const exchange: MockExchange = {
     request,

@@ -57,6 +57,24 @@ describe('mock provider: scripts', () => {
     }
   });
 
+  it('keeps the latest requests, at most maxRequests of them, in the same array', async () => {
+    const provider = await startMockProvider({ maxRequests: 4 });
+    try {
+      const requests = provider.requests;
+      const models: string[] = [];
+      for (let index = 0; index < 7; index++) {
+        const model = uniqueModel(`bounded-${index}`);
+        models.push(model);
+        await fetch(`${provider.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model, messages }) });
+      }
+      // The fifth request dropped the oldest three (down to half of 4), the next two were kept.
+      expect(provider.requests).toBe(requests);
+      expect(requests.map((request) => request.model)).toEqual(models.slice(3));
+    } finally {
+      await provider.close();
+    }
+  });
+
   it('answers unknown routes with 404', async () => {
     const response = await fetch(`${mock.provider.url}/v2/unknown`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
