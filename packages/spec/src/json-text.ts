@@ -98,8 +98,9 @@ export function* jsonTextChunks(value: unknown): Generator<string, void, undefin
     if (typeof item === 'string') {
       current += '"';
       // Escaped slice by slice: a pair cut in two would have been escaped as two lone surrogates.
+      // A slice with nothing to escape (most of a long prompt) is its own JSON text: a scan, not a copy.
       for (const slice of textSlices(item)) {
-        current += JSON.stringify(slice).slice(1, -1);
+        current += ESCAPED.test(slice) ? JSON.stringify(slice).slice(1, -1) : slice;
         if (current.length >= JSON_CHUNK_CHARS) {
           yield current;
           current = '';
@@ -135,6 +136,9 @@ export function* jsonTextChunks(value: unknown): Generator<string, void, undefin
   else yield* write(top as object | string);
   if (current !== '') yield current;
 }
+
+/** A character `JSON.stringify` writes escaped in a string: `"`, `\\`, a control character, a surrogate (when lone). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** The JSON text of a resolved value that is neither an object nor a long string (undefined and the like in an array: `null`). */
 function shortText(item: unknown): string | undefined {

@@ -21,6 +21,9 @@ describe('jsonTextChunks', () => {
       // Long strings: escapes and two-byte characters throughout, a surrogate pair on a slice boundary, a lone surrogate at the end.
       { text: `${'a'.repeat(JSON_CHUNK_CHARS - 1)}😀${long('é"\\\n\u0002', 3 * JSON_CHUNK_CHARS)}\ud800`, more: long('😀', 2 * JSON_CHUNK_CHARS + 1) },
       Array.from({ length: 5000 }, (_, index) => ({ index, role: 'user', content: `message ${index}` })),
+      // Slices with nothing to escape beside slices with one character of each escaped kind, and
+      // characters JSON.stringify leaves as they are (DEL, U+2028, a pair, non-Latin text).
+      ['"', '\\', '\u001f', '\u0000', '\udc00', '\ud800', '\u007f\u2028😀ж'].map((special) => `${'a'.repeat(JSON_CHUNK_CHARS)}${'b'.repeat(JSON_CHUNK_CHARS >> 1)}${special}${'c'.repeat(JSON_CHUNK_CHARS)}`).join(''),
     ];
     for (const value of values) {
       const chunks = [...jsonTextChunks(value)];
