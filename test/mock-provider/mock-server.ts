@@ -107,8 +107,9 @@ async function handleProvider(state: MockServerState, route: ProviderRoute, requ
     completed: false,
   };
   state.requests.push(record);
-  // Dropped in halves, in place: one splice per maxRequests/2 requests, not one per request.
-  if (state.maxRequests !== undefined && state.requests.length > state.maxRequests) state.requests.splice(0, state.requests.length - Math.floor(state.maxRequests / 2));
+  // Dropped in halves, in place: one splice per maxRequests/2 requests, not one per request. The
+  // newest is always kept (a log of 1 keeps the last request).
+  if (state.maxRequests !== undefined && state.requests.length > state.maxRequests) state.requests.splice(0, state.requests.length - Math.ceil(state.maxRequests / 2));
 
   const exchange: MockExchange = {
     request,

@@ -73,6 +73,13 @@ describe('mock provider: scripts', () => {
     } finally {
       await provider.close();
     }
+    const single = await startMockProvider({ maxRequests: 1 });
+    try {
+      for (const model of ['first', 'second', 'third']) await fetch(`${single.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model, messages }) });
+      expect(single.requests.map((request) => request.model)).toEqual(['third']);
+    } finally {
+      await single.close();
+    }
   });
 
   it('answers unknown routes with 404', async () => {
