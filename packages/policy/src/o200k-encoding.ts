@@ -15,9 +15,7 @@ import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
  * generator decides.
  */
 
-const BASE64_VALUES = new Uint8Array(128);
-for (const [value, letter] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64_VALUES[letter.charCodeAt(0)] = value;
-const [SPACE, NEWLINE, EQUALS, ZERO] = [0x20, 0x0a, 0x3d, 0x30];
+const [SPACE, NEWLINE] = [0x20, 0x0a];
 const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
 
 /** A token's value in the encoding's list: its text, or its bytes where they are not text that survives a round trip. */
@@ -37,37 +35,19 @@ function tokenValue(bytes: Buffer, strict: TextDecoder): string | number[] {
   return valid && !withMark ? text : Array.from(bytes);
 }
 
-/**
- * The tokens of a `.tiktoken` file, by rank. Read straight from its bytes: no string per line, so
- * the parse leaves little garbage behind it. Throws on a rank out of order (the list has none).
- */
+/** The tokens of a `.tiktoken` file, by rank. Throws on a line without a rank, or a rank out of order (the list has neither). */
 export function parseTiktokenRanks(file: Buffer): (string | number[])[] {
   const strict = new TextDecoder('utf-8', { fatal: true });
   const ranks: (string | number[])[] = [];
-  // The longest o200k token is 128 bytes.
-  const token = Buffer.allocUnsafe(1024);
-  let at = 0;
-  while (at < file.length) {
-    let length = 0;
-    let bits = 0;
-    let pending = 0;
-    let index = at;
-    for (; index < file.length && file[index] !== SPACE; index++) {
-      const letter = file[index]!;
-      if (letter === EQUALS) continue;
-      pending = ((pending << 6) | BASE64_VALUES[letter]!) & 0xffff;
-      bits += 6;
-      if (bits >= 8) {
-        if (length === token.length) throw new Error(`o200k token list: a token of more than ${token.length} bytes (line at byte ${at})`);
-        bits -= 8;
-        token[length++] = (pending >> bits) & 0xff;
-      }
-    }
-    let rank = 0;
-    for (index++; index < file.length && file[index] !== NEWLINE; index++) rank = rank * 10 + file[index]! - ZERO;
+  for (let at = 0; at < file.length; ) {
+    const space = file.indexOf(SPACE, at);
+    let end = file.indexOf(NEWLINE, at);
+    if (end === -1) end = file.length;
+    if (space === -1 || space > end) throw new Error(`o200k token list: a line without a rank (at byte ${at})`);
+    const rank = Number(file.toString('latin1', space + 1, end));
     if (rank !== ranks.length) throw new Error(`o200k token list: rank ${rank} where ${ranks.length} was expected (line at byte ${at})`);
-    ranks.push(tokenValue(token.subarray(0, length), strict));
-    at = index + 1;
+    ranks.push(tokenValue(Buffer.from(file.toString('latin1', at, space), 'base64'), strict));
+    at = end + 1;
   }
   return ranks;
 }
