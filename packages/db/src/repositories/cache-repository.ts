@@ -1,6 +1,7 @@
 import { and, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { cacheEntries, type CacheEntryRow } from '../schema/cache.ts';
+import { updateInIdOrder } from './json-rows.ts';
 import { fromStorable, toStorableJson } from '../storable-text.ts';
 
 /** Where a cached answer lives: who may be served it, the client's namespace, and the request's hash. */
@@ -48,10 +49,13 @@ export async function upsertCacheEntry(db: GantryDb, entry: NewCacheEntry): Prom
 export async function addCacheHits(db: GantryDb, hits: ReadonlyMap<string, { count: number; at: Date }>): Promise<void> {
   if (hits.size === 0) return;
   const rows = JSON.stringify([...hits].map(([id, hit]) => ({ id, count: hit.count, at: hit.at.toISOString() })));
-  await db.execute(sql`
-    update cache_entries set hits = cache_entries.hits + v.count, last_hit_at = greatest(cache_entries.last_hit_at, v.at)
-    from json_to_recordset(${rows}::json) as v(id text, count integer, at timestamptz)
-    where cache_entries.id = v.id`);
+  await db.execute(
+    updateInIdOrder(
+      cacheEntries,
+      sql`json_to_recordset(${rows}::json) as v(id text, count integer, at timestamptz)`,
+      sql`hits = cache_entries.hits + v.count, last_hit_at = greatest(cache_entries.last_hit_at, v.at)`,
+    ),
+  );
 }
 
 /** Which entries to delete: by the request's hash, a namespace, a scope, or several of these at once. */

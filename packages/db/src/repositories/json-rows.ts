@@ -209,3 +209,20 @@ export async function isolateRefusedRows<Row>(
   }
   return refused;
 }
+
+/**
+ * `update <table> set <set> from <rows> where <table>.id = v.id`, `rows` being a from-item aliased
+ * `v` (`json_to_recordset(…) as v(id text, …)`), with the rows to update locked in id order first.
+ * Without that, an update locks its rows in whatever order its plan meets them (the JSON's order
+ * in a nested loop), and two instances updating the same rows in one statement each — run totals
+ * of runs served by both, hits on a shared cache entry — deadlock, one statement failing (100 rows
+ * in opposite orders: about 4 races in 10 on Postgres, once the table is large enough for the
+ * plan to look rows up one by one). `where`, if given, is ANDed to the rows locked and updated.
+ */
+export function updateInIdOrder(table: PgTable, rows: SQL, set: SQL, where?: SQL): SQL {
+  const name = sql.identifier(getTableName(table));
+  const also = where === undefined ? sql`` : sql` and ${where}`;
+  return sql`with v as materialized (select * from ${rows}),
+    locked as materialized (select id from ${name} where id in (select id from v)${also} order by id for update)
+    update ${name} set ${set} from v where ${name}.id = v.id and ${name}.id in (select id from locked)`;
+}

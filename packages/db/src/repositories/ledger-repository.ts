@@ -214,8 +214,9 @@ export function upsertStartedRunCounters(counters: readonly StartedRunCounter[])
       sql`(${`run:${rootRunId}`}, ${EPOCH.toISOString()}::timestamptz, ${spentMicros}::bigint, ${calls}::integer, ${tokens}::bigint, ${limits.maxCostMicros ?? null}::bigint, ${limits.maxCalls ?? null}::integer,
         ${limits.maxTokens ?? null}::bigint, ${limits.maxDepth ?? null}::integer, ${limits.maxWallMs ?? null}::bigint, ${startedAt.toISOString()}::timestamptz)`,
   );
+  // In (scope, window_start) order, as the ledger's functions lock counters, so that none can deadlock with this.
   return sql`insert into budget_counters (scope, window_start, spent_micros, calls, tokens, limit_micros, limit_calls, limit_tokens, limit_depth, limit_wall_ms, created_at)
-    values ${sql.join(rows, sql`, `)}
+    select * from (values ${sql.join(rows, sql`, `)}) as v order by 1, 2
     on conflict (scope, window_start) do update set spent_micros = budget_counters.spent_micros + excluded.spent_micros, calls = budget_counters.calls + excluded.calls,
       tokens = budget_counters.tokens + excluded.tokens, created_at = least(budget_counters.created_at, excluded.created_at)`;
 }

@@ -64,8 +64,9 @@ function runValues({ row, totals }: StartedRun, at: Date): SQL {
  * arrived while its first call was in flight) gains them, as `applyRunDeltas` would have added them.
  */
 function insertRuns(rows: SQL[]): SQL {
+  // In id order, as applyRunDeltas locks them, so that the two cannot deadlock.
   return sql`insert into runs (id, scope, client_run_id, root_run_id, api_key_id, team_id, name, status, started_at, last_activity_at, cost_micros, input_tokens, output_tokens, llm_calls, tool_calls)
-    values ${sql.join(rows, sql`, `)}
+    select * from (values ${sql.join(rows, sql`, `)}) as v order by 1
     on conflict (id) do update set cost_micros = runs.cost_micros + excluded.cost_micros, input_tokens = runs.input_tokens + excluded.input_tokens,
       output_tokens = runs.output_tokens + excluded.output_tokens, llm_calls = runs.llm_calls + excluded.llm_calls, tool_calls = runs.tool_calls + excluded.tool_calls,
       last_activity_at = greatest(runs.last_activity_at, excluded.last_activity_at)

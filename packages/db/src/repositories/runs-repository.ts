@@ -3,7 +3,7 @@ import type { GantryDb } from '../gantry-db.ts';
 import { newId } from '../new-id.ts';
 import { toStorableJson } from '../storable-text.ts';
 import { unfoldAttempts } from './folded-attempts.ts';
-import { jsonRecordset } from './json-rows.ts';
+import { jsonRecordset, updateInIdOrder } from './json-rows.ts';
 import { runRows, runs, type NewRun, type Run, type RunStatus } from '../schema/runs.ts';
 import { spans, type Span } from '../schema/spans.ts';
 
@@ -111,16 +111,14 @@ export async function applyRunDeltas(db: GantryDb, deltas: readonly RunDelta[]):
       last_activity_at: delta.lastActivityAt,
     })),
   );
-  await db.execute(sql`
-    update runs set
-      cost_micros = runs.cost_micros + v.cost_micros,
-      input_tokens = runs.input_tokens + v.input_tokens,
-      output_tokens = runs.output_tokens + v.output_tokens,
-      llm_calls = runs.llm_calls + v.llm_calls,
-      tool_calls = runs.tool_calls + v.tool_calls,
-      last_activity_at = greatest(runs.last_activity_at, v.last_activity_at)
-    from json_to_recordset(${json}::json) as v(id text, cost_micros bigint, input_tokens bigint, output_tokens bigint, llm_calls integer, tool_calls integer, last_activity_at timestamptz)
-    where runs.id = v.id`);
+  await db.execute(
+    updateInIdOrder(
+      runs,
+      sql`json_to_recordset(${json}::json) as v(id text, cost_micros bigint, input_tokens bigint, output_tokens bigint, llm_calls integer, tool_calls integer, last_activity_at timestamptz)`,
+      sql`cost_micros = runs.cost_micros + v.cost_micros, input_tokens = runs.input_tokens + v.input_tokens, output_tokens = runs.output_tokens + v.output_tokens,
+        llm_calls = runs.llm_calls + v.llm_calls, tool_calls = runs.tool_calls + v.tool_calls, last_activity_at = greatest(runs.last_activity_at, v.last_activity_at)`,
+    ),
+  );
 }
 
 /** A tool span closed by the request that carried its result. */
@@ -135,10 +133,14 @@ export interface ToolSpanClose {
 export async function closeToolSpans(db: GantryDb, closes: readonly ToolSpanClose[]): Promise<void> {
   if (closes.length === 0) return;
   const json = toStorableJson(JSON.stringify(closes.map((close) => ({ id: close.id, ended_at: close.endedAt, output: close.output }))));
-  await db.execute(sql`
-    update spans set ended_at = v.ended_at, status = 'ok', result = json_build_object('output', v.output)
-    from json_to_recordset(${json}::json) as v(id text, ended_at timestamptz, output text)
-    where spans.id = v.id and spans.ended_at is null`);
+  await db.execute(
+    updateInIdOrder(
+      spans,
+      sql`json_to_recordset(${json}::json) as v(id text, ended_at timestamptz, output text)`,
+      sql`ended_at = v.ended_at, status = 'ok', result = json_build_object('output', v.output)`,
+      sql`spans.ended_at is null`,
+    ),
+  );
 }
 
 /** Open tool spans of a run, oldest first. */
