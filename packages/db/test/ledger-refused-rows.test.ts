@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { budgetCounters, insertSettledEntries, ledgerEntries, migrate, newId, syncLeasesInLedger, type Database, type GantryDb } from '../src/index.ts';
+import { budgetCounters, insertSettledEntries, ledgerEntries, ledgerEntryWrite, migrate, newId, syncLeasesInLedger, type Database, type GantryDb } from '../src/index.ts';
 import { databaseTargets, type DatabaseTarget } from './test-databases.ts';
 
 type Entry = typeof ledgerEntries.$inferInsert;
@@ -55,7 +55,7 @@ describe.each(databaseTargets)('ledger batches with rows the database refuses, o
     const batch = [...good.slice(0, 10), bad[0]!, ...good.slice(10, 20), bad[1]!, ...good.slice(20)];
     const counted = counting(database.db);
 
-    const refused = await insertSettledEntries(counted.db, batch);
+    const refused = await insertSettledEntries(counted.db, batch.map(ledgerEntryWrite));
 
     expect(refused.map((each) => each.row)).toEqual(bad);
     expect(refused.map((each) => (each.error as { cause?: { code?: string } }).cause?.code)).toEqual(['22P02', '22P02']);
@@ -63,14 +63,14 @@ describe.each(databaseTargets)('ledger batches with rows the database refuses, o
     // Halving: about 2 × log2(32) statements per refused row, not one per row.
     expect(counted.statements()).toBeLessThanOrEqual(1 + 2 * 2 * Math.ceil(Math.log2(batch.length)));
     // Written again (a retry after a lost connection): what is there is skipped, the same rows refused.
-    expect((await insertSettledEntries(database.db, batch)).map((each) => each.row)).toEqual(bad);
+    expect((await insertSettledEntries(database.db, batch.map(ledgerEntryWrite))).map((each) => each.row)).toEqual(bad);
   });
 
   it('still throws what is not about the data, writing nothing', async () => {
     const rows = [entry(), entry()];
     await database.db.execute(sql`alter table ledger_entries rename to ledger_entries_away`);
     try {
-      await expect(insertSettledEntries(database.db, rows)).rejects.toThrow();
+      await expect(insertSettledEntries(database.db, rows.map(ledgerEntryWrite))).rejects.toThrow();
     } finally {
       await database.db.execute(sql`alter table ledger_entries_away rename to ledger_entries`);
     }
@@ -86,7 +86,7 @@ describe.each(databaseTargets)('ledger batches with rows the database refuses, o
     const outcome = await syncLeasesInLedger(database.db, 'instance-1', new Date(window), 30_000, [
       { scope: goodScope, window, used: used(40) },
       { scope: badScope, window, used: used(1e21) },
-    ], [good[0]!, bad, good[1]!]);
+    ], [good[0]!, bad, good[1]!].map(ledgerEntryWrite));
 
     expect(outcome.refusedEntries.map((each) => each.row)).toEqual([bad]);
     expect(outcome.refusedSyncs.map((each) => each.row.scope)).toEqual([badScope]);
@@ -100,7 +100,7 @@ describe.each(databaseTargets)('ledger batches with rows the database refuses, o
     const counted = counting(database.db);
     const window = '2030-01-01T00:00:00.000Z';
     const scope = `budget:plain-${newId()}`;
-    const outcome = await syncLeasesInLedger(counted.db, 'instance-1', new Date(window), 30_000, [{ scope, window, used: { micros: 5, calls: 1, tokens: 1 } }], [entry()]);
+    const outcome = await syncLeasesInLedger(counted.db, 'instance-1', new Date(window), 30_000, [{ scope, window, used: { micros: 5, calls: 1, tokens: 1 } }], [ledgerEntryWrite(entry())]);
     expect(outcome).toMatchObject({ refusedEntries: [], refusedSyncs: [], holds: [{ scope, micros: 0 }] });
     expect(counted.statements()).toBe(1);
     const [counter] = await database.db.select().from(budgetCounters).where(eq(budgetCounters.scope, scope));

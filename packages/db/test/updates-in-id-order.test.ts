@@ -28,7 +28,7 @@ describe.each(databaseTargets)('batched updates of shared rows on $kind', (targe
     await one.db.execute(`insert into cache_entries (id, scope, namespace, key_hash, target, result, cost_micros, created_at, expires_at)
       select 'filler-' || g, 'master', 'default', 'filler-' || g, 'm', '{}', 0, now(), now() from generate_series(1, ${FILLER}) g`);
     await one.db.execute(`insert into spans (id, run_id, kind, name, status, started_at)
-      select 'filler-' || g, 'filler', 'tool', 'lookup', 'running', now() from generate_series(1, ${FILLER}) g`);
+      select 'filler-' || g, 'filler', 'tool', 'lookup', 'ok', now() from generate_series(1, ${FILLER}) g`);
     await one.db.execute('analyze');
   });
   afterAll(async () => {
@@ -69,7 +69,7 @@ describe.each(databaseTargets)('batched updates of shared rows on $kind', (targe
     for (let round = 0; round < races; round++) {
       const runId = newId();
       const ids = Array.from({ length: ROWS }, (_, index) => `tool:${runId}:call_${index}`);
-      await insertSpans(one.db, ids.map((id) => ({ id, runId, kind: 'tool' as const, name: 'lookup', status: 'running' as const, startedAt: at })));
+      await insertSpans(one.db, ids.map((id) => ({ id, runId, kind: 'tool' as const, name: 'lookup', status: 'ok' as const, startedAt: at })));
       await race(ids, (database, rows) => closeToolSpans(database.db, rows.map((id) => ({ id, endedAt: new Date(at.getTime() + 1_000), output: `${database === one ? 'one' : 'other'}` }))));
       const span = await getSpan(one.db, ids[7]!);
       expect(span).toMatchObject({ status: 'ok', endedAt: new Date(at.getTime() + 1_000) });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { leaseInLedger, syncLeasesInLedger, type GantryDb, type LeaseSync, type LeaseWant, type LedgerCheck, type LedgerRefusal, type ledgerEntries } from '@gantry/db';
+import { leaseInLedger, ledgerEntryWrite, syncLeasesInLedger, type GantryDb, type LeaseSync, type LeaseWant, type LedgerCheck, type LedgerEntryWrite, type LedgerRefusal, type ledgerEntries } from '@gantry/db';
 import { amountsFor, DIMENSIONS, leaseKey, limitFields, limitsOf, move, takenUnder, zero, type Amounts, type Lease } from './lease-state.ts';
 import { LedgerEntryBuffer } from './ledger-entry-buffer.ts';
 import { RefusedSyncRows } from './refused-sync-rows.ts';
@@ -62,7 +62,7 @@ export interface BudgetLeasesStats {
 export class BudgetLeases {
   readonly instanceId = randomUUID();
   private readonly leases = new Map<string, Lease>();
-  private readonly entries: LedgerEntryBuffer<Entry>;
+  private readonly entries: LedgerEntryBuffer<LedgerEntryWrite>;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly prefetch: number;
@@ -283,7 +283,7 @@ export class BudgetLeases {
         entry.settledMicros = settled ? micros : 0;
         entry.settledTokens = settled ? usedTokens : 0;
         entry.settledAt = finishedAt;
-        this.entries.add(entry);
+        this.entries.add(ledgerEntryWrite(entry));
       },
     };
   }

@@ -1,4 +1,4 @@
-import { insertSettledEntries, type GantryDb, type ledgerEntries } from '@gantry/db';
+import { insertSettledEntries, ledgerEntryWrite, type GantryDb, type LedgerEntryWrite, type ledgerEntries } from '@gantry/db';
 
 type Row = typeof ledgerEntries.$inferInsert;
 
@@ -25,7 +25,7 @@ export interface SettledEntryWriterStats {
  * once, and the rest of its batch is written — it never holds back anyone else's entries.
  */
 export class SettledEntryWriter {
-  private buffer: Row[] = [];
+  private buffer: LedgerEntryWrite[] = [];
   /** Entries dropped since the last report, because the buffer was full. */
   private dropped = 0;
   private readonly stats = { written: 0, dropped: 0, refused: 0 };
@@ -48,7 +48,7 @@ export class SettledEntryWriter {
       this.dropped += 1;
       this.stats.dropped += 1;
     }
-    this.buffer.push(row);
+    this.buffer.push(ledgerEntryWrite(row));
   }
 
   getStats(): SettledEntryWriterStats {
