@@ -11,6 +11,11 @@ import { builtGateway } from '../support/built-gateway.ts';
 /** The repository root. */
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const MOCK_PORT = 4910;
+/**
+ * The hostile tenant's provider in the hostile-tenant phase: a mock process of its own (the
+ * provider `hostile-mock` in the drill's gantry.yaml), as a real tenant's provider is not another's.
+ */
+export const HOSTILE_MOCK_PORT = 4911;
 export const GANTRY_PORT = 4930;
 export const GANTRY_URL = `http://127.0.0.1:${GANTRY_PORT}`;
 export const MASTER_KEY = 'gk-master-drill-0123456789';

@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import { percentile } from '../bench/load.ts';
 import { answers, spawnServer, type Server } from '../bench/spawn-server.ts';
 import { startPostgresTcpProxy } from '../e2e/postgres-tcp-proxy.ts';
-import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_PORT, MASTER_KEY, missingSpans, MOCK_PORT, root, startGantry, type Success } from './drill-support.ts';
+import { countInto, DRILL_CALL_BODY, failuresText, FLUSH_INTERVAL_MS, GANTRY_PORT, HOSTILE_MOCK_PORT, MASTER_KEY, missingSpans, MOCK_PORT, root, startGantry, type Success } from './drill-support.ts';
 import { hostileTenantDrill } from './hostile-tenant.ts';
 
 /**
@@ -130,7 +130,8 @@ try {
   servers.push(mock);
   writeFileSync(
     join(work, 'gantry.yaml'),
-    `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\npricing:\n  mock/drill-model: { input: 1, output: 2 }\nrecording: { flush_interval_ms: ${FLUSH_INTERVAL_MS} }\n`,
+    `providers:\n  mock: { type: openai-compatible, base_url: http://127.0.0.1:${MOCK_PORT}/v1 }\n  hostile-mock: { type: openai-compatible, base_url: http://127.0.0.1:${HOSTILE_MOCK_PORT}/v1 }\n` +
+      `pricing:\n  mock/drill-model: { input: 1, output: 2 }\n  hostile-mock/drill-model: { input: 1, output: 2 }\nrecording: { flush_interval_ms: ${FLUSH_INTERVAL_MS} }\n`,
   );
   const databaseUrl = process.env.DATABASE_URL;
   console.log(`Gantry drills — database: ${databaseUrl === undefined ? 'embedded PGlite' : 'Postgres'}\n`);
@@ -145,7 +146,9 @@ try {
     console.log('\n(The database-outage drill needs a Postgres: set DATABASE_URL.)');
   }
   console.log('');
-  await hostileTenantDrill(work, databaseUrl, mock);
+  const hostileMock = await spawnServer(join(root, 'test/mock-provider/main.ts'), { cwd: root, env: { MOCK_PORT: String(HOSTILE_MOCK_PORT) }, ready: () => answers(`http://127.0.0.1:${HOSTILE_MOCK_PORT}/v1/models`) });
+  servers.push(hostileMock);
+  await hostileTenantDrill(work, databaseUrl, mock, hostileMock);
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
   rmSync(work, { recursive: true, force: true });
