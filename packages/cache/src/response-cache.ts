@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { addCacheHits, findCacheEntry, newId, upsertCacheEntry, type CacheAddress, type CachedAnswer, type GantryDb } from '@gantry/db';
+import { addCacheHits, findCacheEntry, isDataError, newId, upsertCacheEntry, type CacheAddress, type CachedAnswer, type GantryDb } from '@gantry/db';
 import { ChatResultBuilder, unfoldChatResult } from '@gantry/formats';
 import { readStoredResult, storeChatResult, type CallMiddleware, type CallMiddlewareContext, type ChatRequest, type ChatResult, type StreamEvent, type Usage, type WrapCallOptions } from '@gantry/spec';
 import { readCacheControls } from './cache-controls.ts';
@@ -228,7 +228,17 @@ export class ResponseCache implements CallMiddleware {
     if (this.#hits.size === 0) return;
     const hits = new Map(this.#hits);
     this.#hits.clear();
-    await addCacheHits(this.#options.db, hits).catch(this.#options.onWriteError);
+    await addCacheHits(this.#options.db, hits).catch((error: unknown) => {
+      // Counted again with the next flush, unless the database refused the counts themselves (they
+      // would fail again): at most one count per entry waits, however long the database is away.
+      if (!isDataError(error)) {
+        for (const [id, hit] of hits) {
+          const since = this.#hits.get(id);
+          this.#hits.set(id, since === undefined ? hit : { count: since.count + hit.count, at: since.at });
+        }
+      }
+      this.#options.onWriteError(error);
+    });
   }
 
   /** Waits for the entries being written and writes the hit counts (tests, shutdown). */

@@ -1,4 +1,4 @@
-import type { GantryDb } from '@gantry/db';
+import { createDatabase, migrate, type GantryDb } from '@gantry/db';
 import type { CallMiddlewareContext, ChatRequest, ChatResult } from '@gantry/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CACHE_SETTINGS, ResponseCache } from '../src/index.ts';
@@ -57,5 +57,42 @@ describe('ResponseCache', () => {
     expect(said).toEqual({ 'x-gantry-cache': 'bypass' });
     expect(attributes).toMatchObject({ cache: 'bypass', cache_bypass: 'cache off for this model or key' });
     await cache.close();
+  });
+
+  it('counts hits the database could not take with the next flush, none lost and none twice', async () => {
+    const database = await createDatabase({});
+    try {
+      await migrate(database);
+      let away = false;
+      // The database is away for statements (the hit counts' update); lookups and stores still work.
+      const db = new Proxy(database.db, {
+        get(target, property, receiver) {
+          if (property === 'execute' && away) return () => Promise.reject(new Error('connection terminated'));
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const errors: string[] = [];
+      const cache = new ResponseCache({ db, config: { defaults: { ...DEFAULT_CACHE_SETTINGS, mode: 'exact' }, models: {}, keys: {} }, costOf: () => 0, onWriteError: (error) => errors.push((error as Error).message), recentMs: 0, hitFlushMs: 3_600_000 });
+      const call = async () => {
+        const { context, said } = contextWith();
+        await cache.wrapComplete({ request, context, next: async () => answer });
+        // A miss is stored once its answer has left (a turn later): flush waits for the write.
+        await new Promise((resolve) => setImmediate(resolve));
+        await cache.flush();
+        return said['x-gantry-cache'];
+      };
+      expect(await call()).toBe('miss');
+      away = true;
+      expect([await call(), await call()]).toEqual(['hit-exact', 'hit-exact']);
+      expect(errors).toEqual(['connection terminated', 'connection terminated']);
+      away = false;
+      expect(await call()).toBe('hit-exact');
+      const rows = await database.db.execute<{ hits: number }>('select hits from cache_entries');
+      expect(rows.rows.map((row) => row.hits)).toEqual([3]);
+      await cache.close();
+    } finally {
+      await database.close();
+    }
   });
 });
