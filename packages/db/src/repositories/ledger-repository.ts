@@ -139,7 +139,7 @@ type LedgerEntryRow = typeof ledgerEntries.$inferInsert;
 /**
  * A finished call's ledger entry as it waits to be written: its row, and the row's JSON as a batch
  * insert takes it, made when the entry is buffered. That is one call's share of the work (a few
- * µs); made for a whole batch at write time it held the event loop 1.2–1.9 ms per 540 entries,
+ * µs); made for a whole batch at write time it held the event loop 1.2–4 ms per 540 entries,
  * every 200–250 ms, and calls that arrived meanwhile waited that long.
  */
 export interface LedgerEntryWrite {
