@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCacheHits, applyRunDeltas, closeToolSpans, getRun, getSpan, insertRunsIgnoreExisting, insertSpans, migrate, newId, upsertCacheEntry, type Database } from '../src/index.ts';
+import { addCacheHits, applyRunDeltas, closeToolSpans, getRun, getSpan, insertRunsIgnoreExisting, insertSpans, migrate, newId, pauseRunTree, resumeRunTree, timeOutIdleRuns, upsertCacheEntry, type Database } from '../src/index.ts';
 import { databaseTargets, type DatabaseTarget } from './test-databases.ts';
 
 // Two instances that update the same rows in one statement each, in opposite orders, as two
@@ -76,6 +76,37 @@ describe.each(databaseTargets)('batched updates of shared rows on $kind', (targe
       const span = await getSpan(one.db, ids[7]!);
       expect(span).toMatchObject({ status: 'ok', endedAt: new Date(at.getTime() + 1_000) });
       expect(['one', 'other']).toContain((span?.result as { output: string }).output);
+    }
+  });
+
+  it('pauses and resumes a run tree while another instance adds to its runs’ totals, without deadlocking', async () => {
+    const at = new Date('2030-01-01T00:00:00.000Z');
+    for (let round = 0; round < races; round++) {
+      const root = newId();
+      const ids = [root, ...Array.from({ length: ROWS - 1 }, () => newId())];
+      // Stored in the reverse of id order, as a tree whose runs were claimed out of their ids' order
+      // is: a statement that meets them in the table's or its index's order locks them that way.
+      const rows = ids.map((id) => ({ id, scope: 'master', clientRunId: id, rootRunId: root, ...(id === root ? {} : { parentRunId: root }), status: 'running' as const, startedAt: at, lastActivityAt: at }));
+      for (const row of [...rows].reverse()) await insertRunsIgnoreExisting(one.db, [row]);
+      const deltas = ids.map((id) => ({ id, costMicros: 1, inputTokens: 1, outputTokens: 1, llmCalls: 1, toolCalls: 0, lastActivityAt: at }));
+      await Promise.all([pauseRunTree(one.db, root), applyRunDeltas(other.db, deltas)]);
+      expect(await getRun(one.db, ids[5]!)).toMatchObject({ status: 'paused', llmCalls: 1 });
+      await Promise.all([resumeRunTree(one.db, root), applyRunDeltas(other.db, [...deltas].reverse())]);
+      expect(await getRun(one.db, ids[5]!)).toMatchObject({ status: 'running', llmCalls: 2 });
+    }
+  });
+
+  it('times out idle runs while another instance adds to their totals, without deadlocking', async () => {
+    // Idle since 2020: no other test's runs (2030, or now) are idle before 2021.
+    const at = new Date('2020-01-01T00:00:00.000Z');
+    for (let round = 0; round < races; round++) {
+      const ids = Array.from({ length: ROWS }, () => newId());
+      const rows = ids.map((id) => ({ id, scope: 'master', clientRunId: id, rootRunId: id, status: 'running' as const, startedAt: at, lastActivityAt: at }));
+      for (const row of [...rows].reverse()) await insertRunsIgnoreExisting(one.db, [row]);
+      const deltas = ids.map((id) => ({ id, costMicros: 1, inputTokens: 1, outputTokens: 1, llmCalls: 1, toolCalls: 0, lastActivityAt: at }));
+      const [ended] = await Promise.all([timeOutIdleRuns(one.db, new Date('2021-01-01T00:00:00.000Z')), applyRunDeltas(other.db, deltas)]);
+      expect(ended).toHaveLength(ROWS);
+      expect(await getRun(one.db, ids[5]!)).toMatchObject({ status: 'timed_out', llmCalls: 1 });
     }
   });
 });

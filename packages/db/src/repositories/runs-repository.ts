@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, getViewSelectedFields, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, getViewSelectedFields, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { GantryDb } from '../gantry-db.ts';
 import { newId } from '../new-id.ts';
 import { toStorableJson } from '../storable-text.ts';
@@ -187,12 +187,10 @@ export async function timeOutIdleRuns(db: GantryDb, idleBefore: Date): Promise<{
   const ended = await db
     .update(runs)
     .set({ status: 'timed_out', endedAt: sql`${runs.lastActivityAt}` })
+    // Locked in id order first, as every statement that updates several runs locks them (see run-status-repository.ts).
     .where(
-      and(
-        eq(runs.status, 'running'),
-        lt(runs.lastActivityAt, idleBefore),
-        sql`not exists (select 1 from runs busy where busy.root_run_id = ${runs.rootRunId} and busy.last_activity_at >= ${idleBefore})`,
-      ),
+      sql`${runs.id} in (select idle.id from runs idle where idle.status = 'running' and idle.last_activity_at < ${idleBefore}
+        and not exists (select 1 from runs busy where busy.root_run_id = idle.root_run_id and busy.last_activity_at >= ${idleBefore}) order by idle.id for update)`,
     )
     .returning({ id: runs.id, endedAt: runs.lastActivityAt });
   await endOpenSpansOfRuns(db, ended.map((run) => run.id));
