@@ -69,7 +69,7 @@ export async function spawnServer(entry: string, options: { cwd: string; env: Re
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(entry.endsWith('.ts') ? ['--import', tsxLoader] : []), entry], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', process.env.BENCH_GSTDOUT ? 'inherit' : 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
